@@ -1,0 +1,21 @@
+import type { TestProject } from 'vitest/node';
+import { startAzurite, type AzuriteHandle } from '../../src/local/azurite.js';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** Table Storage connection string of the Azurite instance shared by the whole test run. */
+    azuriteTablesConnection: string;
+  }
+}
+
+let azurite: AzuriteHandle | undefined;
+
+/** One Azurite for the run (about 1 s to start, 100 MiB); tests isolate themselves by table name. */
+export async function setup(project: TestProject): Promise<void> {
+  azurite = await startAzurite({ silent: true });
+  project.provide('azuriteTablesConnection', azurite.tablesConnectionString);
+}
+
+export async function teardown(): Promise<void> {
+  await azurite?.stop();
+}
