@@ -12,6 +12,11 @@ export interface CallWindow {
   readonly end: string;
 }
 
+/** A phone with the windows it may be called in (quiet hours differ by phone type). */
+export interface PlannedPhone extends ContactPhone {
+  readonly windows: readonly CallWindow[];
+}
+
 export type AttributeValue = string | number | boolean;
 
 /**
@@ -25,11 +30,13 @@ export interface PlannedContact {
   readonly lastName?: string;
   readonly email?: string;
   readonly locale?: string;
-  readonly phones: readonly ContactPhone[];
+  /** Callable phones in the engagement's phone order, each with its own windows. */
+  readonly phones: readonly PlannedPhone[];
   /** IANA zone used for the contact's local hours. */
   readonly timeZone: string;
   /** True when the zone was not given and was inferred from the phone number. */
   readonly timezoneInferred: boolean;
+  /** Union of the phones' windows. */
   readonly windows: readonly CallWindow[];
   readonly attributes: Readonly<Record<string, AttributeValue>>;
   /** Sort key for the engagement's call order: ascending key = called first. */

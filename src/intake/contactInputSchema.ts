@@ -1,0 +1,59 @@
+import { z } from 'zod';
+import { ianaZoneSchema } from '../engagement/engagementSchema.js';
+
+/** Longest a single requested calling window may be. */
+export const MAX_WINDOW_DAYS = 14;
+const MAX_ATTRIBUTES = 50;
+
+const phoneString = z.string().trim().min(3, 'expected a phone number').max(40, 'a phone number has at most 40 characters');
+
+const instant = z.iso.datetime({ offset: true, message: 'expected an ISO-8601 date-time with Z or an offset' });
+
+export const requestedWindowSchema = z
+  .object({ start: instant, end: instant })
+  .refine((w) => Date.parse(w.end) > Date.parse(w.start), { message: 'end must be after start', path: ['end'] })
+  .refine((w) => Date.parse(w.end) - Date.parse(w.start) <= MAX_WINDOW_DAYS * 86_400_000, {
+    message: `a window may span at most ${MAX_WINDOW_DAYS} days`,
+    path: ['end'],
+  });
+
+/**
+ * A contact as Customer Insights sends it (journey event or segment member). Unknown fields are
+ * ignored, not rejected: Customer Insights adds profile fields over time and they must not fail intake.
+ */
+export const contactFields = {
+  contactId: z.string().trim().min(1).max(128),
+  firstName: z.string().trim().max(100).optional(),
+  lastName: z.string().trim().max(100).optional(),
+  phones: z
+    .object({ mobile: phoneString.optional(), business: phoneString.optional(), home: phoneString.optional() })
+    .default({}),
+  email: z.email().optional(),
+  timeZone: ianaZoneSchema.optional(),
+  locale: z
+    .string()
+    .regex(/^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{2,8})*$/, 'expected a BCP 47 language tag such as "en-US"')
+    .optional(),
+  attributes: z
+    .record(z.string().min(1).max(100), z.union([z.string().max(1000), z.number(), z.boolean()]))
+    .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, { message: `at most ${MAX_ATTRIBUTES} attributes` })
+    .default({}),
+  windows: z.array(requestedWindowSchema).min(1).max(20).optional(),
+};
+
+export const contactInputSchema = z.object(contactFields);
+export type ContactInput = z.infer<typeof contactInputSchema>;
+
+export const journeyEventSchema = z.object({
+  eventId: z.string().trim().min(1).max(128),
+  journeyId: z.string().trim().min(1).max(128),
+  ...contactFields,
+});
+export type JourneyEvent = z.infer<typeof journeyEventSchema>;
+
+export const segmentPageParamsSchema = z.object({
+  segmentId: z.string().trim().min(1).max(128),
+  exportRunId: z.string().trim().min(1).max(128),
+  page: z.coerce.number().int().min(0),
+});
+export type SegmentPageParams = z.infer<typeof segmentPageParamsSchema>;

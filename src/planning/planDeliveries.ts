@@ -1,0 +1,215 @@
+import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
+import type { CallWindow, PlannedContact } from '../contacts/plannedContact.js';
+import { PRIORITY_RANK, type EngagementConfig, type PhoneType, type QueueConfig } from '../engagement/engagementSchema.js';
+import type { ContactInput } from '../intake/contactInputSchema.js';
+import { callOrderKey } from './callOrderKey.js';
+import { computeCallingWindows, DEFAULT_WINDOW_MS, ScheduleCache } from './callingWindows.js';
+import { inferTimeZone } from './inferTimeZone.js';
+import { normalizePhone } from './normalizePhone.js';
+import { normalizeSpans, type Span } from './timeIntervals.js';
+
+export const SKIP_REASONS = [
+  'duplicate',
+  'do-not-contact',
+  'no-callable-number',
+  'invalid-phone',
+  'frequency-limit-day',
+  'frequency-limit-week',
+  'no-window',
+] as const;
+export type SkipReason = (typeof SKIP_REASONS)[number];
+
+export interface SkippedContact {
+  readonly contactId: string;
+  readonly reason: SkipReason;
+}
+
+/** A contact from a trigger, with where it came from (`event:<id>` or the segment page). */
+export interface TriggerContact {
+  readonly contact: ContactInput;
+  readonly source: string;
+}
+
+/** What planning reads from the stores; loaded by the intake adapter before the pure plan runs. */
+export interface PlanningState {
+  /** True when the E.164 number or `contact:<contactId>` is on the do-not-contact list. */
+  isDoNotContact(key: string): boolean;
+  /** Instants (epoch ms) of this contact's recent engagements, across engagements and channels. */
+  recentEngagements(contactId: string): readonly number[];
+  /** The trigger that has this contact pending in this engagement, if any. */
+  pendingTrigger(contactId: string): string | undefined;
+}
+
+export interface PlanInput {
+  readonly engagement: EngagementConfig;
+  /** The engagement's primary queue (operating hours). */
+  readonly queue: QueueConfig;
+  readonly triggerId: string;
+  readonly contacts: readonly TriggerContact[];
+  readonly state: PlanningState;
+  readonly now: number;
+}
+
+export interface Plan {
+  /** Accepted contacts, each with its position in the trigger. */
+  readonly planned: readonly { readonly index: number; readonly contact: PlannedContact }[];
+  readonly skipped: readonly SkippedContact[];
+  readonly skippedCounts: Readonly<Record<SkipReason, number>>;
+}
+
+/** Requested windows further ahead than this are clipped (the dialer never looks further). */
+const HORIZON_MS = 31 * 86_400_000;
+
+/**
+ * Decides, for every contact of a trigger, whether and when it may be called for the engagement:
+ * pure in (input, state, now). Skips carry one reason each, checked in a fixed order: duplicate,
+ * do-not-contact, no callable number, invalid phone, frequency limits, no window.
+ */
+export function planDeliveries(input: PlanInput): Plan {
+  const { engagement, state, now } = input;
+  const horizon = latestWindowEnd(input.contacts, now);
+  const cache = new ScheduleCache(now, horizon);
+  const rules = {
+    legalHours: engagement.legalHours,
+    queueHours: engagement.operatingHours.allowOutsideQueueHours ? undefined : input.queue.operatingHours,
+  };
+  const seen = new Set<string>();
+  const planned: { index: number; contact: PlannedContact }[] = [];
+  const skipped: SkippedContact[] = [];
+  const skippedCounts = Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>;
+  const skip = (contactId: string, reason: SkipReason) => {
+    skipped.push({ contactId, reason });
+    skippedCounts[reason]++;
+  };
+
+  input.contacts.forEach(({ contact, source }, index) => {
+    const id = contact.contactId;
+    const pendingIn = state.pendingTrigger(id);
+    if (seen.has(id) || (pendingIn !== undefined && pendingIn !== input.triggerId)) return skip(id, 'duplicate');
+    seen.add(id);
+    if (state.isDoNotContact(`contact:${id}`)) return skip(id, 'do-not-contact');
+
+    const given = engagement.phoneOrder.flatMap((type) => {
+      const raw = contact.phones[type];
+      return raw === undefined ? [] : [{ type, raw }];
+    });
+    if (given.length === 0) return skip(id, 'no-callable-number');
+    const valid: { type: PhoneType; e164: string }[] = [];
+    for (const phone of given) {
+      const checked = normalizePhone(phone.raw, engagement.defaultCountry);
+      if (checked.ok) valid.push({ type: phone.type, e164: checked.e164 });
+    }
+    if (valid.length === 0) return skip(id, 'invalid-phone');
+    const callable = valid.filter((p) => !state.isDoNotContact(p.e164));
+    if (callable.length === 0) return skip(id, 'do-not-contact');
+
+    const zone = resolveZone(engagement, contact.timeZone, callable[0]?.e164, now);
+    const limit = frequencyLimitReached(engagement, state.recentEngagements(id), zone.name, now);
+    if (limit !== undefined) return skip(id, limit);
+
+    const requested: Span[] = contact.windows?.map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) })) ?? [
+      { start: now, end: now + DEFAULT_WINDOW_MS },
+    ];
+    const phones = callable.map((p) => ({
+      ...p,
+      windows: computeCallingWindows(requested, zone.name, { ...rules, quietHours: engagement.quietHours[p.type] ?? [] }, now, cache),
+    }));
+    const withWindows = phones.filter((p) => p.windows.length > 0);
+    if (withWindows.length === 0) return skip(id, 'no-window');
+    const windows = normalizeSpans(withWindows.flatMap((p) => p.windows));
+    const first = windows[0] as Span;
+
+    planned.push({
+      index,
+      contact: {
+        contactId: id,
+        ...(contact.firstName === undefined ? {} : { firstName: contact.firstName }),
+        ...(contact.lastName === undefined ? {} : { lastName: contact.lastName }),
+        ...(contact.email === undefined ? {} : { email: contact.email }),
+        ...(contact.locale === undefined ? {} : { locale: contact.locale }),
+        phones: withWindows.map((p) => ({ type: p.type, e164: p.e164, windows: p.windows.map(toWindow) })),
+        timeZone: zone.name,
+        timezoneInferred: zone.inferred,
+        windows: windows.map(toWindow),
+        attributes: contact.attributes,
+        callOrderKey: callOrderKey(engagement.callOrder, {
+          receivedAt: now,
+          sequence: index,
+          firstWindowEnd: first.end,
+          attributes: contact.attributes,
+        }),
+        priority: PRIORITY_RANK[engagement.priority],
+        source,
+        deliveryId: deliveryIdFor(engagement.id, source, id),
+      },
+    });
+  });
+  return { planned, skipped, skippedCounts };
+}
+
+function toWindow(span: Span): CallWindow {
+  return { start: new Date(span.start).toISOString(), end: new Date(span.end).toISOString() };
+}
+
+function latestWindowEnd(contacts: readonly TriggerContact[], now: number): number {
+  let latest = now + DEFAULT_WINDOW_MS;
+  for (const { contact } of contacts) {
+    for (const w of contact.windows ?? []) latest = Math.max(latest, Date.parse(w.end));
+  }
+  return Math.min(latest, now + HORIZON_MS);
+}
+
+/** The zone a contact's local rules are applied in, per the engagement's time-zone policy. */
+export function resolveZone(
+  engagement: EngagementConfig,
+  given: string | undefined,
+  firstNumber: string | undefined,
+  now: number,
+): { name: string; inferred: boolean } {
+  switch (engagement.timeZonePolicy) {
+    case 'utc':
+      return { name: 'UTC', inferred: false };
+    case 'contact-else-utc':
+      return { name: given ?? 'UTC', inferred: false };
+    case 'contact-else-inferred': {
+      if (given !== undefined) return { name: given, inferred: false };
+      const inferred = firstNumber === undefined ? undefined : inferTimeZone(firstNumber, new Date(now));
+      return inferred === undefined ? { name: 'UTC', inferred: false } : { name: inferred, inferred: true };
+    }
+  }
+}
+
+/**
+ * Whether the contact has already had as many engagements as the engagement allows today or this week,
+ * counted in the contact's own calendar (local date, ISO week).
+ */
+export function frequencyLimitReached(
+  engagement: EngagementConfig,
+  recent: readonly number[],
+  zone: string,
+  now: number,
+): 'frequency-limit-day' | 'frequency-limit-week' | undefined {
+  const { perDay, perWeek } = engagement.frequencyLimits;
+  if ((perDay === undefined && perWeek === undefined) || recent.length === 0) return undefined;
+  const local = DateTime.fromMillis(now, { zone });
+  const dayStart = local.startOf('day').toMillis();
+  const dayEnd = local.endOf('day').toMillis();
+  const weekStart = local.startOf('week').toMillis();
+  const weekEnd = local.endOf('week').toMillis();
+  let today = 0;
+  let week = 0;
+  for (const at of recent) {
+    if (at >= dayStart && at <= dayEnd) today++;
+    if (at >= weekStart && at <= weekEnd) week++;
+  }
+  if (perDay !== undefined && today >= perDay) return 'frequency-limit-day';
+  if (perWeek !== undefined && week >= perWeek) return 'frequency-limit-week';
+  return undefined;
+}
+
+/** A stable id for calling this contact for this source in this engagement: the dial idempotency key. */
+export function deliveryIdFor(engagementId: string, source: string, contactId: string): string {
+  const hex = createHash('sha256').update(`${engagementId}\n${source}\n${contactId}`).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+}
