@@ -9,10 +9,15 @@ const phoneString = z.string().trim().min(3, 'expected a phone number').max(40, 
 
 const instant = z.iso.datetime({ offset: true, message: 'expected an ISO-8601 date-time with Z or an offset' });
 
+function bothValid(w: { start: string; end: string }): boolean {
+  return !Number.isNaN(Date.parse(w.start)) && !Number.isNaN(Date.parse(w.end));
+}
+
 export const requestedWindowSchema = z
   .object({ start: instant, end: instant })
-  .refine((w) => Date.parse(w.end) > Date.parse(w.start), { message: 'end must be after start', path: ['end'] })
-  .refine((w) => Date.parse(w.end) - Date.parse(w.start) <= MAX_WINDOW_DAYS * 86_400_000, {
+  // Both refinements stay quiet when a bound is itself invalid: that bound already has its own issue.
+  .refine((w) => !bothValid(w) || Date.parse(w.end) > Date.parse(w.start), { message: 'end must be after start', path: ['end'] })
+  .refine((w) => !bothValid(w) || Date.parse(w.end) - Date.parse(w.start) <= MAX_WINDOW_DAYS * 86_400_000, {
     message: `a window may span at most ${MAX_WINDOW_DAYS} days`,
     path: ['end'],
   });

@@ -1,0 +1,41 @@
+import type { HttpResponseInit, InvocationContext } from '@azure/functions';
+import { ensureError, SystemError, UserError, type ErrorCode } from '../errors.js';
+
+const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
+  InvalidRequest: 400,
+  InvalidMessage: 400,
+  EngagementNotFound: 404,
+  PayloadTooLarge: 413,
+  Throttled: 429,
+};
+
+/** The JSON error body every HTTP function returns: a code, a sentence, and field issues when there are any. */
+export interface ErrorBody {
+  readonly error: ErrorCode | 'InternalError';
+  readonly message: string;
+  readonly issues?: readonly { readonly path: string; readonly message: string }[];
+}
+
+/**
+ * Maps a thrown error to a response. Caller mistakes keep their code and issues; dependency failures
+ * become 503 (with Retry-After when known) so Customer Insights retries; anything else is a 500 whose
+ * details go to the log, not to the caller.
+ */
+export function errorResponse(thrown: unknown, context: InvocationContext): HttpResponseInit {
+  const error = ensureError(thrown);
+  if (error instanceof UserError) {
+    const status = STATUS_BY_CODE[error.code] ?? 400;
+    const body: ErrorBody = { error: error.code, message: error.message, ...(error.details === undefined ? {} : { issues: error.details }) };
+    return { status, jsonBody: body };
+  }
+  if (error instanceof SystemError) {
+    context.warn(`dependency failure (${error.code}, retryable=${error.retryable}): ${error.message}`);
+    const headers: Record<string, string> = {};
+    if (error.retryAfterMs !== undefined) headers['Retry-After'] = String(Math.ceil(error.retryAfterMs / 1000));
+    const body: ErrorBody = { error: error.code, message: error.message };
+    return { status: error.retryable ? 503 : 500, headers, jsonBody: body };
+  }
+  context.error(`unexpected failure: ${error.stack ?? error.message}`);
+  const body: ErrorBody = { error: 'InternalError', message: `internal error; invocation ${context.invocationId}` };
+  return { status: 500, jsonBody: body };
+}

@@ -1,0 +1,331 @@
+import { randomUUID } from 'node:crypto';
+import { globSync, readFileSync } from 'node:fs';
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { dirname, join, resolve } from 'node:path';
+import { Readable } from 'node:stream';
+import { pathToFileURL } from 'node:url';
+import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
+import { CronExpressionParser } from 'cron-parser';
+import { installFunctionsCoreShim, registeredFunctions, triggerOf, type BindingMetadata, type RegisteredFunction } from './functionsCoreShim.js';
+
+export interface FunctionHostOptions {
+  /** Folder holding package.json and host.json. */
+  readonly projectRoot: string;
+  readonly port: number;
+  readonly host?: string;
+  readonly env?: NodeJS.ProcessEnv;
+  readonly log?: (line: string) => void;
+}
+
+export interface FunctionHost {
+  readonly url: string;
+  readonly functions: readonly { name: string; trigger: string; detail: string }[];
+  stop(): Promise<void>;
+}
+
+interface HttpRoute {
+  readonly fn: RegisteredFunction;
+  readonly methods: readonly string[];
+  readonly pattern: RegExp;
+  readonly names: readonly string[];
+}
+
+/**
+ * A local stand-in for `func start`: loads the app's entry files (package.json `main`), reads the
+ * functions they register through `@azure/functions`, and runs them: HTTP routes under the host.json
+ * route prefix, Service Bus queue triggers through the real @azure/service-bus client (complete on
+ * success, abandon on failure, as the Functions host does with autoCompleteMessages), and timer
+ * triggers on their NCRONTAB schedules. Function keys are not enforced, as `func start` does not.
+ */
+export async function startFunctionHost(options: FunctionHostOptions): Promise<FunctionHost> {
+  const env = options.env ?? process.env;
+  const log = options.log ?? ((line: string) => console.log(line));
+  installFunctionsCoreShim();
+  const pkg = JSON.parse(readFileSync(join(options.projectRoot, 'package.json'), 'utf8')) as { main?: string };
+  const hostJson = JSON.parse(readFileSync(join(options.projectRoot, 'host.json'), 'utf8')) as {
+    extensions?: { http?: { routePrefix?: string }; serviceBus?: { maxConcurrentCalls?: number } };
+  };
+  if (pkg.main === undefined) throw new Error('package.json has no "main": the host cannot find the function entry files');
+  const entries = globSync(pkg.main, { cwd: options.projectRoot }).sort();
+  if (entries.length === 0) throw new Error(`no files match package.json main "${pkg.main}": run "npm run build" first`);
+  for (const entry of entries) await import(pathToFileURL(resolve(options.projectRoot, entry)).href);
+
+  const prefix = hostJson.extensions?.http?.routePrefix ?? 'api';
+  const routes: HttpRoute[] = [];
+  const stoppers: (() => Promise<void>)[] = [];
+  const described: { name: string; trigger: string; detail: string }[] = [];
+  for (const fn of registeredFunctions()) {
+    const trigger = triggerOf(fn);
+    switch (trigger.type) {
+      case 'httpTrigger': {
+        const route = routeOf(fn, trigger, prefix);
+        routes.push(route);
+        described.push({ name: fn.name, trigger: 'http', detail: `${route.methods.join(',')} /${joinRoute(prefix, String(trigger['route'] ?? fn.name))}` });
+        break;
+      }
+      case 'serviceBusTrigger':
+        stoppers.push(startServiceBusTrigger(fn, trigger, env, log));
+        described.push({ name: fn.name, trigger: 'serviceBus', detail: `queue ${resolveSetting(String(trigger['queueName']), env)}` });
+        break;
+      case 'timerTrigger':
+        stoppers.push(startTimerTrigger(fn, trigger, log));
+        described.push({ name: fn.name, trigger: 'timer', detail: String(trigger['schedule']) });
+        break;
+      default:
+        log(`function ${fn.name}: trigger type ${trigger.type} is not supported by the local host; skipped`);
+    }
+  }
+
+  const server = createServer((req, res) => {
+    void serveHttp(routes, req, res, log);
+  });
+  const host = options.host ?? '127.0.0.1';
+  await new Promise<void>((ok, fail) => {
+    server.once('error', fail);
+    server.listen(options.port, host, () => ok());
+  });
+  const address = server.address();
+  const port = typeof address === 'object' && address !== null ? address.port : options.port;
+  return {
+    url: `http://${host === '0.0.0.0' ? 'localhost' : host}:${port}`,
+    functions: described,
+    async stop() {
+      await Promise.all(stoppers.map((stop) => stop()));
+      await closeServer(server);
+    },
+  };
+}
+
+function joinRoute(prefix: string, route: string): string {
+  return [prefix, route].filter((p) => p !== '').join('/');
+}
+
+function routeOf(fn: RegisteredFunction, trigger: BindingMetadata, prefix: string): HttpRoute {
+  const template = joinRoute(prefix, String(trigger['route'] ?? fn.name));
+  const names: string[] = [];
+  const source = template
+    .split('/')
+    .map((segment) => {
+      const match = /^\{(\*?)([A-Za-z_][A-Za-z0-9_]*)(?::[^}?]*)?(\?)?\}$/.exec(segment);
+      if (match === null) return `/${segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}`;
+      names.push(match[2] ?? '');
+      if (match[1] === '*') return '(?:/(.*))?';
+      return match[3] === '?' ? '(?:/([^/]+))?' : '/([^/]+)';
+    })
+    .join('');
+  const methods = (trigger['methods'] as string[] | undefined)?.map((m) => m.toUpperCase()) ?? ['GET', 'POST'];
+  return { fn, methods, names, pattern: new RegExp(`^${source}/?$`, 'i') };
+}
+
+async function serveHttp(routes: readonly HttpRoute[], req: IncomingMessage, res: ServerResponse, log: (line: string) => void): Promise<void> {
+  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+  const method = (req.method ?? 'GET').toUpperCase();
+  let matched: { route: HttpRoute; params: Record<string, string> } | undefined;
+  let pathMatched = false;
+  for (const route of routes) {
+    const m = route.pattern.exec(url.pathname);
+    if (m === null) continue;
+    pathMatched = true;
+    if (!route.methods.includes(method)) continue;
+    const params: Record<string, string> = {};
+    route.names.forEach((name, i) => {
+      const value = m[i + 1];
+      if (value !== undefined) params[name] = decodeURIComponent(value);
+    });
+    matched = { route, params };
+    break;
+  }
+  if (matched === undefined) {
+    res.writeHead(pathMatched ? 405 : 404, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: pathMatched ? 'MethodNotAllowed' : 'NotFound', message: `${method} ${url.pathname}` }));
+    return;
+  }
+  const started = performance.now();
+  const invocationId = randomUUID();
+  const headers: Record<string, string> = {};
+  for (const [key, value] of Object.entries(req.headers)) {
+    if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
+  }
+  const hasBody = method !== 'GET' && method !== 'HEAD';
+  // The request body is handed over as a stream, as the Functions host does with enableHttpStream.
+  const nativeRequest = new Request(url, {
+    method,
+    headers,
+    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+  } as RequestInit);
+  const request = new HttpRequest({ method, url: url.toString(), headers, params: matched.params, nativeRequest } as ConstructorParameters<typeof HttpRequest>[0]);
+  const context = new InvocationContext({ invocationId, functionName: matched.route.fn.name, logHandler: contextLogger(matched.route.fn.name, log) });
+  try {
+    const result = (await matched.route.fn.handler(request, context)) as HttpResponseInit | HttpResponse | undefined;
+    const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
+    const outHeaders: Record<string, string> = {};
+    response.headers.forEach((value, key) => {
+      outHeaders[key] = value;
+    });
+    res.writeHead(response.status, outHeaders);
+    if (response.body !== null) {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) res.write(chunk);
+    }
+    res.end();
+    log(`${matched.route.fn.name}: ${method} ${url.pathname} -> ${response.status} (${Math.round(performance.now() - started)} ms)`);
+  } catch (error) {
+    log(`${matched.route.fn.name}: ${method} ${url.pathname} failed: ${(error as Error).stack ?? String(error)}`);
+    if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+    res.end(JSON.stringify({ error: 'InternalError', message: `invocation ${invocationId} failed` }));
+  }
+}
+
+function contextLogger(functionName: string, log: (line: string) => void) {
+  return (level: string, ...args: unknown[]) => {
+    log(`[${functionName}] ${level === 'information' ? '' : `${level}: `}${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`);
+  };
+}
+
+/** `%NAME%` in a binding property is an app setting reference, as in function.json. */
+function resolveSetting(value: string, env: NodeJS.ProcessEnv): string {
+  return value.replace(/%([^%]+)%/g, (_, name: string) => {
+    const resolved = env[name];
+    if (resolved === undefined) throw new Error(`binding refers to app setting ${name}, which is not set`);
+    return resolved;
+  });
+}
+
+function serviceBusClientFor(connectionSetting: string, env: NodeJS.ProcessEnv): ServiceBusClient {
+  const connectionString = env[connectionSetting];
+  if (connectionString !== undefined && connectionString !== '') return new ServiceBusClient(connectionString);
+  throw new Error(`the local host needs app setting ${connectionSetting} (a connection string) for its Service Bus triggers`);
+}
+
+const RECEIVE_BATCH = 32;
+const RECEIVE_WAIT_MS = 1_000;
+
+function startServiceBusTrigger(fn: RegisteredFunction, trigger: BindingMetadata, env: NodeJS.ProcessEnv, log: (line: string) => void): () => Promise<void> {
+  const queueName = resolveSetting(String(trigger['queueName']), env);
+  const client = serviceBusClientFor(String(trigger['connection'] ?? 'ServiceBusConnection'), env);
+  const receiver = client.createReceiver(queueName, { receiveMode: 'peekLock' });
+  const many = trigger['cardinality'] === 'many';
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      let messages: ServiceBusReceivedMessage[];
+      try {
+        messages = await receiver.receiveMessages(many ? RECEIVE_BATCH : 1, { maxWaitTimeInMs: RECEIVE_WAIT_MS });
+      } catch (error) {
+        if (!running) break;
+        log(`${fn.name}: receive from ${queueName} failed: ${(error as Error).message}; retrying`);
+        await new Promise((r) => setTimeout(r, 1_000));
+        continue;
+      }
+      if (messages.length === 0) continue;
+      await invokeServiceBus(fn, receiver, messages, many, log);
+    }
+  })();
+  return async () => {
+    running = false;
+    await loop;
+    await receiver.close();
+    await client.close();
+  };
+}
+
+/** Trigger metadata as the Functions host gives it to Node.js (camel-cased; `...Array` for cardinality many). */
+function metadataFor(messages: readonly ServiceBusReceivedMessage[], many: boolean): Record<string, unknown> {
+  const fields = {
+    messageId: messages.map((m) => m.messageId),
+    deliveryCount: messages.map((m) => m.deliveryCount),
+    enqueuedTimeUtc: messages.map((m) => m.enqueuedTimeUtc?.toISOString()),
+    sequenceNumber: messages.map((m) => m.sequenceNumber?.toNumber()),
+    lockToken: messages.map((m) => m.lockToken),
+    contentType: messages.map((m) => m.contentType),
+    correlationId: messages.map((m) => m.correlationId),
+    subject: messages.map((m) => m.subject),
+    applicationProperties: messages.map((m) => m.applicationProperties ?? {}),
+  };
+  const out: Record<string, unknown> = {};
+  for (const [key, values] of Object.entries(fields)) {
+    if (many) out[`${key}Array`] = values;
+    else out[key] = values[0];
+  }
+  return out;
+}
+
+async function invokeServiceBus(
+  fn: RegisteredFunction,
+  receiver: ServiceBusReceiver,
+  messages: ServiceBusReceivedMessage[],
+  many: boolean,
+  log: (line: string) => void,
+): Promise<void> {
+  const context = new InvocationContext({
+    invocationId: randomUUID(),
+    functionName: fn.name,
+    logHandler: contextLogger(fn.name, log),
+    triggerMetadata: metadataFor(messages, many),
+  });
+  const bodies = messages.map((m) => m.body as unknown);
+  let ok = true;
+  try {
+    await fn.handler(many ? bodies : bodies[0], context);
+  } catch (error) {
+    ok = false;
+    log(`${fn.name}: invocation failed (${messages.length} message(s) abandoned): ${(error as Error).message}`);
+  }
+  for (const message of messages) {
+    try {
+      if (ok) await receiver.completeMessage(message);
+      else await receiver.abandonMessage(message);
+    } catch (error) {
+      log(`${fn.name}: settling message ${String(message.messageId)} failed: ${(error as Error).message}`);
+    }
+  }
+}
+
+function startTimerTrigger(fn: RegisteredFunction, trigger: BindingMetadata, log: (line: string) => void): () => Promise<void> {
+  const schedule = CronExpressionParser.parse(String(trigger['schedule']));
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = false;
+  let inFlight: Promise<void> = Promise.resolve();
+  const arm = () => {
+    if (stopped) return;
+    const next = schedule.next().getTime();
+    timer = setTimeout(() => {
+      inFlight = (async () => {
+        const context = new InvocationContext({ invocationId: randomUUID(), functionName: fn.name, logHandler: contextLogger(fn.name, log) });
+        try {
+          await fn.handler({ isPastDue: Date.now() - next > 1_000, schedule: { adjustForDST: true } }, context);
+        } catch (error) {
+          log(`${fn.name}: timer invocation failed: ${(error as Error).message}`);
+        }
+      })();
+      void inFlight.then(arm);
+    }, Math.max(0, next - Date.now()));
+  };
+  arm();
+  return async () => {
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+    await inFlight;
+  };
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((ok) => {
+    server.close(() => ok());
+    server.closeAllConnections();
+  });
+}
+
+/** The project root of this file (src/local or dist/src/local). */
+export function projectRootFrom(moduleUrl: string): string {
+  let dir = dirname(new URL(moduleUrl).pathname);
+  for (let i = 0; i < 5; i++) {
+    try {
+      readFileSync(join(dir, 'host.json'));
+      return dir;
+    } catch {
+      dir = dirname(dir);
+    }
+  }
+  throw new Error('cannot find the project root (host.json) above the local host');
+}

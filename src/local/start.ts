@@ -1,0 +1,85 @@
+/**
+ * `npm start`: the product on its embedded defaults, the way `func start` would run it, with no cloud
+ * resources: Azurite (Table Storage) and the local Service Bus broker on loopback, the sample
+ * engagements, and every function served on http://localhost:7071.
+ *
+ * Settings come from the environment, then `local.settings.json` (Values) if present, then the
+ * embedded defaults below. Pointing `ServiceBusConnection` or `AzureWebJobsStorage` at real resources
+ * skips the embedded broker or Azurite.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { startAzurite, type AzuriteHandle } from './azurite.js';
+import { projectRootFrom, startFunctionHost } from './functionHost.js';
+import { startServiceBusBroker, type ServiceBusBrokerHandle } from './serviceBus/broker.js';
+
+const root = projectRootFrom(import.meta.url);
+
+function localSettings(): Record<string, string> {
+  const file = join(root, 'local.settings.json');
+  if (!existsSync(file)) return {};
+  const parsed = JSON.parse(readFileSync(file, 'utf8')) as { Values?: Record<string, string> };
+  return parsed.Values ?? {};
+}
+
+const EMBEDDED_DEFAULTS: Record<string, string> = {
+  ENGAGEMENTS_FILE: join(root, 'config', 'engagements.sample.json'),
+  CONTACT_BATCHES_QUEUE: 'contact-batches',
+  DIALER_BACKEND: 'simulator',
+  FUNCTIONS_WORKER_RUNTIME: 'node',
+};
+
+function portSetting(name: string, fallback: number): number {
+  const raw = process.env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const port = Number(raw);
+  if (!Number.isInteger(port) || port < 0 || port > 65_535) throw new Error(`${name} must be a port number (got ${JSON.stringify(raw)})`);
+  return port;
+}
+
+async function main(): Promise<void> {
+  for (const [key, value] of Object.entries({ ...EMBEDDED_DEFAULTS, ...localSettings() })) {
+    if (process.env[key] === undefined || process.env[key] === '') process.env[key] = value;
+  }
+  let azurite: AzuriteHandle | undefined;
+  let broker: ServiceBusBrokerHandle | undefined;
+  const storage = process.env['AzureWebJobsStorage'];
+  if (storage === undefined || storage === '' || storage === 'UseDevelopmentStorage=true') {
+    azurite = await startAzurite({ port: portSetting('AZURITE_TABLE_PORT', 10_002) });
+    process.env['AzureWebJobsStorage'] = azurite.tablesConnectionString;
+    console.log(`Azurite Table service on 127.0.0.1:${azurite.port} (in memory)`);
+  }
+  if (process.env['ServiceBusConnection'] === undefined || process.env['ServiceBusConnection'] === '') {
+    broker = await startServiceBusBroker({
+      port: portSetting('SERVICEBUS_PORT', 5672),
+      config: process.env['SERVICEBUS_CONFIG'] ?? join(root, 'config', 'servicebus.json'),
+      log: (line) => console.log(`[servicebus] ${line}`),
+    });
+    process.env['ServiceBusConnection'] = broker.connectionString;
+    console.log(`Service Bus broker on 127.0.0.1:${broker.port}, queues: ${broker.queues.join(', ')}`);
+  }
+  const host = await startFunctionHost({ projectRoot: root, port: portSetting('FUNCTIONS_HTTP_PORT', 7071) });
+  console.log(`\nFunctions (${host.functions.length}):`);
+  for (const f of host.functions) console.log(`  ${f.name}: [${f.trigger}] ${f.trigger === 'http' ? `${host.url}${f.detail.slice(f.detail.indexOf(' ') + 1)} (${f.detail.split(' ')[0]})` : f.detail}`);
+  console.log(`\nReady. Sample engagements from ${process.env['ENGAGEMENTS_FILE']}. Ctrl+C to stop.`);
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping`);
+    await host.stop();
+    const { disposeRuntime } = await import('../runtime.js');
+    await disposeRuntime();
+    await broker?.stop();
+    await azurite?.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`npm start failed: ${error instanceof Error ? error.message : String(error)}`);
+  process.exit(1);
+});

@@ -1,0 +1,82 @@
+import { DefaultAzureCredential } from '@azure/identity';
+import { TableClient, TableServiceClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
+import pMap from 'p-map';
+import { SystemError } from '../errors.js';
+
+/** Where tables live: a connection string (Azurite: UseDevelopmentStorage=true) or an account URI with Entra auth. */
+export type TableConnection = { readonly connectionString: string } | { readonly tableServiceUri: string };
+
+/** Most entities a Table Storage transaction may hold (all in one partition). */
+export const MAX_TRANSACTION_ACTIONS = 100;
+
+/**
+ * Creates table clients with the app's table prefix and makes sure each table exists once per process.
+ */
+export class Tables {
+  private readonly ready = new Map<string, Promise<TableClient>>();
+  constructor(
+    private readonly connection: TableConnection,
+    private readonly prefix: string,
+  ) {}
+
+  /** A client for `<prefix><name>`, creating the table on first use. */
+  async table(name: string): Promise<TableClient> {
+    const fullName = `${this.prefix}${name}`;
+    let client = this.ready.get(fullName);
+    if (client === undefined) {
+      client = this.create(fullName);
+      this.ready.set(fullName, client);
+      client.catch(() => this.ready.delete(fullName));
+    }
+    return client;
+  }
+
+  private async create(fullName: string): Promise<TableClient> {
+    const client = tableClient(this.connection, fullName);
+    try {
+      await client.createTable();
+    } catch (error) {
+      throw new SystemError('DependencyFailed', `cannot create or open table ${fullName}: ${(error as Error).message}`, true, { cause: error });
+    }
+    return client;
+  }
+}
+
+function tableClient(connection: TableConnection, name: string): TableClient {
+  if ('connectionString' in connection) {
+    const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection.connectionString);
+    return TableClient.fromConnectionString(connection.connectionString, name, local ? { allowInsecureConnection: true } : {});
+  }
+  return new TableClient(connection.tableServiceUri, name, new DefaultAzureCredential());
+}
+
+export function tableServiceClient(connection: TableConnection): TableServiceClient {
+  if ('connectionString' in connection) {
+    const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection.connectionString);
+    return TableServiceClient.fromConnectionString(connection.connectionString, local ? { allowInsecureConnection: true } : {});
+  }
+  return new TableServiceClient(connection.tableServiceUri, new DefaultAzureCredential());
+}
+
+/** Upserts entities in per-partition transactions of at most 100, with bounded parallelism. */
+export async function upsertAll<T extends TableEntity>(client: TableClient, entities: readonly T[], concurrency = 8): Promise<void> {
+  const byPartition = new Map<string, T[]>();
+  for (const entity of entities) {
+    const list = byPartition.get(entity.partitionKey);
+    if (list === undefined) byPartition.set(entity.partitionKey, [entity]);
+    else list.push(entity);
+  }
+  const chunks: TransactionAction[][] = [];
+  for (const list of byPartition.values()) {
+    for (let i = 0; i < list.length; i += MAX_TRANSACTION_ACTIONS) {
+      chunks.push(list.slice(i, i + MAX_TRANSACTION_ACTIONS).map((e) => ['upsert', e, 'Replace'] as TransactionAction));
+    }
+  }
+  await pMap(chunks, (actions) => client.submitTransaction(actions), { concurrency });
+}
+
+/** The HTTP status of a Table Storage error (the SDK leaves `code` undefined on Azurite; see notes). */
+export function tableErrorStatus(error: unknown): number | undefined {
+  const status = (error as { statusCode?: unknown } | null)?.statusCode;
+  return typeof status === 'number' ? status : undefined;
+}

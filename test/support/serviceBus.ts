@@ -1,0 +1,48 @@
+import { ServiceBusClient } from '@azure/service-bus';
+import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../src/local/serviceBus/broker.js';
+
+export interface QueueSpec {
+  readonly name: string;
+  readonly duplicateDetection?: boolean;
+  readonly lockDuration?: string;
+  readonly maxDeliveryCount?: number;
+}
+
+/** A local broker on a free port with the given queues (emulator config format), plus a client for assertions. */
+export async function startBroker(queues: readonly QueueSpec[]): Promise<{ broker: ServiceBusBrokerHandle; client: ServiceBusClient; stop(): Promise<void> }> {
+  const broker = await startServiceBusBroker({
+    port: 0,
+    config: {
+      UserConfig: {
+        Namespaces: [
+          {
+            Name: 'sbemulatorns',
+            Queues: queues.map((q) => ({
+              Name: q.name,
+              Properties: {
+                LockDuration: q.lockDuration ?? 'PT30S',
+                MaxDeliveryCount: q.maxDeliveryCount ?? 10,
+                RequiresDuplicateDetection: q.duplicateDetection ?? false,
+                DuplicateDetectionHistoryTimeWindow: 'PT1H',
+                DefaultMessageTimeToLive: 'P1D',
+                DeadLetteringOnMessageExpiration: true,
+                RequiresSession: false,
+              },
+            })),
+            Topics: [],
+          },
+        ],
+        Logging: { Type: 'Console' },
+      },
+    },
+  });
+  const client = new ServiceBusClient(broker.connectionString, { retryOptions: { maxRetries: 1, retryDelayInMs: 100, timeoutInMs: 10_000 } });
+  return {
+    broker,
+    client,
+    async stop() {
+      await client.close();
+      await broker.stop();
+    },
+  };
+}
