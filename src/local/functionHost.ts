@@ -4,10 +4,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { dirname, join, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
-import { HttpRequest, HttpResponse, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import functions, { type HttpResponseInit } from '@azure/functions';
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
 import { CronExpressionParser } from 'cron-parser';
 import { installFunctionsCoreShim, registeredFunctions, triggerOf, type BindingMetadata, type RegisteredFunction } from './functionsCoreShim.js';
+
+// @azure/functions is a webpack-bundled CommonJS module: Node's ESM loader sees `app` as a named export
+// but not its classes, so they are taken from the default export.
+const { HttpRequest, HttpResponse, InvocationContext } = functions;
 
 export interface FunctionHostOptions {
   /** Folder holding package.json and host.json. */
@@ -157,7 +161,7 @@ async function serveHttp(routes: readonly HttpRoute[], req: IncomingMessage, res
   const request = new HttpRequest({ method, url: url.toString(), headers, params: matched.params, nativeRequest } as ConstructorParameters<typeof HttpRequest>[0]);
   const context = new InvocationContext({ invocationId, functionName: matched.route.fn.name, logHandler: contextLogger(matched.route.fn.name, log) });
   try {
-    const result = (await matched.route.fn.handler(request, context)) as HttpResponseInit | HttpResponse | undefined;
+    const result = (await matched.route.fn.handler(request, context)) as HttpResponseInit | InstanceType<typeof HttpResponse> | undefined;
     const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
     const outHeaders: Record<string, string> = {};
     response.headers.forEach((value, key) => {

@@ -37,31 +37,55 @@ function portSetting(name: string, fallback: number): number {
   return port;
 }
 
-async function main(): Promise<void> {
-  for (const [key, value] of Object.entries({ ...EMBEDDED_DEFAULTS, ...localSettings() })) {
-    if (process.env[key] === undefined || process.env[key] === '') process.env[key] = value;
-  }
-  let azurite: AzuriteHandle | undefined;
-  let broker: ServiceBusBrokerHandle | undefined;
+interface Started {
+  azurite?: AzuriteHandle;
+  broker?: ServiceBusBrokerHandle;
+}
+
+/** Starts Azurite and the broker unless the settings point at real resources; records what it started. */
+async function startDependencies(started: Started): Promise<void> {
   const storage = process.env['AzureWebJobsStorage'];
   if (storage === undefined || storage === '' || storage === 'UseDevelopmentStorage=true') {
-    azurite = await startAzurite({ port: portSetting('AZURITE_TABLE_PORT', 10_002) });
-    process.env['AzureWebJobsStorage'] = azurite.tablesConnectionString;
-    console.log(`Azurite Table service on 127.0.0.1:${azurite.port} (in memory)`);
+    started.azurite = await startAzurite({ port: portSetting('AZURITE_TABLE_PORT', 10_002) });
+    process.env['AzureWebJobsStorage'] = started.azurite.tablesConnectionString;
+    console.log(`Azurite Table service on 127.0.0.1:${started.azurite.port} (in memory)`);
   }
   if (process.env['ServiceBusConnection'] === undefined || process.env['ServiceBusConnection'] === '') {
-    broker = await startServiceBusBroker({
+    started.broker = await startServiceBusBroker({
       port: portSetting('SERVICEBUS_PORT', 5672),
       config: process.env['SERVICEBUS_CONFIG'] ?? join(root, 'config', 'servicebus.json'),
       log: (line) => console.log(`[servicebus] ${line}`),
     });
-    process.env['ServiceBusConnection'] = broker.connectionString;
-    console.log(`Service Bus broker on 127.0.0.1:${broker.port}, queues: ${broker.queues.join(', ')}`);
+    process.env['ServiceBusConnection'] = started.broker.connectionString;
+    console.log(`Service Bus broker on 127.0.0.1:${started.broker.port}, queues: ${started.broker.queues.join(', ')}`);
   }
-  const host = await startFunctionHost({ projectRoot: root, port: portSetting('FUNCTIONS_HTTP_PORT', 7071) });
+}
+
+async function stopDependencies(started: Started): Promise<void> {
+  await started.broker?.stop().catch(() => undefined);
+  await started.azurite?.stop().catch(() => undefined);
+}
+
+async function main(): Promise<void> {
+  for (const [key, value] of Object.entries({ ...EMBEDDED_DEFAULTS, ...localSettings() })) {
+    if (process.env[key] === undefined || process.env[key] === '') process.env[key] = value;
+  }
+  const started: Started = {};
+  let host: Awaited<ReturnType<typeof startFunctionHost>>;
+  try {
+    await startDependencies(started);
+    host = await startFunctionHost({ projectRoot: root, port: portSetting('FUNCTIONS_HTTP_PORT', 7071) });
+  } catch (error) {
+    // Azurite is a child process: stop it, or it outlives a failed start.
+    await stopDependencies(started);
+    throw error;
+  }
   console.log(`\nFunctions (${host.functions.length}):`);
-  for (const f of host.functions) console.log(`  ${f.name}: [${f.trigger}] ${f.trigger === 'http' ? `${host.url}${f.detail.slice(f.detail.indexOf(' ') + 1)} (${f.detail.split(' ')[0]})` : f.detail}`);
-  console.log(`\nReady. Sample engagements from ${process.env['ENGAGEMENTS_FILE']}. Ctrl+C to stop.`);
+  for (const f of host.functions) {
+    const [methods, path] = f.detail.split(' ');
+    console.log(`  ${f.name}: [${f.trigger}] ${f.trigger === 'http' ? `${methods} ${host.url}${path}` : f.detail}`);
+  }
+  console.log(`\nReady. Engagements from ${process.env['ENGAGEMENTS_FILE']}. Ctrl+C to stop.`);
 
   let stopping = false;
   const stop = async (signal: string) => {
@@ -71,8 +95,7 @@ async function main(): Promise<void> {
     await host.stop();
     const { disposeRuntime } = await import('../runtime.js');
     await disposeRuntime();
-    await broker?.stop();
-    await azurite?.stop();
+    await stopDependencies(started);
     process.exit(0);
   };
   process.on('SIGINT', () => void stop('SIGINT'));

@@ -30,23 +30,13 @@ const settingsSchema = z
     BATCH_MAX_CONTACTS: positiveInt(500, 10_000),
     /** Parallel Table Storage reads while planning (frequency ledger). */
     STORE_READ_CONCURRENCY: positiveInt(32, 256),
-  })
-  .superRefine((s, ctx) => {
-    if (s.ServiceBusConnection === undefined && s.ServiceBusConnection__fullyQualifiedNamespace === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['ServiceBusConnection'],
-        message: 'set ServiceBusConnection (connection string) or ServiceBusConnection__fullyQualifiedNamespace',
-      });
-    }
-    if (s.AzureWebJobsStorage === undefined && s.AzureWebJobsStorage__tableServiceUri === undefined) {
-      ctx.addIssue({
-        code: 'custom',
-        path: ['AzureWebJobsStorage'],
-        message: 'set AzureWebJobsStorage (connection string) or AzureWebJobsStorage__tableServiceUri',
-      });
-    }
   });
+
+/** Pairs of "connection string or identity-based" settings; one of each pair is required. */
+const REQUIRED_CONNECTIONS = [
+  ['ServiceBusConnection', 'ServiceBusConnection__fullyQualifiedNamespace', 'connection string'],
+  ['AzureWebJobsStorage', 'AzureWebJobsStorage__tableServiceUri', 'connection string'],
+] as const;
 
 export type Settings = Readonly<z.infer<typeof settingsSchema>>;
 
@@ -64,13 +54,14 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     if (value !== undefined && value !== '') input[key] = value;
   }
   const result = settingsSchema.safeParse(input);
-  if (!result.success) {
-    const lines = result.error.issues.map((issue) => {
-      const name = String(issue.path[0] ?? '(settings)');
-      const hint = SECRET_SETTINGS.has(name) ? '' : ` (got ${JSON.stringify(input[name] ?? null)})`;
-      return `  - ${name}: ${issue.message}${hint}`;
-    });
-    throw new UserError('InvalidSettings', `invalid app settings:\n${lines.join('\n')}`);
+  const lines = (result.success ? [] : result.error.issues).map((issue) => {
+    const name = String(issue.path[0] ?? '(settings)');
+    const hint = SECRET_SETTINGS.has(name) ? '' : ` (got ${JSON.stringify(input[name] ?? null)})`;
+    return `  - ${name}: ${issue.message}${hint}`;
+  });
+  for (const [plain, identity, kind] of REQUIRED_CONNECTIONS) {
+    if (input[plain] === undefined && input[identity] === undefined) lines.push(`  - ${plain}: set ${plain} (${kind}) or ${identity}`);
   }
+  if (!result.success || lines.length > 0) throw new UserError('InvalidSettings', `invalid app settings:\n${lines.join('\n')}`);
   return Object.freeze(result.data);
 }

@@ -1,0 +1,34 @@
+import { describe, expect, it } from 'vitest';
+import { loadSettings } from '../../src/settings/settings.js';
+
+const minimal = { ENGAGEMENTS_FILE: 'e.json', ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKey=SECRET123', AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
+
+describe('settings', () => {
+  it('fills defaults and freezes', () => {
+    const s = loadSettings(minimal);
+    expect(s).toMatchObject({ CONTACT_BATCHES_QUEUE: 'contact-batches', INTAKE_MAX_PAGE_SIZE: 100_000, BATCH_MAX_CONTACTS: 500, TABLE_PREFIX: '' });
+    expect(Object.isFrozen(s)).toBe(true);
+  });
+
+  it('names every bad setting and never echoes a secret', () => {
+    const run = () => loadSettings({ ...minimal, ServiceBusConnection: undefined, INTAKE_MAX_PAGE_SIZE: 'lots', AzureWebJobsStorage: '' });
+    expect(run).toThrow(/ServiceBusConnection: set ServiceBusConnection \(connection string\) or ServiceBusConnection__fullyQualifiedNamespace/);
+    expect(run).toThrow(/INTAKE_MAX_PAGE_SIZE: .*\(got "lots"\)/);
+    expect(run).toThrow(/AzureWebJobsStorage: set AzureWebJobsStorage/);
+    try {
+      loadSettings({ ...minimal, TABLE_PREFIX: '1bad' });
+    } catch (error) {
+      expect((error as Error).message).toContain('TABLE_PREFIX');
+      expect((error as Error).message).not.toContain('SECRET123');
+    }
+  });
+
+  it('accepts identity-based connections instead of connection strings', () => {
+    const s = loadSettings({
+      ENGAGEMENTS_FILE: 'e.json',
+      ServiceBusConnection__fullyQualifiedNamespace: 'contoso.servicebus.windows.net',
+      AzureWebJobsStorage__tableServiceUri: 'https://contoso.table.core.windows.net',
+    });
+    expect(s.ServiceBusConnection).toBeUndefined();
+  });
+});
