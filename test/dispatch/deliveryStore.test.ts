@@ -1,0 +1,75 @@
+import { describe, expect, it } from 'vitest';
+import type { PlannedContact } from '../../src/contacts/plannedContact.js';
+import { DeliveryStore } from '../../src/dispatch/deliveryStore.js';
+import { testTables } from '../support/tables.js';
+
+const NOW = Date.parse('2026-11-25T15:00:00Z');
+
+function contact(i: number, key = `f${String(i).padStart(4, '0')}`): PlannedContact {
+  const windows = [{ start: '2026-11-25T14:00:00.000Z', end: '2026-11-25T20:00:00.000Z' }];
+  return {
+    contactId: `c${i}`,
+    phones: [{ type: 'mobile', e164: `+1212555${String(1000 + i)}`, windows }],
+    timeZone: 'UTC',
+    timezoneInferred: false,
+    windows,
+    attributes: {},
+    callOrderKey: key,
+    priority: 1,
+    source: 'event:e',
+    deliveryId: `d-${i}`,
+  };
+}
+
+describe('delivery store', () => {
+  it('stores a batch in call order and a redelivered batch changes nothing', async () => {
+    const store = new DeliveryStore(testTables());
+    const contacts = Array.from({ length: 120 }, (_, i) => contact(i, `k${String(119 - i).padStart(4, '0')}`));
+    expect(await store.storeContacts('e1', 't1', contacts, NOW)).toBe(120);
+    const claimed = await store.claim('e1', (await store.queued('e1', 1))[0]!, NOW);
+    expect(claimed?.deliveryId).toBe('d-119');
+    expect(await store.storeContacts('e1', 't1', contacts, NOW)).toBe(0);
+    const queued = await store.queued('e1', 500);
+    expect(queued).toHaveLength(119);
+    expect(queued[0]?.deliveryId).toBe('d-118');
+    expect((await store.get('e1', 'd-119'))?.state).toBe('dialing');
+  });
+
+  it('two concurrent claims of one attempt: exactly one wins', async () => {
+    const store = new DeliveryStore(testTables());
+    await store.storeContacts('e1', 't1', [contact(1)], NOW);
+    const [row] = await store.queued('e1', 1);
+    const results = await Promise.all(Array.from({ length: 5 }, () => store.claim('e1', row!, NOW)));
+    expect(results.filter((r) => r !== undefined)).toHaveLength(1);
+    expect(await store.inFlight('e1')).toEqual([{ deliveryId: 'd-1', attempt: 1, state: 'dialing', since: NOW, representativeId: undefined }]);
+  });
+
+  it('a reattempt is queued again with the next attempt number, in its band, and the outcome is recorded once', async () => {
+    const store = new DeliveryStore(testTables());
+    await store.storeContacts('e1', 't1', [contact(1), contact(2)], NOW);
+    const [row] = await store.queued('e1', 1);
+    await store.claim('e1', row!, NOW);
+    await store.markSubmitted('e1', 'd-1', 1, 'sim-1', NOW);
+    const requeue = { requeue: { notBefore: NOW + 3_600_000, band: 0 as const } };
+    expect(await store.finishAttempt('e1', 'd-1', 1, 'NoAnswer', requeue, NOW)).toBe(true);
+    expect(await store.finishAttempt('e1', 'd-1', 1, 'NoAnswer', requeue, NOW)).toBe(false);
+    const queued = await store.queued('e1', 10);
+    expect(queued.map((q) => [q.deliveryId, q.notBefore])).toEqual([
+      ['d-1', NOW + 3_600_000],
+      ['d-2', 0],
+    ]);
+    expect(await store.get('e1', 'd-1')).toMatchObject({ state: 'queued', attempt: 2, lastResult: 'NoAnswer' });
+    expect(await store.inFlight('e1')).toEqual([]);
+  });
+
+  it('cancelling queued deliveries leaves in-flight ones alone', async () => {
+    const store = new DeliveryStore(testTables());
+    await store.storeContacts('e1', 't1', [contact(1), contact(2)], NOW);
+    const rows = await store.queued('e1', 10);
+    await store.claim('e1', rows[0]!, NOW);
+    expect(await store.cancelQueued('e1', rows[0]!, NOW)).toBe(false);
+    expect(await store.cancelQueued('e1', rows[1]!, NOW)).toBe(true);
+    expect(await store.queued('e1', 10)).toEqual([]);
+    expect((await store.get('e1', 'd-2'))?.state).toBe('cancelled');
+  });
+});
