@@ -53,7 +53,7 @@ export interface InFlightRow {
   readonly representativeId: string | undefined;
 }
 
-interface RecordEntity {
+type RecordEntity = {
   partitionKey: string;
   rowKey: string;
   state: DeliveryState;
@@ -65,7 +65,7 @@ interface RecordEntity {
   lastResult?: string;
   updatedAt: string;
   etag?: string;
-}
+};
 
 const recordRow = (deliveryId: string) => `d|${deliveryId}`;
 const inFlightRow = (deliveryId: string) => `f|${deliveryId}`;
@@ -208,18 +208,21 @@ export class DeliveryStore {
     deliveryId: string,
     attempt: number,
     result: string,
-    outcome: { final: 'done' | 'rejected' } | { requeue: { notBefore: number; band: QueueBand } },
+    outcome: { final: 'done' | 'rejected' } | { requeue: { notBefore: number; band: QueueBand; windows?: PlannedContact['windows'] } },
     now: number,
   ): Promise<boolean> {
     return this.transition(engagementId, deliveryId, attempt, ['dialing', 'submitted'], (current) => {
       const base = { ...toEntity(current), lastResult: result, updatedAt: new Date(now).toISOString() };
       const removeInFlight: TransactionAction = ['delete', { partitionKey: engagementId, rowKey: inFlightRow(deliveryId) }];
       if ('final' in outcome) return [['update', { ...base, state: outcome.final, queueRowKey: undefined }, 'Replace', { etag: current.etag }], removeInFlight];
-      const rowKey = queueRowKey(outcome.requeue.band, current.contact.callOrderKey, deliveryId);
+      const { notBefore, band, windows } = outcome.requeue;
+      // A callback replaces the planned windows with the one the customer asked for, on every phone.
+      const contact = windows === undefined ? current.contact : { ...current.contact, windows, phones: current.contact.phones.map((p) => ({ ...p, windows })) };
+      const rowKey = queueRowKey(band, contact.callOrderKey, deliveryId);
       return [
-        ['update', { ...base, state: 'queued', attempt: attempt + 1, queueRowKey: rowKey, backendRef: undefined }, 'Replace', { etag: current.etag }],
+        ['update', { ...base, contact: JSON.stringify(contact), state: 'queued', attempt: attempt + 1, queueRowKey: rowKey, backendRef: undefined }, 'Replace', { etag: current.etag }],
         removeInFlight,
-        ['create', queueEntity(engagementId, rowKey, outcome.requeue.notBefore, current.contact)],
+        ['create', queueEntity(engagementId, rowKey, notBefore, contact)],
       ];
     });
   }
