@@ -1,7 +1,26 @@
+import { randomUUID } from 'node:crypto';
+import { DefaultAzureCredential } from '@azure/identity';
 import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
 import { createServiceBusClient } from './bus/serviceBusClient.js';
+import type { DialerPort } from './dialers/dialerPort.js';
+import { Dynamics365Dialer } from './dialers/dynamics365/dynamics365Dialer.js';
+import { TableDeliveryRefStore } from './dialers/dynamics365/tableDeliveryRefStore.js';
+import { RealTimeClock } from './dialers/simulator/realTimeClock.js';
+import { parseCallProfile } from './dialers/simulator/callProfile.js';
+import { TelephonySimulator } from './dialers/simulator/telephonySimulator.js';
+import { DeliveryStore } from './dispatch/deliveryStore.js';
+import type { StatusDeps } from './dispatch/engagementStatus.js';
+import { OutcomeStore } from './dispatch/outcomeStore.js';
+import { PacingStateStore } from './dispatch/pacingStateStore.js';
+import { recordOutcome, type OutcomeDeps } from './dispatch/recordOutcome.js';
+import { RejectedMessageStore } from './dispatch/rejectedMessageStore.js';
+import type { DialerInsight, PacingTickDeps } from './dispatch/runPacingTick.js';
 import { loadEngagementFile, type EngagementCatalog } from './engagement/loadEngagementFile.js';
+import { UserError, ensureError } from './errors.js';
 import { IntakeService } from './intake/intakeService.js';
+import { GraphPresence } from './presence/graphPresence.js';
+import { GraphQueueMembers } from './presence/graphQueueMembers.js';
+import type { PresencePort, QueueMembersPort } from './presence/presencePort.js';
 import { loadSettings, type Settings } from './settings/settings.js';
 import { DoNotContactStore } from './store/doNotContactStore.js';
 import { FrequencyLedger } from './store/frequencyLedger.js';
@@ -10,7 +29,8 @@ import { Tables } from './store/tables.js';
 
 /**
  * The composition root: every adapter the functions use, built once per worker process from the
- * validated settings. Functions hold no other state between invocations.
+ * validated settings. Functions hold no other state between invocations (the simulator's calls are
+ * the exception by nature: it is the telephone network of a local run).
  */
 export interface Runtime {
   readonly settings: Settings;
@@ -24,9 +44,19 @@ export interface Runtime {
   readonly intake: IntakeService;
   readonly maxEvents: number;
   readonly maxPageSize: number;
+  readonly deliveries: DeliveryStore;
+  readonly outcomes: OutcomeStore;
+  readonly rejected: RejectedMessageStore;
+  readonly stateStore: PacingStateStore;
+  readonly dialer: DialerPort & DialerInsight;
+  readonly presence: PresencePort;
+  readonly outcomeDeps: OutcomeDeps;
+  readonly statusDeps: StatusDeps;
+  readonly tickDeps: PacingTickDeps;
+  close(): Promise<void>;
 }
 
-export async function createRuntime(settings: Settings): Promise<Runtime> {
+export async function createRuntime(settings: Settings, log: (line: string) => void = (line) => console.log(line)): Promise<Runtime> {
   const catalog = await loadEngagementFile(settings.ENGAGEMENTS_FILE);
   const tables = new Tables(
     settings.AzureWebJobsStorage !== undefined
@@ -44,6 +74,24 @@ export async function createRuntime(settings: Settings): Promise<Runtime> {
   const ledger = new FrequencyLedger(tables, settings.STORE_READ_CONCURRENCY);
   const pending = new PendingContacts(tables);
   const intake = new IntakeService({ catalog, doNotContact, ledger, pending, sender: contactBatchesSender, batchMaxContacts: settings.BATCH_MAX_CONTACTS });
+  const deliveries = new DeliveryStore(tables);
+  const outcomes = new OutcomeStore(tables);
+  const stateStore = new PacingStateStore(tables, `${process.env['WEBSITE_INSTANCE_ID'] ?? 'local'}-${randomUUID()}`);
+  const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger, doNotContact, pending };
+  const back = createBackEnd(settings, catalog, tables, outcomeDeps, log);
+  const tickDeps: PacingTickDeps = {
+    catalog,
+    deliveries,
+    outcomes,
+    stateStore,
+    pending,
+    doNotContact,
+    dialer: back.dialer,
+    presence: back.presence,
+    ...(back.queueMembers === undefined ? {} : { queueMembers: back.queueMembers }),
+    leaseMs: settings.PACING_LEASE_SECONDS * 1000,
+    log,
+  };
   return {
     settings,
     catalog,
@@ -56,7 +104,77 @@ export async function createRuntime(settings: Settings): Promise<Runtime> {
     intake,
     maxEvents: settings.INTAKE_MAX_EVENTS,
     maxPageSize: settings.INTAKE_MAX_PAGE_SIZE,
+    deliveries,
+    outcomes,
+    rejected: new RejectedMessageStore(tables),
+    stateStore,
+    dialer: back.dialer,
+    presence: back.presence,
+    outcomeDeps,
+    statusDeps: { deliveries, outcomes, stateStore },
+    tickDeps,
+    async close() {
+      back.close();
+      await stateStore.releaseLease().catch(() => undefined);
+      await serviceBus.close();
+    },
   };
+}
+
+interface BackEnd {
+  readonly dialer: DialerPort & DialerInsight;
+  readonly presence: PresencePort;
+  readonly queueMembers: QueueMembersPort | undefined;
+  close(): void;
+}
+
+function createBackEnd(settings: Settings, catalog: EngagementCatalog, tables: Tables, outcomeDeps: OutcomeDeps, log: (line: string) => void): BackEnd {
+  const presenceSource = settings.PRESENCE_SOURCE ?? (settings.DIALER_BACKEND === 'simulator' ? 'simulator' : 'graph');
+  const credential = presenceSource === 'graph' || settings.DIALER_BACKEND === 'dynamics365' ? new DefaultAzureCredential() : undefined;
+  const graph = credential === undefined ? undefined : { presence: new GraphPresence({ credential }), members: new GraphQueueMembers({ credential }) };
+  if (settings.DIALER_BACKEND === 'dynamics365') {
+    const dialer = new Dynamics365Dialer({
+      orgUrl: settings.DATAVERSE_URL ?? '',
+      credential: credential ?? new DefaultAzureCredential(),
+      apiVersion: settings.DATAVERSE_API_VERSION,
+      useBulk: settings.DYNAMICS_USE_BULK,
+      refStore: new TableDeliveryRefStore(tables),
+      onWarning: log,
+    });
+    if (graph === undefined) throw new UserError('InvalidSettings', 'the dynamics365 back-end needs Microsoft Graph presence');
+    return { dialer, presence: graph.presence, queueMembers: graph.members, close: () => undefined };
+  }
+  const clock = new RealTimeClock({ scale: settings.SIMULATOR_TIME_SCALE });
+  const simulator = new TelephonySimulator({
+    seed: settings.SIMULATOR_SEED,
+    clock,
+    engagements: [...catalog.engagements.values()],
+    queues: [...catalog.queues.values()],
+    ...(settings.SIMULATOR_PROFILE === undefined ? {} : { profile: parseProfile(settings.SIMULATOR_PROFILE) }),
+  });
+  // The simulator is the telephone network: its outcomes go where Dynamics 365's webhook would send them.
+  simulator.onCallEvent((event) => {
+    recordOutcome(outcomeDeps, event).catch((error: unknown) => log(`recording a simulated outcome failed: ${ensureError(error).message}`));
+  });
+  return {
+    dialer: simulator,
+    presence: graph?.presence ?? simulator,
+    queueMembers: graph?.members,
+    close: () => {
+      simulator.close();
+      clock.stop();
+    },
+  };
+}
+
+/** The simulator profile setting, validated here so a bad value fails start-up naming the setting. */
+function parseProfile(json: string): ReturnType<typeof parseCallProfile> {
+  try {
+    return parseCallProfile(JSON.parse(json));
+  } catch (error) {
+    if (error instanceof UserError) throw error;
+    throw new UserError('InvalidSettings', `SIMULATOR_PROFILE is not valid JSON: ${(error as Error).message}`);
+  }
 }
 
 let current: Promise<Runtime> | undefined;
@@ -70,11 +188,11 @@ export function getRuntime(): Promise<Runtime> {
   return current;
 }
 
-/** Closes connections (local host shutdown, tests). */
+/** Closes connections and timers (local host shutdown, tests). */
 export async function disposeRuntime(): Promise<void> {
   const runtime = current;
   current = undefined;
   if (runtime === undefined) return;
   const r = await runtime.catch(() => undefined);
-  await r?.serviceBus.close();
+  await r?.close();
 }

@@ -73,8 +73,8 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
         described.push({ name: fn.name, trigger: 'serviceBus', detail: `queue ${resolveSetting(String(trigger['queueName']), env)}` });
         break;
       case 'timerTrigger':
-        stoppers.push(startTimerTrigger(fn, trigger, log));
-        described.push({ name: fn.name, trigger: 'timer', detail: String(trigger['schedule']) });
+        stoppers.push(startTimerTrigger(fn, resolveSetting(String(trigger['schedule']), env), log));
+        described.push({ name: fn.name, trigger: 'timer', detail: resolveSetting(String(trigger['schedule']), env) });
         break;
       default:
         log(`function ${fn.name}: trigger type ${trigger.type} is not supported by the local host; skipped`);
@@ -285,8 +285,8 @@ async function invokeServiceBus(
   }
 }
 
-function startTimerTrigger(fn: RegisteredFunction, trigger: BindingMetadata, log: (line: string) => void): () => Promise<void> {
-  const schedule = CronExpressionParser.parse(String(trigger['schedule']));
+function startTimerTrigger(fn: RegisteredFunction, expression: string, log: (line: string) => void): () => Promise<void> {
+  const schedule = CronExpressionParser.parse(expression);
   let timer: NodeJS.Timeout | undefined;
   let stopped = false;
   let inFlight: Promise<void> = Promise.resolve();

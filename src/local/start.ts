@@ -26,6 +26,7 @@ const EMBEDDED_DEFAULTS: Record<string, string> = {
   ENGAGEMENTS_FILE: join(root, 'config', 'engagements.sample.json'),
   CONTACT_BATCHES_QUEUE: 'contact-batches',
   DIALER_BACKEND: 'simulator',
+  PACING_SCHEDULE: '*/5 * * * * *',
   FUNCTIONS_WORKER_RUNTIME: 'node',
 };
 
@@ -50,9 +51,13 @@ async function startDependencies(started: Started): Promise<void> {
     process.env['AzureWebJobsStorage'] = started.azurite.tablesConnectionString;
     console.log(`Azurite Table service on 127.0.0.1:${started.azurite.port} (in memory)`);
   }
-  if (process.env['ServiceBusConnection'] === undefined || process.env['ServiceBusConnection'] === '') {
+  const serviceBus = process.env['ServiceBusConnection'];
+  const localEmulator = serviceBus === undefined || serviceBus === '' ? undefined : /UseDevelopmentEmulator=true/i.test(serviceBus) && /Endpoint=sb:\/\/(localhost|127\.0\.0\.1)(:(\d+))?/i.exec(serviceBus);
+  if (serviceBus === undefined || serviceBus === '' || localEmulator) {
+    // No connection, or the emulator's own local connection string: the embedded broker plays the emulator.
+    const emulatorPort = localEmulator ? localEmulator[3] : undefined;
     started.broker = await startServiceBusBroker({
-      port: portSetting('SERVICEBUS_PORT', 5672),
+      port: emulatorPort === undefined ? portSetting('SERVICEBUS_PORT', 5672) : Number(emulatorPort),
       config: process.env['SERVICEBUS_CONFIG'] ?? join(root, 'config', 'servicebus.json'),
       log: (line) => console.log(`[servicebus] ${line}`),
     });

@@ -30,6 +30,24 @@ const settingsSchema = z
     BATCH_MAX_CONTACTS: positiveInt(500, 10_000),
     /** Parallel Table Storage reads while planning (frequency ledger). */
     STORE_READ_CONCURRENCY: positiveInt(32, 256),
+    /** Who places the calls: the embedded telephony simulator (local default) or Dynamics 365 Contact Center. */
+    DIALER_BACKEND: z.enum(['simulator', 'dynamics365']).default('simulator'),
+    /** Dataverse organisation URL, e.g. https://contoso.crm.dynamics.com (dynamics365 back-end). */
+    DATAVERSE_URL: z.url({ protocol: /^https$/, message: 'expected an https URL such as https://contoso.crm.dynamics.com' }).optional(),
+    DATAVERSE_API_VERSION: z.string().min(1).default('1.0'),
+    /** Send plain deliveries through CCaaS_CreateProactiveDeliveryBulkV2 (they cannot be cancelled one by one). */
+    DYNAMICS_USE_BULK: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
+    /** Where representative availability comes from; defaults to the simulator's own people with the simulator back-end, else Microsoft Graph. */
+    PRESENCE_SOURCE: z.enum(['simulator', 'graph']).optional(),
+    SIMULATOR_SEED: z.coerce.number().int().default(1),
+    /** Simulated seconds per real second (60: a simulated minute passes each second). */
+    SIMULATOR_TIME_SCALE: z.coerce.number().positive().max(3600).default(1),
+    /** JSON call profile for the simulator (answer rates, handle times...); see docs. */
+    SIMULATOR_PROFILE: z.string().optional(),
+    /** NCRONTAB (with seconds) of the pacing timer; the timer binding reads it as %PACING_SCHEDULE%. */
+    PACING_SCHEDULE: z.string().min(11).default('*/5 * * * * *'),
+    /** The pacing lease, renewed every tick; another owner can take over this long after a crash. */
+    PACING_LEASE_SECONDS: positiveInt(30, 600),
   });
 
 /** Pairs of "connection string or identity-based" settings; one of each pair is required. */
@@ -61,6 +79,12 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   });
   for (const [plain, identity, kind] of REQUIRED_CONNECTIONS) {
     if (input[plain] === undefined && input[identity] === undefined) lines.push(`  - ${plain}: set ${plain} (${kind}) or ${identity}`);
+  }
+  if (input['DIALER_BACKEND'] === 'dynamics365' && input['DATAVERSE_URL'] === undefined) {
+    lines.push('  - DATAVERSE_URL: required when DIALER_BACKEND is dynamics365');
+  }
+  if (input['PRESENCE_SOURCE'] === 'simulator' && input['DIALER_BACKEND'] === 'dynamics365') {
+    lines.push('  - PRESENCE_SOURCE: simulator presence only exists with the simulator back-end');
   }
   if (!result.success || lines.length > 0) throw new UserError('InvalidSettings', `invalid app settings:\n${lines.join('\n')}`);
   return Object.freeze(result.data);

@@ -1,0 +1,70 @@
+import type { HttpFunctionOptions, InvocationContext, ServiceBusQueueFunctionOptions, TimerFunctionOptions } from '@azure/functions';
+import { getRuntime } from '../runtime.js';
+import { callEventsHandler, engagementRestartHandler, engagementStatusHandler } from './dispatchHttp.js';
+import { runPacingTick } from './runPacingTick.js';
+import { storeContactBatches, type BatchMetadata } from './storeContactBatches.js';
+
+/** Per-message metadata the Functions host passes with a cardinality-many Service Bus trigger. */
+function batchMetadata(context: InvocationContext, count: number): BatchMetadata[] {
+  const meta = context.triggerMetadata ?? {};
+  const ids = (meta['messageIdArray'] as unknown[] | undefined) ?? [];
+  const enqueued = (meta['enqueuedTimeUtcArray'] as unknown[] | undefined) ?? [];
+  const deliveryCounts = (meta['deliveryCountArray'] as unknown[] | undefined) ?? [];
+  return Array.from({ length: count }, (_, i) => ({
+    messageId: String(ids[i] ?? `${context.invocationId}-${i}`),
+    enqueuedTimeUtc: enqueued[i] === undefined ? undefined : String(enqueued[i]),
+    deliveryCount: typeof deliveryCounts[i] === 'number' ? deliveryCounts[i] : undefined,
+  }));
+}
+
+export const contactBatchesFunction: ServiceBusQueueFunctionOptions = {
+  connection: 'ServiceBusConnection',
+  queueName: '%CONTACT_BATCHES_QUEUE%',
+  cardinality: 'many',
+  handler: async (messages: unknown, context: InvocationContext) => {
+    const runtime = await getRuntime();
+    const bodies = Array.isArray(messages) ? messages : [messages];
+    await storeContactBatches(
+      {
+        deliveries: runtime.deliveries,
+        rejected: runtime.rejected,
+        knownEngagement: (id) => runtime.catalog.engagements.has(id),
+        queueName: runtime.settings.CONTACT_BATCHES_QUEUE,
+      },
+      bodies,
+      batchMetadata(context, bodies.length),
+      context,
+    );
+  },
+};
+
+export const pacingTickFunction: TimerFunctionOptions = {
+  // Every 5 seconds; an app setting can change it (NCRONTAB with seconds).
+  schedule: '%PACING_SCHEDULE%',
+  handler: async (_timer: unknown, context: InvocationContext) => {
+    const runtime = await getRuntime();
+    const report = await runPacingTick({ ...runtime.tickDeps, log: (line) => context.log(line) }, Date.now());
+    if (!report.ran) context.log('pacing tick skipped: another owner holds the pacing lease');
+  },
+};
+
+export const callEventsFunction: HttpFunctionOptions = {
+  methods: ['POST'],
+  route: 'call-events',
+  authLevel: 'function',
+  handler: callEventsHandler(getRuntime),
+};
+
+export const engagementStatusFunction: HttpFunctionOptions = {
+  methods: ['GET'],
+  route: 'engagements/{engagementId}/status',
+  authLevel: 'function',
+  handler: engagementStatusHandler(getRuntime),
+};
+
+export const engagementRestartFunction: HttpFunctionOptions = {
+  methods: ['POST'],
+  route: 'engagements/{engagementId}/restart',
+  authLevel: 'admin',
+  handler: engagementRestartHandler(getRuntime),
+};

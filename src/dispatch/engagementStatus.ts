@@ -1,0 +1,83 @@
+import type { CallEvent } from '../dialers/dialerPort.js';
+import type { EngagementConfig } from '../engagement/engagementSchema.js';
+import { isCallableNow } from '../pacing/isCallableNow.js';
+import type { PacingDecision } from '../pacing/pacingDecision.js';
+import { ownEntry } from '../pacing/pacingState.js';
+import { summarizeOutcomes, type OutcomeSummary } from '../pacing/summarizeOutcomes.js';
+import type { DeliveryStore } from './deliveryStore.js';
+import type { OutcomeStore } from './outcomeStore.js';
+import type { PacingStateStore } from './pacingStateStore.js';
+
+export interface StatusDeps {
+  readonly deliveries: DeliveryStore;
+  readonly outcomes: OutcomeStore;
+  readonly stateStore: PacingStateStore;
+}
+
+/** Queued deliveries counted exactly up to this; beyond it the count says "at least". */
+const COUNT_LIMIT = 10_000;
+
+export interface EngagementStatus {
+  readonly engagementId: string;
+  readonly name: string;
+  readonly type: EngagementConfig['type'];
+  readonly dialMode: EngagementConfig['dialMode']['mode'];
+  readonly priority: EngagementConfig['priority'];
+  readonly state: { readonly status: string; readonly reason: string | null; readonly since: string | null };
+  readonly counts: {
+    readonly queued: number;
+    readonly queuedAtLeast: boolean;
+    readonly callableNow: number;
+    readonly inFlight: { readonly dialing: number; readonly submitted: number };
+    readonly resultsLast24h: Readonly<Record<string, number>>;
+  };
+  readonly rates: { readonly lastHour: OutcomeSummary; readonly last24h: OutcomeSummary };
+  /** Representatives on this engagement's calls over those staffed, at the last decision. */
+  readonly occupancy: number | null;
+  readonly recentDecisions: readonly PacingDecision[];
+}
+
+/** Everything an operator needs about one engagement, read from the stores (no in-memory state). */
+export async function describeEngagementStatus(deps: StatusDeps, engagement: EngagementConfig, now: number): Promise<EngagementStatus> {
+  const [queued, inFlight, events, stored, decisions] = await Promise.all([
+    deps.deliveries.queued(engagement.id, COUNT_LIMIT),
+    deps.deliveries.inFlight(engagement.id),
+    deps.outcomes.since(engagement.id, now - 24 * 3_600_000),
+    deps.stateStore.load(),
+    deps.stateStore.decisions(engagement.id),
+  ]);
+  const at = new Date(now);
+  const own = ownEntry(stored.state.engagements, engagement.id);
+  const last = decisions[0];
+  return {
+    engagementId: engagement.id,
+    name: engagement.name,
+    type: engagement.type,
+    dialMode: engagement.dialMode.mode,
+    priority: engagement.priority,
+    state: {
+      status: own?.hold?.status ?? own?.status ?? (engagement.paused ? 'paused' : 'running'),
+      reason: own?.hold?.reason ?? own?.reason ?? null,
+      since: own?.hold?.since ?? own?.statusSince ?? null,
+    },
+    counts: {
+      queued: queued.length,
+      queuedAtLeast: queued.length >= COUNT_LIMIT,
+      callableNow: queued.filter((row) => row.notBefore <= now && isCallableNow(row.windows, at)).length,
+      inFlight: { dialing: inFlight.filter((r) => r.state === 'dialing').length, submitted: inFlight.filter((r) => r.state === 'submitted').length },
+      resultsLast24h: countResults(events),
+    },
+    rates: { lastHour: summarizeOutcomes(events, at, 60), last24h: summarizeOutcomes(events, at, 24 * 60) },
+    occupancy:
+      last === undefined || last.inputs.staffedRepresentatives === 0
+        ? null
+        : last.inputs.active.withRepresentative / last.inputs.staffedRepresentatives,
+    recentDecisions: decisions,
+  };
+}
+
+function countResults(events: readonly CallEvent[]): Record<string, number> {
+  const counts: Record<string, number> = {};
+  for (const e of events) counts[e.result] = (counts[e.result] ?? 0) + 1;
+  return counts;
+}

@@ -1,0 +1,67 @@
+import type { CallEvent } from '../dialers/dialerPort.js';
+import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
+import type { DoNotContactStore } from '../store/doNotContactStore.js';
+import type { FrequencyLedger } from '../store/frequencyLedger.js';
+import type { PendingContacts } from '../store/pendingContacts.js';
+import { countsAsEngagement, decideReattempt } from './decideReattempt.js';
+import type { DeliveryStore } from './deliveryStore.js';
+import type { OutcomeStore } from './outcomeStore.js';
+
+export interface OutcomeDeps {
+  readonly catalog: EngagementCatalog;
+  readonly deliveries: DeliveryStore;
+  readonly outcomes: OutcomeStore;
+  readonly ledger: FrequencyLedger;
+  readonly doNotContact: DoNotContactStore;
+  readonly pending: PendingContacts;
+  readonly clock?: () => number;
+}
+
+export type OutcomeRecording =
+  | { readonly status: 'recorded'; readonly next: string }
+  | { readonly status: 'duplicate' }
+  | { readonly status: 'unknown-delivery' };
+
+/**
+ * Applies an attempt's outcome (from the simulator, or Dynamics 365 through `POST /api/call-events`):
+ * records it once, counts it in the contact's frequency ledger, honours a do-not-contact disposition,
+ * and ends the attempt, queueing a reattempt or a callback where the engagement or the customer asks.
+ *
+ * Every step is idempotent by (delivery, attempt), and the steps after the record run even when the
+ * record already existed: a crash between them is repaired by the same event arriving again.
+ */
+export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promise<OutcomeRecording> {
+  const now = deps.clock?.() ?? Date.now();
+  const engagement = deps.catalog.engagements.get(event.engagementId);
+  const delivery = engagement === undefined ? undefined : await deps.deliveries.get(event.engagementId, event.deliveryId);
+  if (engagement === undefined || delivery === undefined) return { status: 'unknown-delivery' };
+  const isNew = await deps.outcomes.recordOnce(event);
+  const { contact } = delivery;
+  if (countsAsEngagement(event)) {
+    await deps.ledger.record(contact.contactId, { at: Date.parse(event.at), engagementId: event.engagementId, attemptKey: `${event.deliveryId}#${event.attempt}` });
+  }
+  if (event.disposition === 'do-not-contact') {
+    const source = `engagement:${event.engagementId}/delivery:${event.deliveryId}`;
+    await deps.doNotContact.add({ contactId: contact.contactId }, 'customer asked not to be contacted', source);
+    for (const phone of contact.phones) await deps.doNotContact.add({ phone: phone.e164 }, 'customer asked not to be contacted', source);
+  }
+  const decision =
+    event.disposition === 'do-not-contact'
+      ? ({ kind: 'final', state: 'done', reason: 'do not contact' } as const)
+      : decideReattempt(engagement, event, contact.windows);
+  const changed = await deps.deliveries.finishAttempt(
+    event.engagementId,
+    event.deliveryId,
+    event.attempt,
+    event.result,
+    decision.kind === 'final'
+      ? { final: decision.state }
+      : { requeue: { notBefore: decision.notBefore, band: decision.band, ...(decision.windows === undefined ? {} : { windows: decision.windows }) } },
+    now,
+  );
+  if (decision.kind === 'final' && (changed || delivery.state === 'done' || delivery.state === 'rejected')) {
+    await deps.pending.clear(event.engagementId, contact.contactId, event.deliveryId);
+  }
+  if (!isNew && !changed) return { status: 'duplicate' };
+  return { status: 'recorded', next: decision.reason };
+}
