@@ -33,12 +33,18 @@ export function inferTimeZone(e164: string, now: Date): string | undefined {
   const digits = e164.replace(/^\+/, '');
   const map = loadPrefixMap();
   for (let length = digits.length; length > 0; length--) {
-    const zones = map.get(digits.slice(0, length));
+    const prefix = digits.slice(0, length);
+    const zones = map.get(prefix);
     if (zones === undefined) continue;
-    return zonesAgree(zones, now) ? zones[0] : undefined;
+    const key = `${prefix}|${now.getUTCFullYear()}`;
+    if (!agreement.has(key)) agreement.set(key, zonesAgree(zones, now) ? zones[0] : undefined);
+    return agreement.get(key);
   }
   return undefined;
 }
+
+/** Prefix and year -> the zone its candidates agree on, or undefined: the check costs luxon 24+ offset lookups. */
+const agreement = new Map<string, string | undefined>();
 
 function zonesAgree(zones: readonly string[], now: Date): boolean {
   const first = zones[0];

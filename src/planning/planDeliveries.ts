@@ -70,9 +70,23 @@ export function planDeliveries(input: PlanInput): Plan {
   const { engagement, state, now } = input;
   const horizon = latestWindowEnd(input.contacts, now);
   const cache = new ScheduleCache(now, horizon);
+  const defaultRequested: Span[] = [{ start: now, end: now + DEFAULT_WINDOW_MS }];
   const rules = {
     legalHours: engagement.legalHours,
     queueHours: engagement.operatingHours.allowOutsideQueueHours ? undefined : input.queue.operatingHours,
+  };
+  // Contacts in one zone with the same requested windows get the same windows per phone type:
+  // computed once per run, and the ISO strings shared.
+  const windowMemo = new Map<string, { spans: Span[]; windows: CallWindow[] }>();
+  const windowsFor = (requested: readonly Span[], requestedKey: string, zone: string, type: PhoneType) => {
+    const key = `${zone}|${type}|${requestedKey}`;
+    let hit = windowMemo.get(key);
+    if (hit === undefined) {
+      const spans = computeCallingWindows(requested, zone, { ...rules, quietHours: engagement.quietHours[type] ?? [] }, now, cache);
+      hit = { spans, windows: spans.map(toWindow) };
+      windowMemo.set(key, hit);
+    }
+    return hit;
   };
   const seen = new Set<string>();
   const planned: { index: number; contact: PlannedContact }[] = [];
@@ -108,17 +122,14 @@ export function planDeliveries(input: PlanInput): Plan {
     const limit = frequencyLimitReached(engagement, state.recentEngagements(id), zone.name, now);
     if (limit !== undefined) return skip(id, limit);
 
-    const requested: Span[] = contact.windows?.map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) })) ?? [
-      { start: now, end: now + DEFAULT_WINDOW_MS },
-    ];
-    const phones = callable.map((p) => ({
-      ...p,
-      windows: computeCallingWindows(requested, zone.name, { ...rules, quietHours: engagement.quietHours[p.type] ?? [] }, now, cache),
-    }));
-    const withWindows = phones.filter((p) => p.windows.length > 0);
+    const requested: Span[] = contact.windows?.map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) })) ?? defaultRequested;
+    const requestedKey = contact.windows === undefined ? 'default' : requested.map((r) => `${r.start}-${r.end}`).join(',');
+    const phones = callable.map((p) => ({ ...p, ...windowsFor(requested, requestedKey, zone.name, p.type) }));
+    const withWindows = phones.filter((p) => p.spans.length > 0);
     if (withWindows.length === 0) return skip(id, 'no-window');
-    const windows = normalizeSpans(withWindows.flatMap((p) => p.windows));
-    const first = windows[0] as Span;
+    const single = withWindows.length === 1 || withWindows.every((p) => p.windows === withWindows[0]?.windows);
+    const spans = single ? (withWindows[0]?.spans ?? []) : normalizeSpans(withWindows.flatMap((p) => p.spans));
+    const first = spans[0] as Span;
 
     planned.push({
       index,
@@ -128,10 +139,10 @@ export function planDeliveries(input: PlanInput): Plan {
         ...(contact.lastName === undefined ? {} : { lastName: contact.lastName }),
         ...(contact.email === undefined ? {} : { email: contact.email }),
         ...(contact.locale === undefined ? {} : { locale: contact.locale }),
-        phones: withWindows.map((p) => ({ type: p.type, e164: p.e164, windows: p.windows.map(toWindow) })),
+        phones: withWindows.map((p) => ({ type: p.type, e164: p.e164, windows: p.windows })),
         timeZone: zone.name,
         timezoneInferred: zone.inferred,
-        windows: windows.map(toWindow),
+        windows: single ? (withWindows[0]?.windows ?? []) : spans.map(toWindow),
         attributes: contact.attributes,
         callOrderKey: callOrderKey(engagement.callOrder, {
           receivedAt: now,

@@ -1,13 +1,21 @@
+import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import pMap from 'p-map';
-import { toTableKey } from './tableKey.js';
+import { fromTableKey, toTableKey } from './tableKey.js';
 import { tableErrorStatus, type Tables } from './tables.js';
 
 export const FREQUENCY_LEDGER_TABLE = 'FrequencyLedger';
 /** A week in any zone plus a day of slack: older engagements never count against a limit. */
 const RETENTION_MS = 8 * 86_400_000;
-const ROW_KEY = 'ledger';
 const MAX_UPDATE_ATTEMPTS = 5;
+/** Contacts are spread over 256 partitions by a hash of their id, so a page can be checked by scanning them in parallel. */
+const BUCKETS = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+/** From this many contacts on, one scan of the recent ledger beats a point read per contact. */
+export const LEDGER_SCAN_THRESHOLD = 2_000;
+
+function bucketOf(contactId: string): string {
+  return createHash('sha256').update(contactId).digest('hex').slice(0, 2);
+}
 
 /** One engagement of a contact (a call attempt that reached the dialer), across engagements and channels. */
 export interface LedgerEntry {
@@ -17,16 +25,20 @@ export interface LedgerEntry {
   readonly attemptKey: string;
 }
 
-interface LedgerEntity {
+type LedgerEntity = {
   partitionKey: string;
   rowKey: string;
   entries: string;
+  /** The newest entry: a scan skips contacts not engaged within the retention. */
+  lastAt: number;
   etag?: string;
-}
+};
 
 /**
  * Per-contact counts of recent engagements for frequency limits. One small entity per contact holds
- * the last eight days, so a planning check is one point read and a record is one conditional update.
+ * the last eight days; a record is one conditional update. A small trigger is checked with a point read
+ * per contact; a large page with one parallel scan of the contacts engaged within the retention, whose
+ * cost follows the recent call volume rather than the page size.
  */
 export class FrequencyLedger {
   constructor(
@@ -42,15 +54,34 @@ export class FrequencyLedger {
   async recent(contactIds: readonly string[], now: number): Promise<Map<string, number[]>> {
     const client = await this.client();
     const found = new Map<string, number[]>();
+    const keep = (contactId: string, entries: string) => {
+      const instants = decode(entries)
+        .filter((e) => e.at > now - RETENTION_MS)
+        .map((e) => e.at);
+      if (instants.length > 0) found.set(contactId, instants);
+    };
+    if (contactIds.length < LEDGER_SCAN_THRESHOLD) {
+      await pMap(
+        contactIds,
+        async (contactId) => {
+          const entity = await readEntity(client, contactId);
+          if (entity !== undefined) keep(contactId, entity.entries);
+        },
+        { concurrency: this.readConcurrency },
+      );
+      return found;
+    }
+    const wanted = new Set(contactIds);
     await pMap(
-      contactIds,
-      async (contactId) => {
-        const entity = await readEntity(client, contactId);
-        if (entity === undefined) return;
-        const instants = decode(entity.entries)
-          .filter((e) => e.at > now - RETENTION_MS)
-          .map((e) => e.at);
-        if (instants.length > 0) found.set(contactId, instants);
+      BUCKETS,
+      async (bucket) => {
+        const entities = client.listEntities<{ rowKey: string; entries: string }>({
+          queryOptions: { filter: `PartitionKey eq '${bucket}' and lastAt gt ${now - RETENTION_MS}`, select: ['RowKey', 'entries'] },
+        });
+        for await (const entity of entities) {
+          const contactId = fromTableKey(entity.rowKey);
+          if (wanted.has(contactId)) keep(contactId, entity.entries);
+        }
       },
       { concurrency: this.readConcurrency },
     );
@@ -65,7 +96,12 @@ export class FrequencyLedger {
       const entries = decode(current?.entries).filter((e) => e.at > entry.at - RETENTION_MS);
       if (entries.some((e) => e.attemptKey === entry.attemptKey)) return;
       entries.push(entry);
-      const next = { partitionKey: toTableKey(contactId), rowKey: ROW_KEY, entries: JSON.stringify(entries) };
+      const next: LedgerEntity = {
+        partitionKey: bucketOf(contactId),
+        rowKey: toTableKey(contactId),
+        entries: JSON.stringify(entries),
+        lastAt: Math.max(...entries.map((e) => e.at)),
+      };
       try {
         if (current?.etag === undefined) await client.createEntity(next);
         else await client.updateEntity(next, 'Replace', { etag: current.etag });
@@ -81,7 +117,7 @@ export class FrequencyLedger {
 
 async function readEntity(client: TableClient, contactId: string): Promise<LedgerEntity | undefined> {
   try {
-    return await client.getEntity<LedgerEntity>(toTableKey(contactId), ROW_KEY);
+    return await client.getEntity<LedgerEntity>(bucketOf(contactId), toTableKey(contactId));
   } catch (error) {
     if (tableErrorStatus(error) === 404) return undefined;
     throw error;

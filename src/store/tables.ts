@@ -59,7 +59,7 @@ export function tableServiceClient(connection: TableConnection): TableServiceCli
 }
 
 /** Upserts entities in per-partition transactions of at most 100, with bounded parallelism. */
-export async function upsertAll<T extends TableEntity>(client: TableClient, entities: readonly T[], concurrency = 8): Promise<void> {
+export async function upsertAll<T extends TableEntity>(client: TableClient, entities: readonly T[], concurrency = 16): Promise<void> {
   const byPartition = new Map<string, T[]>();
   for (const entity of entities) {
     const list = byPartition.get(entity.partitionKey);
