@@ -1,6 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { DefaultAzureCredential } from '@azure/identity';
 import type { ServiceBusClient, ServiceBusSender } from '@azure/service-bus';
+import { MemoryStorage } from '@microsoft/agents-hosting';
+import { setAgentLegRuntime } from './agentLeg/agentLegRuntime.js';
+import { loadAgentLegSettings } from './agentLeg/agentLegSettings.js';
+import { TableConversationStorage } from './agentLeg/tableConversationStorage.js';
 import { createServiceBusClient } from './bus/serviceBusClient.js';
 import type { DialerPort } from './dialers/dialerPort.js';
 import { Dynamics365Dialer } from './dialers/dynamics365/dynamics365Dialer.js';
@@ -20,6 +24,7 @@ import { UserError, ensureError } from './errors.js';
 import { IntakeService } from './intake/intakeService.js';
 import { GraphPresence } from './presence/graphPresence.js';
 import { GraphQueueMembers } from './presence/graphQueueMembers.js';
+import { PresenceQueueCapacity } from './presence/presenceQueueCapacity.js';
 import type { PresencePort, QueueMembersPort } from './presence/presencePort.js';
 import { loadSettings, type Settings } from './settings/settings.js';
 import { DoNotContactStore } from './store/doNotContactStore.js';
@@ -186,6 +191,34 @@ export function getRuntime(): Promise<Runtime> {
     throw error;
   });
   return current;
+}
+
+/**
+ * Gives the agent leg (POST /api/messages) its settings and ports from the same runtime: engagements
+ * from the catalogue, hand-off capacity from presence, outcomes into the same recorder the dialers
+ * feed, conversation state in Table Storage (in memory with the simulator, whose calls live in memory too).
+ */
+export function installAgentLegRuntime(): void {
+  setAgentLegRuntime(async () => {
+    const runtime = await getRuntime();
+    const capacity = new PresenceQueueCapacity(runtime.catalog, runtime.presence, runtime.tickDeps.queueMembers);
+    return {
+      settings: loadAgentLegSettings(process.env),
+      ports: {
+        engagements: { getEngagement: (id) => runtime.catalog.engagements.get(id) },
+        capacity,
+        outcomes: {
+          async record(event) {
+            const result = await recordOutcome(runtime.outcomeDeps, event);
+            // An outcome for a delivery this app never dialed (a test call from Copilot Studio) is logged and dropped.
+            if (result.status === 'unknown-delivery') console.warn(`agent leg outcome for unknown delivery ${event.deliveryId} of ${event.engagementId} ignored`);
+            return result.status === 'duplicate' ? 'duplicate' : 'recorded';
+          },
+        },
+        storage: runtime.settings.DIALER_BACKEND === 'simulator' ? new MemoryStorage() : new TableConversationStorage(runtime.tables),
+      },
+    };
+  });
 }
 
 /** Closes connections and timers (local host shutdown, tests). */

@@ -98,9 +98,11 @@ export class IntakeService {
       now,
     });
     const published = await publishContactBatches(this.deps.sender, batches);
+    // A retried trigger finds its contacts already marked by the first attempt: only the rest are written.
+    const unmarked = plan.planned.filter(({ contact }) => plan.pendingTriggers.get(contact.contactId) !== triggerId);
     await this.deps.pending.markPending(
       engagement.id,
-      plan.planned.map(({ contact }) => ({ contactId: contact.contactId, triggerId, deliveryId: contact.deliveryId })),
+      unmarked.map(({ contact }) => ({ contactId: contact.contactId, triggerId, deliveryId: contact.deliveryId })),
     );
     return {
       triggerId,
@@ -154,14 +156,14 @@ export class IntakeService {
     triggerId: string,
     contacts: readonly TriggerContact[],
     now: number,
-  ): Promise<Plan> {
+  ): Promise<Plan & { pendingTriggers: ReadonlyMap<string, string> }> {
     const needsLedger = engagement.frequencyLimits.perDay !== undefined || engagement.frequencyLimits.perWeek !== undefined;
     const [dnc, pending, recent] = await Promise.all([
       this.deps.doNotContact.keys(),
       this.deps.pending.byEngagement(engagement.id),
       needsLedger ? this.deps.ledger.recent([...new Set(contacts.map((c) => c.contact.contactId))], now) : new Map<string, number[]>(),
     ]);
-    return planDeliveries({
+    const plan = planDeliveries({
       engagement,
       queue,
       triggerId,
@@ -173,6 +175,7 @@ export class IntakeService {
         pendingTrigger: (id) => pending.get(id),
       },
     });
+    return { ...plan, pendingTriggers: pending };
   }
 
   private bodyBudget(): Promise<number> {
