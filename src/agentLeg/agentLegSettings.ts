@@ -1,0 +1,94 @@
+import { z } from 'zod';
+import { UserError } from '../errors.js';
+
+/**
+ * The agent leg's own settings: who the bot is (Entra app registration), who may call it, and what it
+ * is called. Without an app id the endpoint is anonymous, like the Bot Framework Emulator expects,
+ * which is refused in production.
+ */
+export const agentLegSettingsSchema = z
+  .strictObject({
+    /** Entra application (client) id of the bot: the audience incoming tokens must carry. */
+    appId: z.uuid('expected the bot\'s Entra application (client) id, a GUID').optional(),
+    /** Entra tenant of the app registration: incoming Entra tokens must be issued by it. */
+    tenantId: z.uuid('expected an Entra tenant id, a GUID').optional(),
+    /** How the bot gets tokens to reply on a channel's serviceUrl (not needed for expectReplies callers). */
+    credential: z
+      .discriminatedUnion('kind', [
+        z.strictObject({ kind: z.literal('client-secret'), secret: z.string().min(1) }),
+        /** A user-assigned managed identity whose client id is `appId` (Azure Bot "UserAssignedMSI"). */
+        z.strictObject({ kind: z.literal('managed-identity') }),
+      ])
+      .optional(),
+    /**
+     * App ids of agents allowed to call this one as a skill (the Copilot Studio agent's app id); `*`
+     * allows any. Tokens from the Bot Framework channel service (the bot's own Azure Bot channels)
+     * need no entry.
+     */
+    allowedCallers: z.array(z.union([z.uuid('expected an app id (GUID) or "*"'), z.literal('*')])).default([]),
+    /** How the agent introduces itself ("Hello, this is ..."): the business calling, as the law asks. */
+    agentName: z.string().trim().min(1).max(100).default('the Contoso virtual assistant'),
+    /** Public base URL of the function app, for the skill manifest (else taken from the request). */
+    publicBaseUrl: z.url().optional(),
+    /** Production refuses to run without an app id (no anonymous bot endpoint on the internet). */
+    production: z.boolean().default(false),
+  })
+  .superRefine((s, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (s.production && s.appId === undefined) issue('appId', 'an app id is required in production (anonymous is for local runs only)');
+    if (s.appId !== undefined && s.tenantId === undefined) issue('tenantId', 'a tenant id is required with an app id');
+    if (s.appId !== undefined && s.credential === undefined) {
+      issue('credential', 'a client secret or managed identity is required with an app id, to reply on the channel');
+    }
+    if (s.appId === undefined && s.allowedCallers.length > 0) {
+      issue('allowedCallers', 'allowed callers need an app id: an anonymous endpoint cannot check callers');
+    }
+  });
+export type AgentLegSettings = Readonly<z.output<typeof agentLegSettingsSchema>>;
+export type AgentLegSettingsInput = z.input<typeof agentLegSettingsSchema>;
+
+/** App setting names, as `local.settings.sample.json` lists them. */
+export const AGENT_LEG_SETTING_NAMES = {
+  appId: 'AGENT_LEG_APP_ID',
+  tenantId: 'AGENT_LEG_TENANT_ID',
+  clientSecret: 'AGENT_LEG_CLIENT_SECRET',
+  managedIdentity: 'AGENT_LEG_USE_MANAGED_IDENTITY',
+  allowedCallers: 'AGENT_LEG_ALLOWED_CALLERS',
+  agentName: 'AGENT_LEG_NAME',
+  publicBaseUrl: 'AGENT_LEG_PUBLIC_BASE_URL',
+} as const;
+
+/** Validates settings given as values; throws a UserError naming every bad one. */
+export function parseAgentLegSettings(input: AgentLegSettingsInput): AgentLegSettings {
+  const result = agentLegSettingsSchema.safeParse(input);
+  if (!result.success) {
+    const lines = result.error.issues.map((issue) => `  - ${String(issue.path[0] ?? '(agent leg)')}: ${issue.message}`);
+    throw new UserError('InvalidSettings', `invalid agent leg settings:\n${lines.join('\n')}`);
+  }
+  return Object.freeze(result.data);
+}
+
+/**
+ * Reads the agent leg settings from app settings (see AGENT_LEG_SETTING_NAMES). Production is Azure's
+ * `AZURE_FUNCTIONS_ENVIRONMENT=Production` or `NODE_ENV=production`. The secret is never echoed.
+ */
+export function loadAgentLegSettings(env: Readonly<Record<string, string | undefined>> = process.env): AgentLegSettings {
+  const value = (name: string): string | undefined => {
+    const v = env[name]?.trim();
+    return v === undefined || v === '' ? undefined : v;
+  };
+  const secret = value(AGENT_LEG_SETTING_NAMES.clientSecret);
+  const managed = value(AGENT_LEG_SETTING_NAMES.managedIdentity)?.toLowerCase() === 'true';
+  const callers = value(AGENT_LEG_SETTING_NAMES.allowedCallers);
+  const input: Record<string, unknown> = {
+    appId: value(AGENT_LEG_SETTING_NAMES.appId),
+    tenantId: value(AGENT_LEG_SETTING_NAMES.tenantId),
+    credential: secret !== undefined ? { kind: 'client-secret', secret } : managed ? { kind: 'managed-identity' } : undefined,
+    allowedCallers: callers === undefined ? [] : callers.split(',').map((c) => c.trim()).filter((c) => c !== ''),
+    agentName: value(AGENT_LEG_SETTING_NAMES.agentName),
+    publicBaseUrl: value(AGENT_LEG_SETTING_NAMES.publicBaseUrl),
+    production: env['AZURE_FUNCTIONS_ENVIRONMENT'] === 'Production' || env['NODE_ENV']?.toLowerCase() === 'production',
+  };
+  for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
+  return parseAgentLegSettings(input as AgentLegSettingsInput);
+}

@@ -1,0 +1,127 @@
+import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
+import { MemoryStorage } from '@microsoft/agents-hosting';
+import { describe, expect, it } from 'vitest';
+import { setAgentLegRuntime } from '../../src/agentLeg/agentLegRuntime.js';
+import { parseAgentLegSettings } from '../../src/agentLeg/agentLegSettings.js';
+import { InMemoryOutcomeRecorder, StaticQueueCapacity } from '../../src/agentLeg/inMemoryPorts.js';
+import { messagesFunction } from '../../src/agentLeg/messagesFunction.js';
+import { SKILL_MANIFEST_SCHEMA, skillManifestFunction } from '../../src/agentLeg/skillManifest.js';
+import { anaContextValue, catalog } from './support/agentLegFixtures.js';
+import { BOT_APP_ID, TENANT_ID } from './support/tokens.js';
+
+const quiet = () => new InvocationContext({ logHandler: () => undefined });
+
+async function call(options: typeof messagesFunction, request: HttpRequest): Promise<HttpResponseInit> {
+  return (await options.handler(request, quiet())) as HttpResponseInit;
+}
+
+const manifestRequest = () => new HttpRequest({ method: 'GET', url: 'https://agents.contoso.example/api/messages/manifest' });
+
+describe('function registrations', () => {
+  it('messages is POST /api/messages, anonymous at the Functions level (the bot checks JWTs itself)', () => {
+    expect(messagesFunction).toMatchObject({ methods: ['POST'], route: 'messages', authLevel: 'anonymous' });
+    expect(skillManifestFunction).toMatchObject({ methods: ['GET'], route: 'messages/manifest', authLevel: 'anonymous' });
+  });
+
+  it('before the composition root configures the agent leg, both answer 503 naming what is missing', async () => {
+    const response = await call(messagesFunction, new HttpRequest({ method: 'POST', url: 'http://localhost/api/messages', body: { string: '{}' } }));
+    expect(response.status).toBe(503);
+    expect(response.jsonBody).toMatchObject({ message: expect.stringContaining('setAgentLegRuntime') });
+    expect((await call(skillManifestFunction, manifestRequest())).status).toBe(503);
+  });
+
+  it('once configured (a provider, resolved once), messages serves a conversation and the manifest describes the skill', async () => {
+    let provided = 0;
+    const outcomes = new InMemoryOutcomeRecorder();
+    setAgentLegRuntime(async () => {
+      provided += 1;
+      return {
+        settings: parseAgentLegSettings({ appId: undefined, agentName: 'the Contoso assistant' }),
+        ports: {
+          engagements: { getEngagement: (id) => catalog.engagements.get(id) },
+          capacity: new StaticQueueCapacity({}),
+          outcomes,
+          storage: new MemoryStorage(),
+        },
+      };
+    });
+
+    const response = await call(
+      messagesFunction,
+      new HttpRequest({
+        method: 'POST',
+        url: 'http://localhost:7071/api/messages',
+        headers: { 'content-type': 'application/json' },
+        body: {
+          string: JSON.stringify({
+            type: 'event',
+            name: 'startConversation',
+            value: anaContextValue,
+            channelId: 'emulator',
+            deliveryMode: 'expectReplies',
+            from: { id: 'user' },
+            recipient: { id: 'bot' },
+            conversation: { id: 'conv-f' },
+          }),
+        },
+      }),
+    );
+    expect(response.status).toBe(200);
+    expect(JSON.stringify(response.jsonBody)).toContain('Hello, this is the Contoso assistant. Am I speaking with Ana?');
+
+    const manifest = await call(skillManifestFunction, manifestRequest());
+    expect(manifest.status).toBe(200);
+    expect(manifest.jsonBody).toMatchObject({
+      $schema: SKILL_MANIFEST_SCHEMA,
+      endpoints: [
+        {
+          name: 'default',
+          protocol: 'BotFrameworkV3',
+          endpointUrl: 'https://agents.contoso.example/api/messages',
+          msAppId: '00000000-0000-0000-0000-000000000000',
+        },
+      ],
+    });
+    const activities = (manifest.jsonBody as { activities: Record<string, { type: string; name?: string }> }).activities;
+    expect(Object.values(activities).map((a) => `${a.type}:${a.name ?? ''}`).sort()).toEqual([
+      'event:answeringMachineDetected',
+      'event:handoff.initiate',
+      'event:startConversation',
+      'message:',
+    ]);
+    expect(provided).toBe(1);
+  });
+
+  it('the manifest names the configured public URL and app id', async () => {
+    setAgentLegRuntime({
+      settings: parseAgentLegSettings({
+        appId: BOT_APP_ID,
+        tenantId: TENANT_ID,
+        credential: { kind: 'managed-identity' },
+        publicBaseUrl: 'https://pe-connector.azurewebsites.net/',
+      }),
+      ports: {
+        engagements: { getEngagement: () => undefined },
+        capacity: new StaticQueueCapacity({}),
+        outcomes: new InMemoryOutcomeRecorder(),
+        storage: new MemoryStorage(),
+      },
+    });
+    const manifest = await call(skillManifestFunction, manifestRequest());
+    expect(manifest.jsonBody).toMatchObject({
+      endpoints: [{ endpointUrl: 'https://pe-connector.azurewebsites.net/api/messages', msAppId: BOT_APP_ID }],
+    });
+  });
+
+  it('a provider that fails is reported as 503 and tried again at the next request', async () => {
+    let attempts = 0;
+    setAgentLegRuntime(async () => {
+      attempts += 1;
+      throw new Error('engagement file missing');
+    });
+    const request = () => new HttpRequest({ method: 'POST', url: 'http://localhost/api/messages', body: { string: '{}' } });
+    expect((await call(messagesFunction, request())).status).toBe(503);
+    expect((await call(messagesFunction, request())).status).toBe(503);
+    expect(attempts).toBe(2);
+  });
+});
