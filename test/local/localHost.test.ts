@@ -1,0 +1,123 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { freePort } from '../../src/local/freePort.js';
+import { openAllDayEngagementFile } from '../support/appEnvironment.js';
+
+/**
+ * `npm start` as a user runs it: the compiled app (`npm test` builds it first) under plain Node.js ESM,
+ * with its own Azurite, Service Bus broker and simulator, on free ports.
+ */
+let host: ChildProcess | undefined;
+let base = '';
+let output = '';
+
+beforeAll(async () => {
+  if (!existsSync('dist/src/local/start.js')) throw new Error('dist/ is missing: run "npm run build" (npm test does it first)');
+  const [http, bus, tables] = await Promise.all([freePort(), freePort(), freePort()]);
+  base = `http://127.0.0.1:${http}`;
+  host = spawn(process.execPath, ['dist/src/local/start.js'], {
+    env: {
+      ...process.env,
+      ENGAGEMENTS_FILE: openAllDayEngagementFile([
+        {
+          id: 'ai-open',
+          name: 'AI open',
+          workstream: 'ws',
+          channel: 'voice',
+          routing: { primaryQueue: 'q-all-day' },
+          type: 'ai-led',
+          dialMode: { mode: 'copilot', maxConcurrentCalls: 5 },
+          agentLeg: { purpose: 'your appointment is tomorrow', voicemail: { action: 'end' } },
+          phoneOrder: ['mobile'],
+          quietHours: { mobile: [] },
+          legalHours: { start: '00:00', end: '24:00' },
+          timeZonePolicy: 'utc',
+        },
+      ]),
+      FUNCTIONS_HTTP_PORT: String(http),
+      SERVICEBUS_PORT: String(bus),
+      AZURITE_TABLE_PORT: String(tables),
+      ServiceBusConnection: '',
+      AzureWebJobsStorage: '',
+      PACING_SCHEDULE: '*/1 * * * * *',
+      SIMULATOR_TIME_SCALE: '20',
+      SIMULATOR_PROFILE: JSON.stringify({ liveAnswer: 1, answeringMachine: 0, busy: 0, invalidAddress: 0, callFailed: 0 }),
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  host.stdout?.on('data', (c: Buffer) => (output += c.toString()));
+  host.stderr?.on('data', (c: Buffer) => (output += c.toString()));
+  const started = Date.now();
+  while (!output.includes('Ready.')) {
+    if (host.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
+    if (Date.now() - started > 45_000) throw new Error(`npm start did not get ready:\n${output}`);
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}, 60_000);
+
+afterAll(async () => {
+  if (host === undefined || host.exitCode !== null) return;
+  const exited = new Promise<number | null>((r) => host?.once('exit', (code) => r(code)));
+  host.kill('SIGINT');
+  const code = await Promise.race([exited, new Promise<null>((r) => setTimeout(() => r(null), 15_000))]);
+  if (code === null) host.kill('SIGKILL');
+});
+
+async function json(path: string, init?: RequestInit): Promise<{ status: number; body: Record<string, unknown> }> {
+  const response = await fetch(`${base}${path}`, init);
+  return { status: response.status, body: (await response.json()) as Record<string, unknown> };
+}
+
+describe('npm start (the compiled app on the local host)', () => {
+  it('lists every function the entry files register', () => {
+    for (const name of ['journeyEvents', 'segmentMembers', 'preview', 'contactBatches', 'pacingTick', 'callEvents', 'engagementStatus', 'engagementRestart', 'messages', 'skillManifest']) {
+      expect(output).toContain(`  ${name}: [`);
+    }
+  });
+
+  it('a journey event becomes a dialed call with an outcome, visible in the status API', async () => {
+    const events = [0, 1, 2].map((i) => ({ eventId: `e${i}`, journeyId: 'j', contactId: `c${i}`, firstName: 'Ada', phones: { mobile: `+1212555010${i}` } }));
+    const accepted = await json('/api/engagements/open/journey-events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
+    expect(accepted.status).toBe(202);
+    expect(accepted.body).toMatchObject({ accepted: 3, batches: 1 });
+    let results: Record<string, number> = {};
+    const deadline = Date.now() + 40_000;
+    while (Date.now() < deadline) {
+      const status = await json('/api/engagements/open/status');
+      results = (status.body['counts'] as { resultsLast24h: Record<string, number> }).resultsLast24h;
+      if (Object.values(results).reduce((a, b) => a + b, 0) === 3) break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    // Every call is answered; with one representative and two calls a representative, one may be abandoned.
+    expect(Object.values(results).reduce((a, b) => a + b, 0)).toBe(3);
+    expect(Object.keys(results).every((r) => r === 'LiveAnswer' || r === 'Abandoned')).toBe(true);
+    expect(results['LiveAnswer']).toBeGreaterThanOrEqual(2);
+  }, 60_000);
+
+  it('routes errors as the Functions host would: 404 for an unknown route, 400 with issues for a bad body', async () => {
+    expect((await fetch(`${base}/api/nowhere`)).status).toBe(404);
+    const bad = await json('/api/engagements/open/journey-events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[{"eventId":"x"}]' });
+    expect(bad.status).toBe(400);
+    expect((bad.body['issues'] as { path: string }[]).map((i) => i.path)).toContain('[0].contactId');
+  });
+
+  it('the agent leg answers a call context with its greeting (anonymous locally, expectReplies)', async () => {
+    const activity = {
+      type: 'event',
+      name: 'startConversation',
+      channelId: 'test',
+      serviceUrl: 'http://localhost:1/unused',
+      deliveryMode: 'expectReplies',
+      id: 'a1',
+      from: { id: 'caller' },
+      recipient: { id: 'bot' },
+      conversation: { id: 'conv-local-1' },
+      value: { engagementId: 'ai-open', deliveryId: 'd-local', attempt: 1, firstName: 'Ana', timeZone: 'America/New_York' },
+    };
+    const reply = await json('/api/messages', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(activity) });
+    expect(reply.status).toBe(200);
+    const texts = (reply.body['activities'] as { text?: string }[]).map((a) => a.text ?? '');
+    expect(texts.join(' ')).toMatch(/Am I speaking with Ana\?/);
+  });
+});
