@@ -70,12 +70,13 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
   const views = await Promise.all(engagements.map((engagement) => viewOf(deps, engagement, now)));
   const stored = await deps.stateStore.load();
   const outcomes = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.outcomes.since(e.id, now - OUTCOME_LOOKBACK_MS)] as const)));
-  const availableRepresentatives = await representativesByQueue(deps);
+  const { availableRepresentatives, staffedRepresentatives } = await representativesByQueue(deps);
   const result = decidePacing({
     now: new Date(now),
     engagements,
     queues: deps.catalog.queues,
     availableRepresentatives,
+    staffedRepresentatives,
     active: new Map(views.map((v) => [v.engagement.id, activeCallsOf(deps.dialer, v)])),
     outcomes,
     pending: new Map(views.map((v) => [v.engagement.id, v.callable.length])),
@@ -125,7 +126,13 @@ function activeCallsOf(dialer: DialerInsight, view: EngagementView): ActiveCalls
   return { ...NO_ACTIVE_CALLS, ringing: view.inFlight.length, representativeIds };
 }
 
-async function representativesByQueue(deps: PacingTickDeps): Promise<Map<string, string[]>> {
+/**
+ * Per queue: members Available now, and members signed in at all (any presence but Offline or
+ * unknown), the pool predictive's minimum of 10 is judged on.
+ */
+async function representativesByQueue(
+  deps: PacingTickDeps,
+): Promise<{ availableRepresentatives: Map<string, string[]>; staffedRepresentatives: Map<string, number> }> {
   const members = new Map<string, string[]>();
   await Promise.all(
     [...deps.catalog.queues.values()].map(async (queue: QueueConfig) => {
@@ -134,9 +141,13 @@ async function representativesByQueue(deps: PacingTickDeps): Promise<Map<string,
   );
   const everyone = [...new Set([...members.values()].flat())];
   const presence = everyone.length === 0 ? new Map() : await deps.presence.getAvailability(everyone);
-  const available = new Map<string, string[]>();
-  for (const [queue, ids] of members) available.set(queue, ids.filter((id) => isAvailable(presence.get(id) ?? 'PresenceUnknown')));
-  return available;
+  const availableRepresentatives = new Map<string, string[]>();
+  const staffedRepresentatives = new Map<string, number>();
+  for (const [queue, ids] of members) {
+    availableRepresentatives.set(queue, ids.filter((id) => isAvailable(presence.get(id) ?? 'PresenceUnknown')));
+    staffedRepresentatives.set(queue, ids.filter((id) => !['Offline', 'PresenceUnknown'].includes(presence.get(id) ?? 'PresenceUnknown')).length);
+  }
+  return { availableRepresentatives, staffedRepresentatives };
 }
 
 async function membersOf(deps: PacingTickDeps, queue: QueueConfig): Promise<string[]> {

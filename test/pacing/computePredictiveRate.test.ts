@@ -1,0 +1,171 @@
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import type { CallEvent } from '../../src/dialers/dialerPort.js';
+import {
+  abandonmentScale,
+  computePredictiveRate,
+  PREDICTIVE_SCALE_MAX,
+  PREDICTIVE_SCALE_MIN,
+  type PredictiveInputs,
+} from '../../src/pacing/computePredictiveRate.js';
+import { summarizeOutcomes } from '../../src/pacing/summarizeOutcomes.js';
+import { makeEngagement } from '../support/engagements.js';
+import { events, NOW } from './pacingFixtures.js';
+
+const predictive = makeEngagement({ dialMode: { mode: 'predictive' } });
+/** 1,000 dials, 20% live answered, no abandonment, waits of 0.4 s: base 5. */
+const steadyDay = (): CallEvent[] => [...events(200, 'LiveAnswer', { representativeId: 'r', waitSeconds: 0.4 }), ...events(800, 'NoAnswer')];
+
+function inputs(list: CallEvent[], overrides: Partial<PredictiveInputs> = {}): PredictiveInputs {
+  const s = (minutes: number) => summarizeOutcomes(list, NOW, minutes);
+  return {
+    engagement: predictive,
+    rolling: s(43_200),
+    recent: s(60),
+    compliance: s(43_200),
+    staffedRepresentatives: 50,
+    dialing: true,
+    now: NOW,
+    ...overrides,
+  };
+}
+
+const longAgo = { updatedAt: new Date(NOW.getTime() - 3_600_000).toISOString() };
+
+describe('computePredictiveRate', () => {
+  it('below 10 signed-in representatives: progressive, one line per representative', () => {
+    const p = computePredictiveRate(inputs(steadyDay(), { staffedRepresentatives: 9, previous: { rate: 4, ...longAgo } }));
+    expect(p.effectiveMode).toBe('progressive');
+    expect(p.fallback).toBe('below-minimum-representatives');
+    expect(p.rate).toBe(1);
+  });
+
+  it('exactly 10 signed-in representatives: predictive', () => {
+    expect(computePredictiveRate(inputs(steadyDay(), { staffedRepresentatives: 10 })).effectiveMode).toBe('predictive');
+  });
+
+  it('base rate = 1 / live-answer rate (20% -> 5 lines per representative)', () => {
+    const p = computePredictiveRate(inputs(steadyDay(), { previous: { rate: 5, ...longAgo } }));
+    expect(p.successRate).toBe(0.2);
+    expect(p.baseRate).toBe(5);
+  });
+
+  it('answered calls still up count as live answers for the base rate', () => {
+    // 100 ended live answers of 1,000 ended dials reads 10%; 100 more people are talking right now.
+    const list = [...events(100, 'LiveAnswer'), ...events(900, 'NoAnswer')];
+    const s = (m: number) => summarizeOutcomes(list, NOW, m);
+    const naive = computePredictiveRate(inputs(list));
+    expect(naive.baseRate).toBe(10);
+    const corrected = computePredictiveRate({
+      ...inputs(list),
+      rolling: { ...s(43_200), dialed: 1100, liveAnswers: 200 },
+    });
+    expect(corrected.baseRate).toBeCloseTo(5.5, 10);
+  });
+
+  it('warm-up: fewer than 50 dials keeps the base at one line per representative', () => {
+    const p = computePredictiveRate(inputs([...events(5, 'LiveAnswer'), ...events(40, 'NoAnswer')]));
+    expect(p.warmUp).toBe(true);
+    expect(p.baseRate).toBe(1);
+  });
+
+  it('the rate rises at most 35% per interval (2 -> 2.7 although 5+ is proposed)', () => {
+    const p = computePredictiveRate(inputs(steadyDay(), { previous: { rate: 2, ...longAgo } }));
+    expect(p.proposedRate).toBeGreaterThan(5);
+    expect(p.rate).toBeCloseTo(2.7, 10);
+    expect(p.changeLimited).toBe(true);
+  });
+
+  it('the rate falls at most 35% per interval (10 -> 6.5)', () => {
+    // Customers joined after 1.9 s on average (within 2 s, so not abandoned): wait scale 1.6 / 1.9.
+    const list = [...events(200, 'LiveAnswer', { waitSeconds: 1.9 }), ...events(800, 'NoAnswer')];
+    const p = computePredictiveRate(inputs(list, { previous: { rate: 10, ...longAgo } }));
+    expect(p.proposedRate).toBeCloseTo((5 * 1.6) / 1.9, 10);
+    expect(p.proposedRate).toBeLessThan(6.5);
+    expect(p.rate).toBeCloseTo(6.5, 10);
+  });
+
+  it('within the interval the previous rate is kept', () => {
+    const p = computePredictiveRate(inputs(steadyDay(), { previous: { rate: 3, updatedAt: new Date(NOW.getTime() - 10_000).toISOString() } }));
+    expect(p.rate).toBe(3);
+    expect(p.heldUntil).toBe(new Date(NOW.getTime() + 20_000).toISOString());
+  });
+
+  it('wait scale: a recent average wait of 16 s against a 1.6 s target is floored at 0.1', () => {
+    const list = [...events(200, 'LiveAnswer', { waitSeconds: 16 }), ...events(800, 'NoAnswer')];
+    const p = computePredictiveRate(inputs(list));
+    expect(p.targetWaitSeconds).toBeCloseTo(1.6, 10);
+    expect(p.waitScale).toBe(PREDICTIVE_SCALE_MIN);
+    expect(p.scale).toBe(PREDICTIVE_SCALE_MIN);
+    expect(p.proposedRate).toBeCloseTo(0.5, 10);
+  });
+
+  it('wait scale: waits at a tenth of the target are capped at 2.0', () => {
+    const list = [...events(200, 'LiveAnswer', { waitSeconds: 0.16 }), ...events(800, 'NoAnswer')];
+    expect(computePredictiveRate(inputs(list)).waitScale).toBe(PREDICTIVE_SCALE_MAX);
+  });
+
+  it('the average-wait-time rule sets the wait threshold (AI-led: 20 s -> target 16 s)', () => {
+    const e = makeEngagement({
+      type: 'ai-led',
+      dialMode: { mode: 'predictive' },
+      agentLeg: { purpose: 'a reminder', voicemail: { action: 'end' } },
+      rules: [{ kind: 'average-wait-time', threshold: 20, windowMinutes: 30, decreaseByPercent: 25 }],
+    });
+    const list = [...events(40, 'LiveAnswer', { escalated: true, waitSeconds: 32 }), ...events(160, 'LiveAnswer', { escalated: false }), ...events(800, 'NoAnswer')];
+    const p = computePredictiveRate(inputs(list, { engagement: e }));
+    expect(p.targetWaitSeconds).toBe(16);
+    expect(p.waitScale).toBe(0.5);
+    // AI-led base: dials needed for one transfer = 1,000 / 40.
+    expect(p.baseRate).toBe(25);
+  });
+
+  it('exceeded-wait rate within 10% of the suspend threshold short-circuits to one line per representative', () => {
+    // 28 abandoned of 1,000 live answers = 2.8% >= 0.9 x 3%.
+    const list = [...events(972, 'LiveAnswer', { waitSeconds: 0.4 }), ...events(28, 'Abandoned', { waitSeconds: 2 }), ...events(4000, 'NoAnswer')];
+    const p = computePredictiveRate(inputs(list, { previous: { rate: 4, ...longAgo } }));
+    expect(p.fallback).toBe('exceeded-wait-near-threshold');
+    expect(p.exceededWaitPercent).toBeCloseTo(2.8, 10);
+    expect(p.rate).toBe(1);
+  });
+
+  it('abandonment above target lowers the scale, below raises it, both within 0.1..2.0', () => {
+    expect(abandonmentScale(2.4, 2.4, 0)).toBe(1);
+    expect(abandonmentScale(2.4, 0, 0)).toBeCloseTo(1.3, 10);
+    expect(abandonmentScale(2.4, 4.8, 0)).toBeCloseTo(0.75, 10);
+    expect(abandonmentScale(2.4, null, 4.8)).toBeCloseTo(0.5, 10);
+    expect(abandonmentScale(2.4, 100, 100)).toBe(PREDICTIVE_SCALE_MIN);
+  });
+
+  it('a new campaign ramps only as live answers accumulate: 40 answered, none abandoned, is still over target', () => {
+    const list = [...events(40, 'LiveAnswer', { waitSeconds: 0.3 }), ...events(160, 'NoAnswer')];
+    const p = computePredictiveRate(inputs(list));
+    expect(p.complianceAbandonmentPercent).toBeCloseTo((3 / 43) * 100, 10);
+    expect(p.scale).toBeLessThan(1);
+  });
+
+  it('scale always within 0.1..2.0 and rate within +-35% of the previous one', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 400 }),
+        fc.integer({ min: 0, max: 40 }),
+        fc.integer({ min: 0, max: 2000 }),
+        fc.double({ min: 0, max: 60, noNaN: true }),
+        fc.double({ min: 0.1, max: 30, noNaN: true }),
+        (live, abandoned, noAnswer, wait, previousRate) => {
+          const list = [...events(live, 'LiveAnswer', { waitSeconds: wait }), ...events(abandoned, 'Abandoned', { waitSeconds: 2 }), ...events(noAnswer, 'NoAnswer')];
+          const p = computePredictiveRate(inputs(list, { previous: { rate: previousRate, ...longAgo } }));
+          expect(p.scale).toBeGreaterThanOrEqual(PREDICTIVE_SCALE_MIN);
+          expect(p.scale).toBeLessThanOrEqual(PREDICTIVE_SCALE_MAX);
+          if (p.effectiveMode === 'predictive') {
+            expect(p.rate).toBeGreaterThanOrEqual(previousRate * 0.65 - 1e-9);
+            expect(p.rate).toBeLessThanOrEqual(previousRate * 1.35 + 1e-9);
+          } else {
+            expect(p.rate).toBe(1);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+});
