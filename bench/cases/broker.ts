@@ -4,6 +4,7 @@
  */
 import { ServiceBusClient, type ServiceBusSender } from '@azure/service-bus';
 import type { BenchCase } from '../run.js';
+import { configWith } from '../../src/local/serviceBus/config.js';
 import { startServiceBusBroker } from '../../src/local/serviceBus/broker.js';
 
 const BATCHED_MESSAGES = 100_000;
@@ -65,29 +66,20 @@ const brokerBench: BenchCase = {
   async run() {
     const broker = await startServiceBusBroker({
       port: 0,
-      config: {
-        UserConfig: {
-          Namespaces: [
-            {
-              Name: 'sbemulatorns',
-              // Same settings as the product's contact-batches queue, duplicate detection included.
-              Queues: [
-                {
-                  Name: QUEUE,
-                  Properties: {
-                    LockDuration: 'PT1M',
-                    MaxDeliveryCount: 10,
-                    RequiresDuplicateDetection: true,
-                    DuplicateDetectionHistoryTimeWindow: 'P1D',
-                    DefaultMessageTimeToLive: 'P14D',
-                    DeadLetteringOnMessageExpiration: true,
-                  },
-                },
-              ],
-            },
-          ],
+      // Same settings as the product's contact-batches queue, duplicate detection included.
+      config: configWith([
+        {
+          Name: QUEUE,
+          Properties: {
+            LockDuration: 'PT1M',
+            MaxDeliveryCount: 10,
+            RequiresDuplicateDetection: true,
+            DuplicateDetectionHistoryTimeWindow: 'P1D',
+            DefaultMessageTimeToLive: 'P14D',
+            DeadLetteringOnMessageExpiration: true,
+          },
         },
-      },
+      ]),
     });
     const client = new ServiceBusClient(broker.connectionString);
     try {

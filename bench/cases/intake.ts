@@ -13,6 +13,7 @@ import { contactInputSchema } from '../../src/intake/contactInputSchema.js';
 import { segmentMembersFunction } from '../../src/intake/intakeFunctions.js';
 import { startAzurite } from '../../src/local/azurite.js';
 import { startServiceBusBroker } from '../../src/local/serviceBus/broker.js';
+import { configWith } from '../../src/local/serviceBus/config.js';
 import { planDeliveries } from '../../src/planning/planDeliveries.js';
 import { disposeRuntime } from '../../src/runtime.js';
 
@@ -100,12 +101,7 @@ const intake: BenchCase = {
     const azurite = await startAzurite();
     const broker = await startServiceBusBroker({
       port: 0,
-      config: {
-        UserConfig: {
-          Namespaces: [{ Name: 'sbemulatorns', Queues: [{ Name: 'contact-batches', Properties: { RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: 'PT1H', LockDuration: 'PT1M', MaxDeliveryCount: 10, DefaultMessageTimeToLive: 'P1D', DeadLetteringOnMessageExpiration: false, RequiresSession: false } }], Topics: [] }],
-          Logging: { Type: 'Console' },
-        },
-      },
+      config: configWith([{ Name: 'contact-batches', Properties: { RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: 'PT1H', LockDuration: 'PT1M', MaxDeliveryCount: 10, DefaultMessageTimeToLive: 'P1D', DeadLetteringOnMessageExpiration: false, RequiresSession: false } }]),
     });
     const dir = mkdtempSync(join(tmpdir(), 'bench-intake-'));
     writeFileSync(join(dir, 'engagements.json'), JSON.stringify(engagementFile));

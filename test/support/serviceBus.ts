@@ -1,5 +1,6 @@
 import { ServiceBusClient } from '@azure/service-bus';
 import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../src/local/serviceBus/broker.js';
+import { configWith } from '../../src/local/serviceBus/config.js';
 
 export interface QueueSpec {
   readonly name: string;
@@ -12,29 +13,20 @@ export interface QueueSpec {
 export async function startBroker(queues: readonly QueueSpec[]): Promise<{ broker: ServiceBusBrokerHandle; client: ServiceBusClient; stop(): Promise<void> }> {
   const broker = await startServiceBusBroker({
     port: 0,
-    config: {
-      UserConfig: {
-        Namespaces: [
-          {
-            Name: 'sbemulatorns',
-            Queues: queues.map((q) => ({
-              Name: q.name,
-              Properties: {
-                LockDuration: q.lockDuration ?? 'PT30S',
-                MaxDeliveryCount: q.maxDeliveryCount ?? 10,
-                RequiresDuplicateDetection: q.duplicateDetection ?? false,
-                DuplicateDetectionHistoryTimeWindow: 'PT1H',
-                DefaultMessageTimeToLive: 'P1D',
-                DeadLetteringOnMessageExpiration: true,
-                RequiresSession: false,
-              },
-            })),
-            Topics: [],
-          },
-        ],
-        Logging: { Type: 'Console' },
-      },
-    },
+    config: configWith(
+      queues.map((q) => ({
+        Name: q.name,
+        Properties: {
+          LockDuration: q.lockDuration ?? 'PT30S',
+          MaxDeliveryCount: q.maxDeliveryCount ?? 10,
+          RequiresDuplicateDetection: q.duplicateDetection ?? false,
+          DuplicateDetectionHistoryTimeWindow: 'PT1H',
+          DefaultMessageTimeToLive: 'P1D',
+          DeadLetteringOnMessageExpiration: true,
+          RequiresSession: false,
+        },
+      })),
+    ),
   });
   const client = new ServiceBusClient(broker.connectionString, { retryOptions: { maxRetries: 1, retryDelayInMs: 100, timeoutInMs: 10_000 } });
   return {

@@ -114,6 +114,19 @@ export const emulatorConfigSchema = z.strictObject({
 /** The emulator's JSON config as written by users (durations as ISO-8601 strings). */
 export type BrokerConfig = z.input<typeof emulatorConfigSchema>;
 
+/** One queue as the emulator's config declares it. */
+export type QueueDeclaration = NonNullable<BrokerConfig['UserConfig']['Namespaces'][number]['Queues']>[number];
+
+/** An emulator-format config with the given queues in the emulator's one namespace (tests, benchmarks). */
+export function configWith(queues: readonly QueueDeclaration[]): BrokerConfig {
+  return {
+    UserConfig: {
+      Namespaces: [{ Name: 'sbemulatorns', Queues: [...queues], Topics: [] }],
+      Logging: { Type: 'Console' },
+    },
+  };
+}
+
 export class BrokerConfigError extends Error {
   override readonly name = 'BrokerConfigError';
 }

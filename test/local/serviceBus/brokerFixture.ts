@@ -1,5 +1,5 @@
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
-import type { BrokerConfig } from '../../../src/local/serviceBus/config.js';
+import { configWith, type QueueDeclaration } from '../../../src/local/serviceBus/config.js';
 import {
   startServiceBusBroker,
   type ServiceBusBrokerHandle,
@@ -8,20 +8,8 @@ import {
 
 const CLIENT_CLOSE_WAIT_MS = 2_000;
 
-export interface TestQueue {
-  Name: string;
-  Properties?: NonNullable<BrokerConfig['UserConfig']['Namespaces'][number]['Queues']>[number]['Properties'];
-}
-
-/** An emulator-format config with the given queues. */
-export function configWith(queues: TestQueue[]): BrokerConfig {
-  return {
-    UserConfig: {
-      Namespaces: [{ Name: 'sbemulatorns', Queues: queues, Topics: [] }],
-      Logging: { Type: 'Console' },
-    },
-  };
-}
+export type TestQueue = QueueDeclaration;
+export { configWith };
 
 export interface TestBroker {
   readonly broker: ServiceBusBrokerHandle;
