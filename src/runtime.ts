@@ -17,8 +17,9 @@ import type { StatusDeps } from './dispatch/engagementStatus.js';
 import { OutcomeStore } from './dispatch/outcomeStore.js';
 import { PacingStateStore } from './dispatch/pacingStateStore.js';
 import { recordOutcome, type OutcomeDeps } from './dispatch/recordOutcome.js';
+import { RecentOutcomes } from './dispatch/recentOutcomes.js';
 import { RejectedMessageStore } from './dispatch/rejectedMessageStore.js';
-import type { DialerInsight, PacingTickDeps } from './dispatch/runPacingTick.js';
+import { OUTCOME_LOOKBACK_MS, type DialerInsight, type PacingTickDeps } from './dispatch/runPacingTick.js';
 import { loadEngagementFile, type EngagementCatalog } from './engagement/loadEngagementFile.js';
 import { UserError, ensureError } from './errors.js';
 import { IntakeService } from './intake/intakeService.js';
@@ -58,6 +59,11 @@ export interface Runtime {
   readonly outcomeDeps: OutcomeDeps;
   readonly statusDeps: StatusDeps;
   readonly tickDeps: PacingTickDeps;
+  /**
+   * The app's clock: the wall clock, or the simulator's when it runs faster than real time
+   * (SIMULATOR_TIME_SCALE), so planning, pacing and outcomes all live in the simulated day.
+   */
+  readonly clock: () => number;
   close(): Promise<void>;
 }
 
@@ -75,22 +81,26 @@ export async function createRuntime(settings: Settings, log: (line: string) => v
       : { fullyQualifiedNamespace: settings.ServiceBusConnection__fullyQualifiedNamespace ?? '' },
   );
   const contactBatchesSender = serviceBus.createSender(settings.CONTACT_BATCHES_QUEUE);
+  const simulatorClock = settings.DIALER_BACKEND === 'simulator' ? new RealTimeClock({ scale: settings.SIMULATOR_TIME_SCALE }) : undefined;
+  const clock = (): number => simulatorClock?.now() ?? Date.now();
   const doNotContact = new DoNotContactStore(tables);
   const ledger = new FrequencyLedger(tables, settings.STORE_READ_CONCURRENCY);
   const pending = new PendingContacts(tables);
-  const intake = new IntakeService({ catalog, doNotContact, ledger, pending, sender: contactBatchesSender, batchMaxContacts: settings.BATCH_MAX_CONTACTS });
+  const intake = new IntakeService({ catalog, doNotContact, ledger, pending, sender: contactBatchesSender, batchMaxContacts: settings.BATCH_MAX_CONTACTS, clock });
   const deliveries = new DeliveryStore(tables);
-  const outcomes = new OutcomeStore(tables);
+  const outcomes = new OutcomeStore(tables, clock);
   const stateStore = new PacingStateStore(tables, `${process.env['WEBSITE_INSTANCE_ID'] ?? 'local'}-${randomUUID()}`);
-  const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger, doNotContact, pending };
-  const back = createBackEnd(settings, catalog, tables, outcomeDeps, log);
+  const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger, doNotContact, pending, clock };
+  const back = createBackEnd(settings, catalog, tables, outcomeDeps, simulatorClock, log);
   const tickDeps: PacingTickDeps = {
     catalog,
     deliveries,
     outcomes,
+    recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
     stateStore,
     pending,
     doNotContact,
+    ledger,
     dialer: back.dialer,
     presence: back.presence,
     ...(back.queueMembers === undefined ? {} : { queueMembers: back.queueMembers }),
@@ -118,6 +128,7 @@ export async function createRuntime(settings: Settings, log: (line: string) => v
     outcomeDeps,
     statusDeps: { deliveries, outcomes, stateStore },
     tickDeps,
+    clock,
     async close() {
       back.close();
       await stateStore.releaseLease().catch(() => undefined);
@@ -133,7 +144,14 @@ interface BackEnd {
   close(): void;
 }
 
-function createBackEnd(settings: Settings, catalog: EngagementCatalog, tables: Tables, outcomeDeps: OutcomeDeps, log: (line: string) => void): BackEnd {
+function createBackEnd(
+  settings: Settings,
+  catalog: EngagementCatalog,
+  tables: Tables,
+  outcomeDeps: OutcomeDeps,
+  clock: RealTimeClock | undefined,
+  log: (line: string) => void,
+): BackEnd {
   const presenceSource = settings.PRESENCE_SOURCE ?? (settings.DIALER_BACKEND === 'simulator' ? 'simulator' : 'graph');
   const credential = presenceSource === 'graph' || settings.DIALER_BACKEND === 'dynamics365' ? new DefaultAzureCredential() : undefined;
   const graph = credential === undefined ? undefined : { presence: new GraphPresence({ credential }), members: new GraphQueueMembers({ credential }) };
@@ -149,7 +167,7 @@ function createBackEnd(settings: Settings, catalog: EngagementCatalog, tables: T
     if (graph === undefined) throw new UserError('InvalidSettings', 'the dynamics365 back-end needs Microsoft Graph presence');
     return { dialer, presence: graph.presence, queueMembers: graph.members, close: () => undefined };
   }
-  const clock = new RealTimeClock({ scale: settings.SIMULATOR_TIME_SCALE });
+  if (clock === undefined) throw new Error('the simulator back-end needs its clock');
   const simulator = new TelephonySimulator({
     seed: settings.SIMULATOR_SEED,
     clock,
@@ -216,6 +234,7 @@ export function installAgentLegRuntime(): void {
           },
         },
         storage: runtime.settings.DIALER_BACKEND === 'simulator' ? new MemoryStorage() : new TableConversationStorage(runtime.tables),
+        now: () => new Date(runtime.clock()),
       },
     };
   });

@@ -227,6 +227,21 @@ export class DeliveryStore {
     });
   }
 
+  /**
+   * Puts a claimed attempt back in the queue, untried, to be called from `notBefore` (a frequency limit
+   * reached since planning). The attempt number stays: no call was placed.
+   */
+  async postpone(engagementId: string, deliveryId: string, attempt: number, notBefore: number, now: number): Promise<boolean> {
+    return this.transition(engagementId, deliveryId, attempt, ['dialing'], (current) => {
+      const rowKey = queueRowKey(NEW_DELIVERY_BAND, current.contact.callOrderKey, deliveryId);
+      return [
+        ['update', { ...toEntity(current), state: 'queued', queueRowKey: rowKey, updatedAt: new Date(now).toISOString() }, 'Replace', { etag: current.etag }],
+        ['delete', { partitionKey: engagementId, rowKey: inFlightRow(deliveryId) }],
+        ['create', queueEntity(engagementId, rowKey, notBefore, current.contact)],
+      ];
+    });
+  }
+
   /** Cancels one queued delivery (engagement stopped). Returns whether it was still queued. */
   async cancelQueued(engagementId: string, row: QueuedRow, now: number): Promise<boolean> {
     const current = await this.get(engagementId, row.deliveryId);

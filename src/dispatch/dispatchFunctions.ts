@@ -30,6 +30,7 @@ export const contactBatchesFunction: ServiceBusQueueFunctionOptions = {
         rejected: runtime.rejected,
         knownEngagement: (id) => runtime.catalog.engagements.has(id),
         queueName: runtime.settings.CONTACT_BATCHES_QUEUE,
+        clock: runtime.clock,
       },
       bodies,
       batchMetadata(context, bodies.length),
@@ -43,7 +44,7 @@ export const pacingTickFunction: TimerFunctionOptions = {
   schedule: '%PACING_SCHEDULE%',
   handler: async (_timer: unknown, context: InvocationContext) => {
     const runtime = await getRuntime();
-    const report = await runPacingTick({ ...runtime.tickDeps, log: (line) => context.log(line) }, Date.now());
+    const report = await runPacingTick({ ...runtime.tickDeps, log: (line) => context.log(line) }, runtime.clock());
     if (!report.ran) context.log('pacing tick skipped: another owner holds the pacing lease');
   },
 };

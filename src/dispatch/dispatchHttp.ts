@@ -15,6 +15,7 @@ export interface DispatchRuntime {
   readonly catalog: EngagementCatalog;
   readonly outcomeDeps: OutcomeDeps;
   readonly statusDeps: StatusDeps;
+  readonly clock: () => number;
 }
 
 /** Most call events accepted in one request. */
@@ -61,7 +62,7 @@ export function engagementStatusHandler(getRuntime: () => Promise<DispatchRuntim
       const id = request.params['engagementId'] ?? '';
       const engagement = runtime.catalog.engagements.get(id);
       if (engagement === undefined) throw new UserError('EngagementNotFound', `no engagement with id "${id}"`);
-      return { status: 200, jsonBody: await describeEngagementStatus(runtime.statusDeps, engagement, Date.now()) };
+      return { status: 200, jsonBody: await describeEngagementStatus(runtime.statusDeps, engagement, runtime.clock()) };
     } catch (error) {
       return errorResponse(error, context);
     }
@@ -85,7 +86,7 @@ export function engagementRestartHandler(getRuntime: () => Promise<DispatchRunti
       const store = runtime.statusDeps.stateStore;
       for (let attempt = 0; attempt < 5; attempt++) {
         const { state, etag } = await store.load();
-        if (await store.save(restartEngagement(state, id, new Date()), etag)) {
+        if (await store.save(restartEngagement(state, id, new Date(runtime.clock())), etag)) {
           context.log(`engagement ${id} restarted: ${body.data.reason}`);
           return { status: 200, jsonBody: { engagementId: id, restarted: true } };
         }

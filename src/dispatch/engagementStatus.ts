@@ -42,7 +42,7 @@ export async function describeEngagementStatus(deps: StatusDeps, engagement: Eng
   const [queued, inFlight, events, stored, decisions] = await Promise.all([
     deps.deliveries.queued(engagement.id, COUNT_LIMIT),
     deps.deliveries.inFlight(engagement.id),
-    deps.outcomes.since(engagement.id, now - 24 * 3_600_000),
+    deps.outcomes.since(engagement.id, now - 24 * 3_600_000).then((page) => page.events),
     deps.stateStore.load(),
     deps.stateStore.decisions(engagement.id),
   ]);

@@ -23,8 +23,17 @@ export const callEventSchema = z.strictObject({
 }) satisfies z.ZodType<CallEvent>;
 
 const markerRow = (deliveryId: string, attempt: number) => `o|${deliveryId}|${attempt}`;
-/** Time-ordered rows: ISO instants sort lexically in time order. */
-const timeRow = (at: string, deliveryId: string, attempt: number) => `t|${new Date(at).toISOString()}|${deliveryId}|${attempt}`;
+/**
+ * Rows in the order they were recorded (ISO instants sort lexically in time order), so a reader can
+ * continue from the last row it saw without missing an event that was reported late.
+ */
+const timeRow = (recordedAt: number, deliveryId: string, attempt: number) => `t|${new Date(recordedAt).toISOString()}|${deliveryId}|${attempt}`;
+
+/** Recorded events from one read: the events and the row key to continue after. */
+export interface OutcomePage {
+  readonly events: CallEvent[];
+  readonly lastRowKey: string | undefined;
+}
 
 /**
  * Outcome events per engagement: a marker row per (delivery, attempt) that makes recording
@@ -32,7 +41,10 @@ const timeRow = (at: string, deliveryId: string, attempt: number) => `t|${new Da
  * Both are written in one transaction, so an event is either fully recorded or not at all.
  */
 export class OutcomeStore {
-  constructor(private readonly tables: Tables) {}
+  constructor(
+    private readonly tables: Tables,
+    private readonly clock: () => number = Date.now,
+  ) {}
 
   private client(): Promise<TableClient> {
     return this.tables.table(OUTCOMES_TABLE);
@@ -44,7 +56,7 @@ export class OutcomeStore {
     try {
       await client.submitTransaction([
         ['create', { partitionKey: event.engagementId, rowKey: markerRow(event.deliveryId, event.attempt), result: event.result }],
-        ['create', { partitionKey: event.engagementId, rowKey: timeRow(event.at, event.deliveryId, event.attempt), event: JSON.stringify(event) }],
+        ['create', { partitionKey: event.engagementId, rowKey: timeRow(this.clock(), event.deliveryId, event.attempt), event: JSON.stringify(event) }],
       ]);
       return true;
     } catch (error) {
@@ -66,15 +78,27 @@ export class OutcomeStore {
     }
   }
 
-  /** Events of an engagement that ended at or after `since` (ms), oldest first. */
-  async since(engagementId: string, since: number): Promise<CallEvent[]> {
+  /** Events of an engagement recorded at or after `since` (ms), in recording order. */
+  async since(engagementId: string, since: number): Promise<OutcomePage> {
+    return this.read(engagementId, `RowKey ge ${odataString(`t|${new Date(since).toISOString()}`)}`);
+  }
+
+  /** Events recorded after the row `afterRowKey` (exclusive), in recording order. */
+  async after(engagementId: string, afterRowKey: string): Promise<OutcomePage> {
+    return this.read(engagementId, `RowKey gt ${odataString(afterRowKey)}`);
+  }
+
+  private async read(engagementId: string, lowerBound: string): Promise<OutcomePage> {
     const client = await this.client();
     const events: CallEvent[] = [];
-    const from = `t|${new Date(since).toISOString()}`;
-    const entities = client.listEntities<{ event: string }>({
-      queryOptions: { filter: `PartitionKey eq ${odataString(engagementId)} and RowKey ge ${odataString(from)} and RowKey lt 't}'`, select: ['event'] },
+    let lastRowKey: string | undefined;
+    const entities = client.listEntities<{ rowKey: string; event: string }>({
+      queryOptions: { filter: `PartitionKey eq ${odataString(engagementId)} and ${lowerBound} and RowKey lt 't}'`, select: ['RowKey', 'event'] },
     });
-    for await (const entity of entities) events.push(callEventSchema.parse(JSON.parse(entity.event)));
-    return events;
+    for await (const entity of entities) {
+      events.push(callEventSchema.parse(JSON.parse(entity.event)));
+      lastRowKey = entity.rowKey;
+    }
+    return { events, lastRowKey };
   }
 }

@@ -6,11 +6,14 @@ import { decidePacing } from '../pacing/decidePacing.js';
 import { isCallableNow } from '../pacing/isCallableNow.js';
 import type { PacingDecision } from '../pacing/pacingDecision.js';
 import { isAvailable, type PresencePort, type QueueMembersPort } from '../presence/presencePort.js';
+import { frequencyLimitLiftsAt, frequencyLimitReached } from '../planning/planDeliveries.js';
 import type { DoNotContactStore } from '../store/doNotContactStore.js';
+import type { FrequencyLedger } from '../store/frequencyLedger.js';
 import type { PendingContacts } from '../store/pendingContacts.js';
 import { ensureError } from '../errors.js';
 import type { DeliveryRecord, DeliveryStore, InFlightRow, QueuedRow } from './deliveryStore.js';
 import type { OutcomeStore } from './outcomeStore.js';
+import type { RecentOutcomes } from './recentOutcomes.js';
 import type { PacingStateStore } from './pacingStateStore.js';
 
 /** Rows of each engagement's call order read per tick: the callable head of the queue. */
@@ -31,9 +34,12 @@ export interface PacingTickDeps {
   readonly catalog: EngagementCatalog;
   readonly deliveries: DeliveryStore;
   readonly outcomes: OutcomeStore;
+  /** The last OUTCOME_LOOKBACK_MS of outcomes per engagement, read incrementally. */
+  readonly recentOutcomes: RecentOutcomes;
   readonly stateStore: PacingStateStore;
   readonly pending: PendingContacts;
   readonly doNotContact: DoNotContactStore;
+  readonly ledger: FrequencyLedger;
   readonly dialer: DialerPort & DialerInsight;
   readonly presence: PresencePort;
   readonly queueMembers?: QueueMembersPort;
@@ -69,7 +75,7 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
   const engagements = [...deps.catalog.engagements.values()];
   const views = await Promise.all(engagements.map((engagement) => viewOf(deps, engagement, now)));
   const stored = await deps.stateStore.load();
-  const outcomes = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.outcomes.since(e.id, now - OUTCOME_LOOKBACK_MS)] as const)));
+  const outcomes = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.recentOutcomes.of(e.id, now)] as const)));
   const { availableRepresentatives, staffedRepresentatives } = await representativesByQueue(deps);
   const result = decidePacing({
     now: new Date(now),
@@ -174,6 +180,8 @@ async function dialNow(deps: PacingTickDeps, view: EngagementView, decision: Pac
       rejected++;
       continue;
     }
+    // So may the contact's engagements elsewhere: frequency limits are checked again too.
+    if (await postponedForFrequency(deps, engagement, record, now)) continue;
     claimed.push(record);
     representatives.push(representativeId);
   }
@@ -181,6 +189,29 @@ async function dialNow(deps: PacingTickDeps, view: EngagementView, decision: Pac
   const requests = claimed.map((record, i) => toDialRequest(engagement, record, representatives[i]));
   const handed = await handOver(deps, engagement, requests, now);
   return { dialed: handed.accepted, rejected: rejected + handed.rejected };
+}
+
+/**
+ * A contact engaged by other engagements since it was planned may now be over its limit: the attempt
+ * goes back to the queue until the limit lifts (next local day or week), or ends if no window is left.
+ */
+async function postponedForFrequency(deps: PacingTickDeps, engagement: EngagementConfig, record: DeliveryRecord, now: number): Promise<boolean> {
+  const { perDay, perWeek } = engagement.frequencyLimits;
+  if (perDay === undefined && perWeek === undefined) return false;
+  const { contact } = record;
+  const recent = (await deps.ledger.recent([contact.contactId], now)).get(contact.contactId) ?? [];
+  const limit = frequencyLimitReached(engagement, recent, contact.timeZone, now);
+  if (limit === undefined) return false;
+  const liftsAt = frequencyLimitLiftsAt(limit, contact.timeZone, now);
+  const lastEnd = Math.max(0, ...contact.windows.map((w) => Date.parse(w.end)));
+  if (liftsAt < lastEnd) {
+    await deps.deliveries.postpone(engagement.id, record.deliveryId, record.attempt, liftsAt, now);
+  } else {
+    await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Expired', { final: 'rejected' }, now);
+    await deps.pending.clear(engagement.id, contact.contactId, record.deliveryId);
+  }
+  deps.log(`delivery ${record.deliveryId} of ${engagement.id}: ${limit} reached since planning; ${liftsAt < lastEnd ? `postponed to ${new Date(liftsAt).toISOString()}` : 'no window left, ended'}`);
+  return true;
 }
 
 async function isDoNotContact(dnc: DoNotContactStore, record: DeliveryRecord): Promise<boolean> {

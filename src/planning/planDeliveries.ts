@@ -219,6 +219,12 @@ export function frequencyLimitReached(
   return undefined;
 }
 
+/** When a contact over its limit may be engaged again: the next local day, or the next ISO week (Monday). */
+export function frequencyLimitLiftsAt(limit: 'frequency-limit-day' | 'frequency-limit-week', zone: string, now: number): number {
+  const local = DateTime.fromMillis(now, { zone });
+  return (limit === 'frequency-limit-day' ? local.startOf('day').plus({ days: 1 }) : local.startOf('week').plus({ weeks: 1 })).toMillis();
+}
+
 /** A stable id for calling this contact for this source in this engagement: the dial idempotency key. */
 export function deliveryIdFor(engagementId: string, source: string, contactId: string): string {
   const hex = createHash('sha256').update(`${engagementId}\n${source}\n${contactId}`).digest('hex');

@@ -8,10 +8,11 @@ import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
 import { DeliveryStore } from '../../src/dispatch/deliveryStore.js';
 import { describeEngagementStatus } from '../../src/dispatch/engagementStatus.js';
 import { OutcomeStore } from '../../src/dispatch/outcomeStore.js';
+import { RecentOutcomes } from '../../src/dispatch/recentOutcomes.js';
 import { PacingStateStore } from '../../src/dispatch/pacingStateStore.js';
 import { recordOutcome, type OutcomeDeps } from '../../src/dispatch/recordOutcome.js';
 import { RejectedMessageStore } from '../../src/dispatch/rejectedMessageStore.js';
-import { DIAL_RECOVERY_MS, runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
+import { DIAL_RECOVERY_MS, OUTCOME_LOOKBACK_MS, runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
 import { storeContactBatches } from '../../src/dispatch/storeContactBatches.js';
 import { parseEngagementFile, type EngagementCatalog } from '../../src/engagement/loadEngagementFile.js';
 import { contactInputSchema } from '../../src/intake/contactInputSchema.js';
@@ -93,10 +94,11 @@ function harness(catalog: EngagementCatalog, profile: Record<string, unknown> = 
   const simulator = new TelephonySimulator({ seed: 7, clock, engagements: [...catalog.engagements.values()], queues: [...catalog.queues.values()], profile });
   const dialer = new CountingDialer(simulator);
   const deliveries = new DeliveryStore(tables);
-  const outcomes = new OutcomeStore(tables);
+  const outcomes = new OutcomeStore(tables, () => clock.now());
   const doNotContact = new DoNotContactStore(tables, 0);
   const pending = new PendingContacts(tables);
-  const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger: new FrequencyLedger(tables), doNotContact, pending, clock: () => clock.now() };
+  const ledger = new FrequencyLedger(tables);
+  const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger, doNotContact, pending, clock: () => clock.now() };
   const events: CallEvent[] = [];
   const recording: Promise<unknown>[] = [];
   simulator.onCallEvent((event) => {
@@ -107,9 +109,11 @@ function harness(catalog: EngagementCatalog, profile: Record<string, unknown> = 
     catalog,
     deliveries,
     outcomes,
+    recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
     stateStore: new PacingStateStore(tables, 'test-owner'),
     pending,
     doNotContact,
+    ledger,
     dialer,
     presence: simulator,
     leaseMs: 30_000,
@@ -335,6 +339,36 @@ describe('dispatch outcomes', () => {
     expect(await h.doNotContact.contains({ phone: p.contact.phones[0]?.e164 ?? '' })).toBe(true);
     expect(await h.doNotContact.contains({ contactId: p.contact.contactId })).toBe(true);
     expect(await h.deliveries.get('e', p.contact.deliveryId)).toMatchObject({ state: 'done', lastResult: 'LiveAnswer' });
+  });
+
+  it('limits reached since planning are honoured at dial time: do-not-contact ends it, frequency postpones it', async () => {
+    const h = harness(catalogWith({ frequencyLimits: { perDay: 1 } }));
+    const contacts = planned(h.catalog, 2, 'late').map((p) => p.contact);
+    await h.deliveries.storeContacts('e', 't', contacts, START);
+    const [dnc, busy] = contacts;
+    if (dnc === undefined || busy === undefined) throw new Error('fixture');
+    await h.doNotContact.add({ phone: dnc.phones[0]?.e164 ?? '' }, 'asked elsewhere', 'test');
+    // Another engagement reached this contact an hour ago: today's one engagement is used up.
+    await h.outcomeDeps.ledger.record(busy.contactId, { at: START - 3_600_000, engagementId: 'other', attemptKey: 'x#1' });
+    const report = await h.tick();
+    expect(h.dialer.handed.size).toBe(0);
+    expect(report.rejected).toBe(1);
+    expect(await h.deliveries.get('e', dnc.deliveryId)).toMatchObject({ state: 'rejected', lastResult: 'Cancelled' });
+    // Planned windows end at 23:00 UTC, before the limit lifts at midnight: nothing is left to call in.
+    expect(await h.deliveries.get('e', busy.deliveryId)).toMatchObject({ state: 'rejected', lastResult: 'Expired' });
+  });
+
+  it('a frequency limit reached since planning postpones the call to the next local day when a window is left', async () => {
+    const h = harness(catalogWith({ frequencyLimits: { perDay: 1 } }));
+    const [p] = planned(h.catalog, 1, 'later');
+    if (p === undefined) throw new Error('fixture');
+    const windows = [{ start: new Date(START).toISOString(), end: new Date(START + 48 * 3_600_000).toISOString() }];
+    await h.deliveries.storeContacts('e', 't', [{ ...p.contact, windows, phones: p.contact.phones.map((x) => ({ ...x, windows })) }], START);
+    await h.outcomeDeps.ledger.record(p.contact.contactId, { at: START - 60_000, engagementId: 'other', attemptKey: 'y#1' });
+    await h.tick();
+    expect(h.dialer.handed.size).toBe(0);
+    expect(await h.deliveries.get('e', p.contact.deliveryId)).toMatchObject({ state: 'queued', attempt: 1 });
+    expect((await h.deliveries.queued('e', 5)).map((q) => new Date(q.notBefore).toISOString())).toEqual(['2026-11-26T00:00:00.000Z']);
   });
 
   it('a malformed message is set aside with its reason while the rest of the batch is stored', async () => {

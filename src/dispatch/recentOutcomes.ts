@@ -1,0 +1,39 @@
+import type { CallEvent } from '../dialers/dialerPort.js';
+import type { OutcomeStore } from './outcomeStore.js';
+
+/** Rows are keyed by recording time, which trails a call's end by the time its report took. */
+const REPORTING_SLACK_MS = 10 * 60_000;
+
+interface Window {
+  entries: { at: number; event: CallEvent }[];
+  lastRowKey: string | undefined;
+}
+
+/**
+ * The recent outcomes pacing reads every tick, kept between ticks of the same worker so that each tick
+ * reads only the rows recorded since the last one (a busy engagement records tens of thousands a day).
+ * It is a cache, not state: a new worker rebuilds it from the Outcomes table in one read.
+ */
+export class RecentOutcomes {
+  private readonly windows = new Map<string, Window>();
+
+  constructor(
+    private readonly store: OutcomeStore,
+    private readonly lookbackMs: number,
+  ) {}
+
+  /** Events of the engagement that ended within the lookback. */
+  async of(engagementId: string, now: number): Promise<CallEvent[]> {
+    const from = now - this.lookbackMs;
+    const window = this.windows.get(engagementId) ?? { entries: [], lastRowKey: undefined };
+    const page =
+      window.lastRowKey === undefined
+        ? await this.store.since(engagementId, from - REPORTING_SLACK_MS)
+        : await this.store.after(engagementId, window.lastRowKey);
+    for (const event of page.events) window.entries.push({ at: Date.parse(event.at), event });
+    if (page.lastRowKey !== undefined) window.lastRowKey = page.lastRowKey;
+    window.entries = window.entries.filter((e) => e.at >= from);
+    this.windows.set(engagementId, window);
+    return window.entries.map((e) => e.event);
+  }
+}
