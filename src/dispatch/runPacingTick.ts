@@ -281,8 +281,25 @@ async function cancelQueued(deps: PacingTickDeps, view: EngagementView, now: num
   return cancelled;
 }
 
+/**
+ * The call as the back-end needs it. AI-led calls also carry, as input attributes, what the agent leg
+ * needs to know which call it is on (engagement, delivery, attempt, the contact's IANA zone and first
+ * name): Contact Center passes input attributes to the Copilot Studio agent as its context, which
+ * forwards them to /api/messages, and they let a call-events flow name the attempt it reports.
+ */
 export function toDialRequest(engagement: EngagementConfig, record: DeliveryRecord, representativeId: string | undefined): DialRequest {
   const { contact } = record;
+  const callContext =
+    engagement.type === 'ai-led'
+      ? {
+          engagementId: engagement.id,
+          deliveryId: record.deliveryId,
+          attempt: String(record.attempt),
+          timeZone: contact.timeZone,
+          ...(contact.firstName === undefined ? {} : { firstName: contact.firstName }),
+          ...(contact.locale === undefined ? {} : { locale: contact.locale }),
+        }
+      : {};
   return {
     deliveryId: record.deliveryId,
     attempt: record.attempt,
@@ -296,7 +313,7 @@ export function toDialRequest(engagement: EngagementConfig, record: DeliveryReco
       ...(contact.email === undefined ? {} : { email: contact.email }),
       phones: contact.phones.map(({ type, e164 }) => ({ type, e164 })),
       timeZone: contact.timeZone,
-      attributes: contact.attributes,
+      attributes: { ...contact.attributes, ...callContext },
       windows: contact.windows,
     },
     ...(representativeId === undefined ? {} : { representativeId }),
