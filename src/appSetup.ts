@@ -1,7 +1,13 @@
 import { app } from '@azure/functions';
-import { installAgentLegRuntime } from './runtime.js';
+import { getRuntime, installAgentLegRuntime } from './runtime.js';
 
 // Request bodies arrive as streams, so a 100k-member segment page is parsed as it arrives instead of
 // being buffered whole by the host first. Imported by every entry file before it registers.
 app.setup({ enableHttpStream: true });
 installAgentLegRuntime();
+
+// Settings and the engagement file are validated when the app starts, not at the first request: an
+// invalid file fails start-up with the engagement id and field path of every problem.
+app.hook.appStart(async () => {
+  await getRuntime();
+});

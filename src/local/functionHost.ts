@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import functions, { type HttpResponseInit } from '@azure/functions';
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
 import { CronExpressionParser } from 'cron-parser';
-import { installFunctionsCoreShim, registeredFunctions, triggerOf, type BindingMetadata, type RegisteredFunction } from './functionsCoreShim.js';
+import { installFunctionsCoreShim, registeredFunctions, runAppStartHooks, triggerOf, type BindingMetadata, type RegisteredFunction } from './functionsCoreShim.js';
 
 // @azure/functions is a webpack-bundled CommonJS module: Node's ESM loader sees `app` as a named export
 // but not its classes, so they are taken from the default export.
@@ -54,6 +54,8 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   const entries = globSync(pkg.main, { cwd: options.projectRoot }).sort();
   if (entries.length === 0) throw new Error(`no files match package.json main "${pkg.main}": run "npm run build" first`);
   for (const entry of entries) await import(pathToFileURL(resolve(options.projectRoot, entry)).href);
+  // The app validates its settings and engagement file here: a bad one stops the host from starting.
+  await runAppStartHooks();
 
   const prefix = hostJson.extensions?.http?.routePrefix ?? 'api';
   const routes: HttpRoute[] = [];

@@ -17,6 +17,7 @@ export interface BindingMetadata {
 }
 
 const registered: RegisteredFunction[] = [];
+const appStartHooks: ((context: { hookData: Record<string, unknown> }) => unknown)[] = [];
 let installed = false;
 
 /**
@@ -38,7 +39,11 @@ export function installFunctionsCoreShim(): void {
       registered.push({ name: metadata.name, bindings: metadata.bindings, handler });
       return { dispose: () => undefined };
     },
-    registerHook: () => ({ dispose: () => undefined }),
+    registerHook(name: string, callback: (context: { hookData: Record<string, unknown> }) => unknown) {
+      // appStart runs once the app is loaded; invocation hooks are not used by this app.
+      if (name === 'appStart') appStartHooks.push(callback);
+      return { dispose: () => undefined };
+    },
     // Present so `app.setup({ enableHttpStream: true })` sees a host that supports streaming.
     log: (level: string, category: string, message: string) => {
       if (level === 'error' || level === 'warning') console.warn(`[worker ${category}] ${message}`);
@@ -48,6 +53,11 @@ export function installFunctionsCoreShim(): void {
     if (request === '@azure/functions-core') return shim;
     return originalLoad.call(this, request, ...rest);
   };
+}
+
+/** Runs the app's `app.hook.appStart` handlers, as the worker does after loading the entry files. */
+export async function runAppStartHooks(): Promise<void> {
+  for (const hook of appStartHooks) await hook({ hookData: {} });
 }
 
 export function registeredFunctions(): readonly RegisteredFunction[] {

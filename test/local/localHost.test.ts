@@ -121,3 +121,35 @@ describe('npm start (the compiled app on the local host)', () => {
     expect(texts.join(' ')).toMatch(/Am I speaking with Ana\?/);
   });
 });
+
+describe('npm start with an invalid engagement file', () => {
+  it('fails start-up naming the engagement and every bad field, and leaves nothing running', async () => {
+    const { mkdtempSync, writeFileSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const file = join(mkdtempSync(join(tmpdir(), 'bad-engagements-')), 'engagements.json');
+    writeFileSync(
+      file,
+      JSON.stringify({
+        queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days: {} }, representatives: [{ userId: '00000000-0000-4000-8000-000000000001' }] }],
+        engagements: [
+          { id: 'bad-one', name: 'x', workstream: 'w', channel: 'voice', routing: { primaryQueue: 'q' }, type: 'representative-led', dialMode: { mode: 'copilot', maxConcurrentCalls: 9999 }, phoneOrder: ['mobile'], quietHours: { mobile: [] } },
+        ],
+      }),
+    );
+    const [http, bus, tables] = await Promise.all([freePort(), freePort(), freePort()]);
+    const child = spawn(process.execPath, ['dist/src/local/start.js'], {
+      env: { ...process.env, ENGAGEMENTS_FILE: file, FUNCTIONS_HTTP_PORT: String(http), SERVICEBUS_PORT: String(bus), AZURITE_TABLE_PORT: String(tables), ServiceBusConnection: '', AzureWebJobsStorage: '' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let text = '';
+    child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
+    child.stderr?.on('data', (c: Buffer) => (text += c.toString()));
+    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    expect(code).toBe(1);
+    expect(text).toContain('engagement "bad-one" dialMode.maxConcurrentCalls: Too big: expected number to be <=500');
+    expect(text).toContain('engagement "bad-one" dialMode.mode: copilot dial mode is for AI-led engagements only');
+    // Azurite (a child process) was stopped: its port is free again.
+    expect(await fetch(`http://127.0.0.1:${tables}/`).then(() => 'listening', () => 'closed')).toBe('closed');
+  }, 60_000);
+});
