@@ -39,14 +39,15 @@ export function callEventsHandler(getRuntime: () => Promise<DispatchRuntime>): H
           unknown.map(({ e, i }) => ({ path: `[${i}].engagementId`, message: `unknown engagement "${e.engagementId}"` })),
         );
       }
-      const counts = { recorded: 0, duplicate: 0, unknownDelivery: 0 };
+      const counts = { recorded: 0, merged: 0, duplicate: 0, unknownDelivery: 0 };
       for (const event of events) {
         const outcome = await recordOutcome(runtime.outcomeDeps, event);
         if (outcome.status === 'recorded') counts.recorded++;
+        else if (outcome.status === 'merged') counts.merged++;
         else if (outcome.status === 'duplicate') counts.duplicate++;
         else counts.unknownDelivery++;
       }
-      context.log(`call events: ${events.length} received, ${counts.recorded} recorded, ${counts.duplicate} repeats, ${counts.unknownDelivery} for unknown deliveries`);
+      context.log(`call events: ${events.length} received, ${counts.recorded} recorded, ${counts.merged} completing earlier reports, ${counts.duplicate} repeats, ${counts.unknownDelivery} for unknown deliveries`);
       return { status: 202, jsonBody: counts };
     } catch (error) {
       return errorResponse(error, context);

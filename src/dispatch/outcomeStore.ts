@@ -29,6 +29,31 @@ const markerRow = (deliveryId: string, attempt: number) => `o|${deliveryId}|${at
  */
 const timeRow = (recordedAt: number, deliveryId: string, attempt: number) => `t|${new Date(recordedAt).toISOString()}|${deliveryId}|${attempt}`;
 
+/** Results that say more about how an answered call ended than a plain LiveAnswer does. */
+const ANSWERED_ENDINGS: ReadonlySet<CallEvent['result']> = new Set(['Abandoned', 'BotFailed']);
+
+/**
+ * Two reports of one attempt, combined: the first report's fields stand and the later one fills what
+ * it left out (wait and handle times, the representative, whether it escalated). The one exception is
+ * the result: an answered call the agent reported as LiveAnswer at hand-off that the dialer later
+ * reports Abandoned (the customer hung up waiting for a representative) or BotFailed ended that way,
+ * and the abandonment and failure rules must count it.
+ */
+export function mergeReports(first: CallEvent, later: CallEvent): CallEvent {
+  const merged: Record<string, unknown> = { ...later, ...stripUndefined(first) };
+  if (first.result === 'LiveAnswer' && ANSWERED_ENDINGS.has(later.result)) merged['result'] = later.result;
+  return callEventSchema.parse(merged);
+}
+
+function stripUndefined(event: CallEvent): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(event).filter(([, v]) => v !== undefined));
+}
+
+function isConflict(error: unknown): boolean {
+  const code = (error as { details?: { odataError?: { code?: string } } } | null)?.details?.odataError?.code;
+  return tableErrorStatus(error) === 409 || code === 'EntityAlreadyExists';
+}
+
 /** Recorded events from one read: the events and the row key to continue after. */
 export interface OutcomePage {
   readonly events: CallEvent[];
@@ -50,20 +75,44 @@ export class OutcomeStore {
     return this.tables.table(OUTCOMES_TABLE);
   }
 
-  /** Records the outcome of an attempt once; returns false when that attempt already has one. */
-  async recordOnce(event: CallEvent): Promise<boolean> {
+  /**
+   * Records the outcome of an attempt. The first report of an attempt decides what happens to the
+   * delivery (`recorded`); a later report of the same attempt (the agent leg reports the disposition,
+   * the dialer the end of the call) only completes it (`merged`: see {@link mergeReports}) or changes
+   * nothing (`duplicate`). A merged event is written as a new time row, so incremental readers see it.
+   */
+  async record(event: CallEvent): Promise<'recorded' | 'merged' | 'duplicate'> {
     const client = await this.client();
+    const marker = markerRow(event.deliveryId, event.attempt);
+    const row = timeRow(this.clock(), event.deliveryId, event.attempt);
     try {
       await client.submitTransaction([
-        ['create', { partitionKey: event.engagementId, rowKey: markerRow(event.deliveryId, event.attempt), result: event.result }],
-        ['create', { partitionKey: event.engagementId, rowKey: timeRow(this.clock(), event.deliveryId, event.attempt), event: JSON.stringify(event) }],
+        ['create', { partitionKey: event.engagementId, rowKey: marker, result: event.result, timeRow: row }],
+        ['create', { partitionKey: event.engagementId, rowKey: row, event: JSON.stringify(event) }],
       ]);
-      return true;
+      return 'recorded';
     } catch (error) {
-      const code = (error as { details?: { odataError?: { code?: string } } } | null)?.details?.odataError?.code;
-      if (tableErrorStatus(error) === 409 || code === 'EntityAlreadyExists') return false;
-      throw error;
+      if (!isConflict(error)) throw error;
     }
+    for (let tries = 0; tries < 3; tries++) {
+      const current = await client.getEntity<{ result: string; timeRow: string }>(event.engagementId, marker);
+      const stored = callEventSchema.parse(JSON.parse((await client.getEntity<{ event: string }>(event.engagementId, current.timeRow)).event));
+      const merged = mergeReports(stored, event);
+      if (JSON.stringify(merged) === JSON.stringify(stored)) return 'duplicate';
+      const next = timeRow(this.clock(), event.deliveryId, event.attempt);
+      try {
+        await client.submitTransaction([
+          ['update', { partitionKey: event.engagementId, rowKey: marker, result: merged.result, timeRow: next }, 'Replace', { etag: current.etag }],
+          ['delete', { partitionKey: event.engagementId, rowKey: current.timeRow }],
+          ['create', { partitionKey: event.engagementId, rowKey: next, event: JSON.stringify(merged) }],
+        ]);
+        return 'merged';
+      } catch (error) {
+        // Another report merged in between (412) or in the same millisecond (409): read again.
+        if (tableErrorStatus(error) !== 412 && !isConflict(error)) throw error;
+      }
+    }
+    return 'duplicate';
   }
 
   /** The result recorded for an attempt, if any. */

@@ -5,7 +5,8 @@ import type { OutcomeStore } from './outcomeStore.js';
 const REPORTING_SLACK_MS = 10 * 60_000;
 
 interface Window {
-  entries: { at: number; event: CallEvent }[];
+  /** By `deliveryId#attempt`: a merged report replaces the first one. */
+  entries: Map<string, { at: number; event: CallEvent }>;
   lastRowKey: string | undefined;
 }
 
@@ -25,15 +26,15 @@ export class RecentOutcomes {
   /** Events of the engagement that ended within the lookback. */
   async of(engagementId: string, now: number): Promise<CallEvent[]> {
     const from = now - this.lookbackMs;
-    const window = this.windows.get(engagementId) ?? { entries: [], lastRowKey: undefined };
+    const window = this.windows.get(engagementId) ?? { entries: new Map(), lastRowKey: undefined };
     const page =
       window.lastRowKey === undefined
         ? await this.store.since(engagementId, from - REPORTING_SLACK_MS)
         : await this.store.after(engagementId, window.lastRowKey);
-    for (const event of page.events) window.entries.push({ at: Date.parse(event.at), event });
+    for (const event of page.events) window.entries.set(`${event.deliveryId}#${event.attempt}`, { at: Date.parse(event.at), event });
     if (page.lastRowKey !== undefined) window.lastRowKey = page.lastRowKey;
-    window.entries = window.entries.filter((e) => e.at >= from);
+    for (const [key, entry] of window.entries) if (entry.at < from) window.entries.delete(key);
     this.windows.set(engagementId, window);
-    return window.entries.map((e) => e.event);
+    return [...window.entries.values()].map((e) => e.event);
   }
 }

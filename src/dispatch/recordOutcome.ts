@@ -19,6 +19,7 @@ export interface OutcomeDeps {
 
 export type OutcomeRecording =
   | { readonly status: 'recorded'; readonly next: string }
+  | { readonly status: 'merged' }
   | { readonly status: 'duplicate' }
   | { readonly status: 'unknown-delivery' };
 
@@ -35,7 +36,8 @@ export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promis
   const engagement = deps.catalog.engagements.get(event.engagementId);
   const delivery = engagement === undefined ? undefined : await deps.deliveries.get(event.engagementId, event.deliveryId);
   if (engagement === undefined || delivery === undefined) return { status: 'unknown-delivery' };
-  const isNew = await deps.outcomes.recordOnce(event);
+  const recorded = await deps.outcomes.record(event);
+  const isNew = recorded === 'recorded';
   const { contact } = delivery;
   if (countsAsEngagement(event)) {
     await deps.ledger.record(contact.contactId, { at: Date.parse(event.at), engagementId: event.engagementId, attemptKey: `${event.deliveryId}#${event.attempt}` });
@@ -62,6 +64,7 @@ export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promis
   if (decision.kind === 'final' && (changed || delivery.state === 'done' || delivery.state === 'rejected')) {
     await deps.pending.clear(event.engagementId, contact.contactId, event.deliveryId);
   }
+  if (recorded === 'merged' && !changed) return { status: 'merged' };
   if (!isNew && !changed) return { status: 'duplicate' };
   return { status: 'recorded', next: decision.reason };
 }
