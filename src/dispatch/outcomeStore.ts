@@ -115,18 +115,6 @@ export class OutcomeStore {
     return 'duplicate';
   }
 
-  /** The result recorded for an attempt, if any. */
-  async resultOf(engagementId: string, deliveryId: string, attempt: number): Promise<string | undefined> {
-    const client = await this.client();
-    try {
-      const entity = await client.getEntity<{ result: string }>(engagementId, markerRow(deliveryId, attempt));
-      return entity.result;
-    } catch (error) {
-      if (tableErrorStatus(error) === 404) return undefined;
-      throw error;
-    }
-  }
-
   /** Events of an engagement recorded at or after `since` (ms), in recording order. */
   async since(engagementId: string, since: number): Promise<OutcomePage> {
     return this.read(engagementId, `RowKey ge ${odataString(`t|${new Date(since).toISOString()}`)}`);

@@ -1,5 +1,5 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { TableClient, TableServiceClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
+import { TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
 import pMap from 'p-map';
 import { SystemError } from '../errors.js';
 
@@ -50,13 +50,6 @@ function tableClient(connection: TableConnection, name: string): TableClient {
   return new TableClient(connection.tableServiceUri, name, new DefaultAzureCredential());
 }
 
-export function tableServiceClient(connection: TableConnection): TableServiceClient {
-  if ('connectionString' in connection) {
-    const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection.connectionString);
-    return TableServiceClient.fromConnectionString(connection.connectionString, local ? { allowInsecureConnection: true } : {});
-  }
-  return new TableServiceClient(connection.tableServiceUri, new DefaultAzureCredential());
-}
 
 /** Upserts entities in per-partition transactions of at most 100, with bounded parallelism. */
 export async function upsertAll<T extends TableEntity>(client: TableClient, entities: readonly T[], concurrency = 16): Promise<void> {
