@@ -1,4 +1,5 @@
 import { app } from '@azure/functions';
+import { loadAgentLegSettings } from './agentLeg/agentLegSettings.js';
 import { getRuntime, installAgentLegRuntime } from './runtime.js';
 
 // Request bodies arrive as streams, so a 100k-member segment page is parsed as it arrives instead of
@@ -9,5 +10,6 @@ installAgentLegRuntime();
 // Settings and the engagement file are validated when the app starts, not at the first request: an
 // invalid file fails start-up with the engagement id and field path of every problem.
 app.hook.appStart(async () => {
+  loadAgentLegSettings(process.env);
   await getRuntime();
 });
