@@ -1,5 +1,6 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { isolateNetwork } from '../support/isolateNetwork.js';
 import { SystemError, UserError } from '../../src/errors.js';
 import { GRAPH_SCOPE } from '../../src/presence/graphClient.js';
 import { GraphPresence, PRESENCE_IDS_PER_REQUEST, toAvailability } from '../../src/presence/graphPresence.js';
@@ -36,17 +37,7 @@ function fakePresences(calls: PresenceCall[], availabilityOf: (id: string) => st
 
 let entra: FakeEntra;
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  nock.cleanAll();
-});
-
-afterAll(() => {
-  nock.enableNetConnect();
-});
+isolateNetwork();
 
 describe('GraphPresence', () => {
   it('1,400 ids take three requests of at most 650, with a Graph token from the credential', async () => {

@@ -1,5 +1,6 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { isolateNetwork } from '../support/isolateNetwork.js';
 import { UserError } from '../../src/errors.js';
 import { GRAPH_SCOPE } from '../../src/presence/graphClient.js';
 import { GraphQueueMembers } from '../../src/presence/graphQueueMembers.js';
@@ -32,17 +33,7 @@ interface MembersCall {
 
 let entra: FakeEntra;
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
-
-afterEach(() => {
-  nock.cleanAll();
-});
-
-afterAll(() => {
-  nock.enableNetConnect();
-});
+isolateNetwork();
 
 describe('GraphQueueMembers', () => {
   it('follows @odata.nextLink to the last page and returns every member id once', async () => {

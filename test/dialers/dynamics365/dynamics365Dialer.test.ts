@@ -1,5 +1,6 @@
 import nock from 'nock';
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
+import { isolateNetwork } from '../../support/isolateNetwork.js';
 import { Dynamics365Dialer } from '../../../src/dialers/dynamics365/dynamics365Dialer.js';
 import type { Dynamics365DialerOptionsInput } from '../../../src/dialers/dynamics365/dynamics365DialerOptions.js';
 import { dynamicsRequestId } from '../../../src/dialers/dynamics365/dynamicsRequestId.js';
@@ -65,17 +66,10 @@ function dialer(overrides: Partial<Dynamics365DialerOptionsInput> = {}): Dynamic
   });
 }
 
-beforeAll(() => {
-  nock.disableNetConnect();
-});
+isolateNetwork();
 
 afterEach(() => {
-  nock.cleanAll();
   warnings.length = 0;
-});
-
-afterAll(() => {
-  nock.enableNetConnect();
 });
 
 describe('Dynamics365Dialer.dial', () => {
