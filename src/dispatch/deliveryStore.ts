@@ -242,19 +242,19 @@ export class DeliveryStore {
     });
   }
 
-  /** Cancels one queued delivery (engagement stopped). Returns whether it was still queued. */
-  async cancelQueued(engagementId: string, row: QueuedRow, now: number): Promise<boolean> {
+  /** Cancels one queued delivery (engagement stopped). Returns it when it was still queued. */
+  async cancelQueued(engagementId: string, row: QueuedRow, now: number): Promise<DeliveryRecord | undefined> {
     const current = await this.get(engagementId, row.deliveryId);
-    if (current === undefined || current.state !== 'queued' || current.queueRowKey !== row.rowKey) return false;
+    if (current === undefined || current.state !== 'queued' || current.queueRowKey !== row.rowKey) return undefined;
     const client = await this.client();
     try {
       await client.submitTransaction([
         ['update', { ...toEntity(current), state: 'cancelled', queueRowKey: undefined, lastResult: 'Cancelled', updatedAt: new Date(now).toISOString() }, 'Replace', { etag: current.etag }],
         ['delete', { partitionKey: engagementId, rowKey: row.rowKey }],
       ]);
-      return true;
+      return current;
     } catch (error) {
-      if (tableErrorStatus(error) === 412 || tableErrorStatus(error) === 404) return false;
+      if (tableErrorStatus(error) === 412 || tableErrorStatus(error) === 404) return undefined;
       throw error;
     }
   }

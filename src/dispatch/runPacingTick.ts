@@ -272,11 +272,10 @@ async function cancelQueued(deps: PacingTickDeps, view: EngagementView, now: num
   const rows = await deps.deliveries.queued(engagement.id, CANCEL_PER_TICK);
   let cancelled = 0;
   for (const row of rows) {
-    if (await deps.deliveries.cancelQueued(engagement.id, row, now)) {
-      const record = await deps.deliveries.get(engagement.id, row.deliveryId);
-      if (record !== undefined) await deps.pending.clear(engagement.id, record.contact.contactId, record.deliveryId);
-      cancelled++;
-    }
+    const record = await deps.deliveries.cancelQueued(engagement.id, row, now);
+    if (record === undefined) continue;
+    await deps.pending.clear(engagement.id, record.contact.contactId, record.deliveryId);
+    cancelled++;
   }
   return cancelled;
 }

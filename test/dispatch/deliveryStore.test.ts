@@ -67,8 +67,8 @@ describe('delivery store', () => {
     await store.storeContacts('e1', 't1', [contact(1), contact(2)], NOW);
     const rows = await store.queued('e1', 10);
     await store.claim('e1', rows[0]!, NOW);
-    expect(await store.cancelQueued('e1', rows[0]!, NOW)).toBe(false);
-    expect(await store.cancelQueued('e1', rows[1]!, NOW)).toBe(true);
+    expect(await store.cancelQueued('e1', rows[0]!, NOW)).toBeUndefined();
+    expect((await store.cancelQueued('e1', rows[1]!, NOW))?.deliveryId).toBe('d-2');
     expect(await store.queued('e1', 10)).toEqual([]);
     expect((await store.get('e1', 'd-2'))?.state).toBe('cancelled');
   });
