@@ -4,8 +4,8 @@
  */
 import { ServiceBusClient, type ServiceBusSender } from '@azure/service-bus';
 import type { BenchCase } from '../run.js';
-import { configWith } from '../../src/local/serviceBus/config.js';
-import { startServiceBusBroker } from '../../src/local/serviceBus/broker.js';
+import { configWith } from '../../dev/serviceBus/config.js';
+import { startServiceBusBroker } from '../../dev/serviceBus/broker.js';
 
 const BATCHED_MESSAGES = 100_000;
 const SINGLE_MESSAGES = 5_000;

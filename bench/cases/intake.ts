@@ -11,9 +11,9 @@ import type { BenchCase } from '../run.js';
 import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
 import { contactInputSchema } from '../../src/intake/contactInputSchema.js';
 import { segmentMembersFunction } from '../../src/intake/intakeFunctions.js';
-import { startAzurite } from '../../src/local/azurite.js';
-import { startServiceBusBroker } from '../../src/local/serviceBus/broker.js';
-import { configWith } from '../../src/local/serviceBus/config.js';
+import { startAzurite } from '../../dev/azurite.js';
+import { startServiceBusBroker } from '../../dev/serviceBus/broker.js';
+import { configWith } from '../../dev/serviceBus/config.js';
 import { planDeliveries } from '../../src/planning/planDeliveries.js';
 import { disposeRuntime } from '../../src/runtime.js';
 

@@ -1,5 +1,5 @@
 import type { TestProject } from 'vitest/node';
-import { startAzurite, type AzuriteHandle } from '../../src/local/azurite.js';
+import { startAzurite, type AzuriteHandle } from '../../dev/azurite.js';
 
 declare module 'vitest' {
   export interface ProvidedContext {

@@ -1,6 +1,6 @@
 import { ServiceBusClient } from '@azure/service-bus';
-import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../src/local/serviceBus/broker.js';
-import { configWith } from '../../src/local/serviceBus/config.js';
+import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../dev/serviceBus/broker.js';
+import { configWith } from '../../dev/serviceBus/config.js';
 
 export interface QueueSpec {
   readonly name: string;

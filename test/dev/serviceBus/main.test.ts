@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { receiveUpTo } from './brokerFixture.js';
 
 const TSX = join('node_modules', '.bin', 'tsx');
-const MAIN = join('src', 'local', 'serviceBus', 'main.ts');
+const MAIN = join('dev', 'serviceBus', 'main.ts');
 
 interface Run {
   readonly child: ChildProcess;
@@ -34,7 +34,7 @@ async function waitForOutput(r: Run, pattern: RegExp, timeoutMs = 20_000): Promi
   }
 }
 
-describe('npm run servicebus (src/local/serviceBus/main.ts)', () => {
+describe('npm run servicebus (dev/serviceBus/main.ts)', () => {
   let dir: string;
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'sb-main-'));

@@ -98,8 +98,6 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping`);
     await host.stop();
-    const { disposeRuntime } = await import('../runtime.js');
-    await disposeRuntime();
     await stopDependencies(started);
     process.exit(0);
   };

@@ -1,7 +1,7 @@
 import { once } from 'node:events';
 import rhea, { type Connection, type EventContext } from 'rhea';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { amqpReader, deliverRawTransfers } from '../../../src/local/serviceBus/rheaInternals.js';
+import { amqpReader, deliverRawTransfers } from '../../../dev/serviceBus/rheaInternals.js';
 import { receiveUpTo, sleep, startTestBroker, type TestBroker } from './brokerFixture.js';
 
 const PROPERTIES_SECTION = 0x73;

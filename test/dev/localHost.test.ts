@@ -1,7 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { freePort } from '../../src/local/freePort.js';
+import { freePort } from '../../dev/freePort.js';
 import { openAllDayEngagementFile } from '../support/appEnvironment.js';
 
 /**
@@ -13,10 +13,10 @@ let base = '';
 let output = '';
 
 beforeAll(async () => {
-  if (!existsSync('dist/src/local/start.js')) throw new Error('dist/ is missing: run "npm run build" (npm test does it first)');
+  if (!existsSync('dist-dev/start.js')) throw new Error('dist/ is missing: run "npm run build" (npm test does it first)');
   const [http, bus, tables] = await Promise.all([freePort(), freePort(), freePort()]);
   base = `http://127.0.0.1:${http}`;
-  host = spawn(process.execPath, ['dist/src/local/start.js'], {
+  host = spawn(process.execPath, ['dist-dev/start.js'], {
     env: {
       ...process.env,
       ENGAGEMENTS_FILE: openAllDayEngagementFile([
@@ -138,7 +138,7 @@ describe('npm start with an invalid engagement file', () => {
       }),
     );
     const [http, bus, tables] = await Promise.all([freePort(), freePort(), freePort()]);
-    const child = spawn(process.execPath, ['dist/src/local/start.js'], {
+    const child = spawn(process.execPath, ['dist-dev/start.js'], {
       env: { ...process.env, ENGAGEMENTS_FILE: file, FUNCTIONS_HTTP_PORT: String(http), SERVICEBUS_PORT: String(bus), AZURITE_TABLE_PORT: String(tables), ServiceBusConnection: '', AzureWebJobsStorage: '' },
       stdio: ['ignore', 'pipe', 'pipe'],
     });

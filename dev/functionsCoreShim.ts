@@ -17,7 +17,9 @@ export interface BindingMetadata {
 }
 
 const registered: RegisteredFunction[] = [];
-const appStartHooks: ((context: { hookData: Record<string, unknown> }) => unknown)[] = [];
+type AppHook = (context: { hookData: Record<string, unknown> }) => unknown;
+const appStartHooks: AppHook[] = [];
+const appTerminateHooks: AppHook[] = [];
 let installed = false;
 
 /**
@@ -40,8 +42,9 @@ export function installFunctionsCoreShim(): void {
       return { dispose: () => undefined };
     },
     registerHook(name: string, callback: (context: { hookData: Record<string, unknown> }) => unknown) {
-      // appStart runs once the app is loaded; invocation hooks are not used by this app.
+      // appStart runs once the app is loaded, appTerminate when the host stops; invocation hooks are not used by this app.
       if (name === 'appStart') appStartHooks.push(callback);
+      if (name === 'appTerminate') appTerminateHooks.push(callback);
       return { dispose: () => undefined };
     },
     // Present so `app.setup({ enableHttpStream: true })` sees a host that supports streaming.
@@ -58,6 +61,11 @@ export function installFunctionsCoreShim(): void {
 /** Runs the app's `app.hook.appStart` handlers, as the worker does after loading the entry files. */
 export async function runAppStartHooks(): Promise<void> {
   for (const hook of appStartHooks) await hook({ hookData: {} });
+}
+
+/** Runs the app's `app.hook.appTerminate` handlers, as the worker does when the host shuts down. */
+export async function runAppTerminateHooks(): Promise<void> {
+  for (const hook of appTerminateHooks) await hook({ hookData: {} });
 }
 
 export function registeredFunctions(): readonly RegisteredFunction[] {

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { Deque } from '../../../src/local/serviceBus/deque.js';
-import { DuplicateDetector } from '../../../src/local/serviceBus/duplicateDetector.js';
-import { swapGuidByteOrder, uuidFromBytes, uuidToBytes } from '../../../src/local/serviceBus/lockToken.js';
-import { MinHeap } from '../../../src/local/serviceBus/minHeap.js';
-import { SequenceIndex } from '../../../src/local/serviceBus/sequenceIndex.js';
+import { Deque } from '../../../dev/serviceBus/deque.js';
+import { DuplicateDetector } from '../../../dev/serviceBus/duplicateDetector.js';
+import { swapGuidByteOrder, uuidFromBytes, uuidToBytes } from '../../../dev/serviceBus/lockToken.js';
+import { MinHeap } from '../../../dev/serviceBus/minHeap.js';
+import { SequenceIndex } from '../../../dev/serviceBus/sequenceIndex.js';
 
 describe('broker data structures', () => {
   it('Deque keeps FIFO order across growth and wrap-around', () => {

@@ -2,14 +2,14 @@ import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startServiceBusBroker } from '../../../src/local/serviceBus/broker.js';
+import { startServiceBusBroker } from '../../../dev/serviceBus/broker.js';
 import {
   BrokerConfigError,
   loadBrokerConfigFile,
   parseBrokerConfig,
   type BrokerConfig,
-} from '../../../src/local/serviceBus/config.js';
-import { emulatorConnectionString } from '../../../src/local/serviceBus/connectionString.js';
+} from '../../../dev/serviceBus/config.js';
+import { emulatorConnectionString } from '../../../dev/serviceBus/connectionString.js';
 import { rejectionOf } from './brokerFixture.js';
 
 const DAY_MS = 24 * 60 * 60 * 1000;

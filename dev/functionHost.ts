@@ -7,7 +7,7 @@ import { pathToFileURL } from 'node:url';
 import functions, { type HttpResponseInit } from '@azure/functions';
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
 import { CronExpressionParser } from 'cron-parser';
-import { installFunctionsCoreShim, registeredFunctions, runAppStartHooks, triggerOf, type BindingMetadata, type RegisteredFunction } from './functionsCoreShim.js';
+import { installFunctionsCoreShim, registeredFunctions, runAppStartHooks, runAppTerminateHooks, triggerOf, type BindingMetadata, type RegisteredFunction } from './functionsCoreShim.js';
 
 // @azure/functions is a webpack-bundled CommonJS module: Node's ESM loader sees `app` as a named export
 // but not its classes, so they are taken from the default export.
@@ -99,6 +99,8 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     async stop() {
       await Promise.all(stoppers.map((stop) => stop()));
       await closeServer(server);
+      // The app closes its connections and timers in its appTerminate hook, as under the Functions host.
+      await runAppTerminateHooks();
     },
   };
 }
@@ -322,7 +324,7 @@ function closeServer(server: Server): Promise<void> {
   });
 }
 
-/** The project root of this file (src/local or dist/src/local). */
+/** The project root above this file (dev/ when run by tsx, dist-dev/ when compiled): the folder with host.json. */
 export function projectRootFrom(moduleUrl: string): string {
   let dir = dirname(new URL(moduleUrl).pathname);
   for (let i = 0; i < 5; i++) {

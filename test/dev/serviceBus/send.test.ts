@@ -1,6 +1,6 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DEFAULT_MAX_MESSAGE_SIZE_BYTES } from '../../../src/local/serviceBus/broker.js';
+import { DEFAULT_MAX_MESSAGE_SIZE_BYTES } from '../../../dev/serviceBus/broker.js';
 import { receiveUpTo, rejectionOf, startTestBroker, type TestBroker } from './brokerFixture.js';
 
 const DEDUP = { RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: 'PT1M' };

@@ -1,10 +1,10 @@
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
-import { configWith, type QueueDeclaration } from '../../../src/local/serviceBus/config.js';
+import { configWith, type QueueDeclaration } from '../../../dev/serviceBus/config.js';
 import {
   startServiceBusBroker,
   type ServiceBusBrokerHandle,
   type ServiceBusBrokerOptions,
-} from '../../../src/local/serviceBus/broker.js';
+} from '../../../dev/serviceBus/broker.js';
 
 const CLIENT_CLOSE_WAIT_MS = 2_000;
 
