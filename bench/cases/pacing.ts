@@ -5,7 +5,8 @@
  * with one call per representative; every other mode is printed as a ratio of it.
  */
 import type { BenchCase } from '../run.js';
-import type { CallEvent, DialRequest } from '../../src/dialers/dialerPort.js';
+import type { CallEvent } from '../../src/contacts/callEvent.js';
+import type { DialRequest } from '../../src/dialers/dialerPort.js';
 import { TelephonySimulator } from '../../src/dialers/simulator/telephonySimulator.js';
 import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
 import { engagementSchema, queueSchema, type EngagementConfig, type QueueConfig } from '../../src/engagement/engagementSchema.js';

@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import { z } from 'zod';
+import type { CallEvent } from '../contacts/callEvent.js';
 import { CALL_RESULTS, type CallResult } from '../contacts/callResult.js';
 import type { AttributeValue } from '../contacts/plannedContact.js';
-import type { CallEvent } from '../dialers/dialerPort.js';
 import type { EngagementConfig, Priority } from '../engagement/engagementSchema.js';
 import type { FieldIssue } from '../errors.js';
 import { agentLegPrompts as say } from './agentLegPrompts.js';

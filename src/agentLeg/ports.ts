@@ -1,5 +1,5 @@
 import type { Storage } from '@microsoft/agents-hosting';
-import type { CallEvent } from '../dialers/dialerPort.js';
+import type { CallEvent } from '../contacts/callEvent.js';
 import type { EngagementConfig } from '../engagement/engagementSchema.js';
 
 /** Reads engagements from the catalogue (`EngagementCatalog.engagements.get` fits as is). */

@@ -1,5 +1,5 @@
+import type { CallEvent } from '../contacts/callEvent.js';
 import type { CallWindow } from '../contacts/plannedContact.js';
-import type { CallEvent } from '../dialers/dialerPort.js';
 import type { EngagementConfig, ReattemptResult } from '../engagement/engagementSchema.js';
 import type { QueueBand } from './deliveryStore.js';
 

@@ -1,12 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { z } from 'zod';
+import { callEventSchema } from '../contacts/callEvent.js';
 import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import { toFieldIssues, UserError } from '../errors.js';
 import { errorResponse } from '../httpApi/errorResponse.js';
 import { restartEngagement } from '../pacing/pacingState.js';
 import { readItems } from '../intake/readContacts.js';
 import { describeEngagementStatus, type StatusDeps } from './engagementStatus.js';
-import { callEventSchema } from './outcomeStore.js';
 import { recordOutcome, type OutcomeDeps } from './recordOutcome.js';
 
 type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;

@@ -1,4 +1,4 @@
-import type { CallEvent } from '../dialers/dialerPort.js';
+import type { CallEvent } from '../contacts/callEvent.js';
 import type { EngagementConfig } from '../engagement/engagementSchema.js';
 import { isCallableNow } from '../pacing/isCallableNow.js';
 import type { PacingDecision } from '../pacing/pacingDecision.js';

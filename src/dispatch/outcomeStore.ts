@@ -1,26 +1,9 @@
 import type { TableClient } from '@azure/data-tables';
-import { z } from 'zod';
-import { CALL_RESULTS } from '../contacts/callResult.js';
-import type { CallEvent } from '../dialers/dialerPort.js';
+import { callEventSchema, type CallEvent } from '../contacts/callEvent.js';
 import { odataString } from '../store/tableKey.js';
 import { tableErrorStatus, type Tables } from '../store/tables.js';
 
 export const OUTCOMES_TABLE = 'Outcomes';
-
-export const callEventSchema = z.strictObject({
-  deliveryId: z.string().min(1).max(128),
-  attempt: z.int().min(1).max(100),
-  engagementId: z.string().min(1).max(63),
-  result: z.enum(CALL_RESULTS),
-  at: z.iso.datetime({ offset: true }),
-  waitSeconds: z.number().min(0).max(86_400).optional(),
-  handleSeconds: z.number().min(0).max(86_400).optional(),
-  representativeId: z.string().min(1).max(128).optional(),
-  escalated: z.boolean().optional(),
-  disposition: z.enum(['interested', 'callback', 'not-interested', 'do-not-contact', 'not-right-party', 'voicemail']).optional(),
-  callbackAt: z.iso.datetime({ offset: true }).optional(),
-  sipCode: z.int().min(100).max(699).optional(),
-}) satisfies z.ZodType<CallEvent>;
 
 const markerRow = (deliveryId: string, attempt: number) => `o|${deliveryId}|${attempt}`;
 /**

@@ -1,4 +1,4 @@
-import type { CallEvent } from '../dialers/dialerPort.js';
+import type { CallEvent } from '../contacts/callEvent.js';
 import type { OutcomeStore } from './outcomeStore.js';
 
 /** Rows are keyed by recording time, which trails a call's end by the time its report took. */

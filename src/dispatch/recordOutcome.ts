@@ -1,4 +1,4 @@
-import type { CallEvent } from '../dialers/dialerPort.js';
+import type { CallEvent } from '../contacts/callEvent.js';
 import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { DoNotContactStore } from '../store/doNotContactStore.js';
 import type { FrequencyLedger } from '../store/frequencyLedger.js';

@@ -1,10 +1,12 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { contactInputSchema } from '../contacts/contactInput.js';
 import { toFieldIssues, UserError } from '../errors.js';
 import { errorResponse } from '../httpApi/errorResponse.js';
-import { contactInputSchema, journeyEventSchema, segmentPageParamsSchema } from './contactInputSchema.js';
 import type { IntakeService } from './intakeService.js';
 import { journeySourceKey } from './intakeService.js';
+import { journeyEventSchema } from './journeyEvent.js';
 import { bodyFormat, readItems } from './readContacts.js';
+import { segmentPageParamsSchema } from './segmentPageParams.js';
 
 /** What the intake handlers need from the running app. */
 export interface IntakeRuntime {

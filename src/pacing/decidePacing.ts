@@ -1,3 +1,4 @@
+import type { CallEvent } from '../contacts/callEvent.js';
 import {
   DEFAULT_FAILURE_RATE_PERCENT,
   PRIORITY_RANK,
@@ -5,7 +6,6 @@ import {
   type FailurePolicy,
   type QueueConfig,
 } from '../engagement/engagementSchema.js';
-import type { CallEvent } from '../dialers/dialerPort.js';
 import { callsInFlight, NO_ACTIVE_CALLS, type ActiveCalls } from './activeCalls.js';
 import { allocateRepresentatives, type RepresentativeDemand } from './allocateRepresentatives.js';
 import {

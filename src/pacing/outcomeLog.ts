@@ -1,4 +1,4 @@
-import type { CallEvent } from '../dialers/dialerPort.js';
+import type { CallEvent } from '../contacts/callEvent.js';
 import {
   addEventCounts,
   COUNTER_COUNT,

@@ -1,5 +1,5 @@
+import type { CallEvent } from '../contacts/callEvent.js';
 import type { CallResult } from '../contacts/callResult.js';
-import type { CallEvent } from '../dialers/dialerPort.js';
 
 /**
  * FTC TSR (16 CFR 310.4(b)(4)) and FCC 47 CFR 64.1200: a call is abandoned when the answering person

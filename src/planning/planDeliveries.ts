@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
+import type { ContactInput } from '../contacts/contactInput.js';
 import type { CallWindow, PlannedContact } from '../contacts/plannedContact.js';
 import { PRIORITY_RANK, type EngagementConfig, type PhoneType, type QueueConfig } from '../engagement/engagementSchema.js';
-import type { ContactInput } from '../intake/contactInputSchema.js';
 import { callOrderKey } from './callOrderKey.js';
 import { computeCallingWindows, DEFAULT_WINDOW_MS, ScheduleCache } from './callingWindows.js';
 import { inferTimeZone } from './inferTimeZone.js';

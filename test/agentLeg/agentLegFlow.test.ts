@@ -11,7 +11,7 @@ import {
   type HandoffRequest,
 } from '../../src/agentLeg/agentLegFlow.js';
 import type { CallContext } from '../../src/agentLeg/callContext.js';
-import type { CallEvent } from '../../src/dialers/dialerPort.js';
+import type { CallEvent } from '../../src/contacts/callEvent.js';
 import type { EngagementConfig } from '../../src/engagement/engagementSchema.js';
 import { anaContext, engagement } from './support/agentLegFixtures.js';
 

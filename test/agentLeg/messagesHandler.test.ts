@@ -1,7 +1,7 @@
 import nock from 'nock';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AgentLegSettingsInput } from '../../src/agentLeg/agentLegSettings.js';
-import type { CallEvent } from '../../src/dialers/dialerPort.js';
+import type { CallEvent } from '../../src/contacts/callEvent.js';
 import type { OutcomeRecorder, RecordOutcomeResult } from '../../src/agentLeg/ports.js';
 import { InMemoryOutcomeRecorder } from '../../src/agentLeg/inMemoryPorts.js';
 import { anaContextValue } from './support/agentLegFixtures.js';

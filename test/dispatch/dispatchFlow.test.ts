@@ -2,7 +2,9 @@ import { InvocationContext } from '@azure/functions';
 import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildContactBatches, publishContactBatches } from '../../src/bus/publishContactBatches.js';
-import type { CallEvent, DialerPort, DialRequest, DialSubmission } from '../../src/dialers/dialerPort.js';
+import type { CallEvent } from '../../src/contacts/callEvent.js';
+import { contactInputSchema } from '../../src/contacts/contactInput.js';
+import type { DialerPort, DialRequest, DialSubmission } from '../../src/dialers/dialerPort.js';
 import { TelephonySimulator } from '../../src/dialers/simulator/telephonySimulator.js';
 import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
 import { DeliveryStore } from '../../src/dispatch/deliveryStore.js';
@@ -15,7 +17,6 @@ import { RejectedMessageStore } from '../../src/dispatch/rejectedMessageStore.js
 import { DIAL_RECOVERY_MS, OUTCOME_LOOKBACK_MS, runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
 import { storeContactBatches } from '../../src/dispatch/storeContactBatches.js';
 import { parseEngagementFile, type EngagementCatalog } from '../../src/engagement/loadEngagementFile.js';
-import { contactInputSchema } from '../../src/intake/contactInputSchema.js';
 import { planDeliveries } from '../../src/planning/planDeliveries.js';
 import { DoNotContactStore } from '../../src/store/doNotContactStore.js';
 import { FrequencyLedger } from '../../src/store/frequencyLedger.js';

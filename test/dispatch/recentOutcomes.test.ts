@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CallEvent } from '../../src/dialers/dialerPort.js';
+import type { CallEvent } from '../../src/contacts/callEvent.js';
 import { OutcomeStore } from '../../src/dispatch/outcomeStore.js';
 import { RecentOutcomes } from '../../src/dispatch/recentOutcomes.js';
 import { testTables } from '../support/tables.js';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { CallEvent } from '../../src/dialers/dialerPort.js';
+import type { CallEvent } from '../../src/contacts/callEvent.js';
 import {
   abandonmentScale,
   computePredictiveRate,

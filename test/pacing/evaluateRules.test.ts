@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { evaluateRules } from '../../src/pacing/evaluateRules.js';
 import { summarizeOutcomes } from '../../src/pacing/summarizeOutcomes.js';
-import type { CallEvent } from '../../src/dialers/dialerPort.js';
+import type { CallEvent } from '../../src/contacts/callEvent.js';
 import type { ActiveCalls } from '../../src/pacing/activeCalls.js';
 import { makeEngagement } from '../support/engagements.js';
 import { active, events, NOW } from './pacingFixtures.js';

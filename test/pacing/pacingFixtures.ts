@@ -1,4 +1,4 @@
-import type { CallEvent } from '../../src/dialers/dialerPort.js';
+import type { CallEvent } from '../../src/contacts/callEvent.js';
 import type { CallResult } from '../../src/contacts/callResult.js';
 import type { EngagementConfig, QueueConfig } from '../../src/engagement/engagementSchema.js';
 import { NO_ACTIVE_CALLS, type ActiveCalls } from '../../src/pacing/activeCalls.js';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CallEvent, DialRequest, DialSubmission } from '../../src/dialers/dialerPort.js';
+import type { CallEvent } from '../../src/contacts/callEvent.js';
+import type { DialRequest, DialSubmission } from '../../src/dialers/dialerPort.js';
 import { TelephonySimulator } from '../../src/dialers/simulator/telephonySimulator.js';
 import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
 import type { EngagementConfig } from '../../src/engagement/engagementSchema.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import type { CallEvent } from '../../src/contacts/callEvent.js';
 import { CALL_RESULTS } from '../../src/contacts/callResult.js';
-import type { CallEvent } from '../../src/dialers/dialerPort.js';
 import { OutcomeLog } from '../../src/pacing/outcomeLog.js';
 import { summarizeOutcomes, withCallsInProgress } from '../../src/pacing/summarizeOutcomes.js';
 import { events, NOW } from './pacingFixtures.js';

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import type { ContactInput } from '../../src/intake/contactInputSchema.js';
-import { contactInputSchema } from '../../src/intake/contactInputSchema.js';
+import type { ContactInput } from '../../src/contacts/contactInput.js';
+import { contactInputSchema } from '../../src/contacts/contactInput.js';
 import { planDeliveries, type PlanningState, type TriggerContact } from '../../src/planning/planDeliveries.js';
 import { makeEngagement, makeQueue } from '../support/engagements.js';
 

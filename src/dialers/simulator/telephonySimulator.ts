@@ -1,8 +1,9 @@
+import type { CallEvent } from '../../contacts/callEvent.js';
 import type { CallResult } from '../../contacts/callResult.js';
 import type { EngagementConfig, QueueConfig } from '../../engagement/engagementSchema.js';
 import type { ActiveCalls } from '../../pacing/activeCalls.js';
 import type { Availability, PresencePort } from '../../presence/presencePort.js';
-import type { CallEvent, DialerPort, DialRequest, DialSubmission } from '../dialerPort.js';
+import type { DialerPort, DialRequest, DialSubmission } from '../dialerPort.js';
 import { parseCallProfile, type CallProfile, type CallProfileInput, type Duration } from './callProfile.js';
 import { deriveSeed, Random } from './random.js';
 import type { SimClock, TimerId } from './simClock.js';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import type { CallEvent } from '../../../src/contacts/callEvent.js';
 import { resultFromSipCode, type CallResult } from '../../../src/contacts/callResult.js';
-import type { CallEvent, DialRequest } from '../../../src/dialers/dialerPort.js';
+import type { DialRequest } from '../../../src/dialers/dialerPort.js';
 import type { CallProfileInput } from '../../../src/dialers/simulator/callProfile.js';
 import { RealTimeClock } from '../../../src/dialers/simulator/realTimeClock.js';
 import { TelephonySimulator } from '../../../src/dialers/simulator/telephonySimulator.js';

@@ -48,17 +48,3 @@ export const contactFields = {
 
 export const contactInputSchema = z.object(contactFields);
 export type ContactInput = z.infer<typeof contactInputSchema>;
-
-export const journeyEventSchema = z.object({
-  eventId: z.string().trim().min(1).max(128),
-  journeyId: z.string().trim().min(1).max(128),
-  ...contactFields,
-});
-export type JourneyEvent = z.infer<typeof journeyEventSchema>;
-
-export const segmentPageParamsSchema = z.object({
-  segmentId: z.string().trim().min(1).max(128),
-  exportRunId: z.string().trim().min(1).max(128),
-  page: z.coerce.number().int().min(0),
-});
-export type SegmentPageParams = z.infer<typeof segmentPageParamsSchema>;
