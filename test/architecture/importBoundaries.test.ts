@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { describeViolations, findViolations, isUnder, readSources, type ImportRule, type SourceFiles } from './importGraph.js';
@@ -15,12 +17,12 @@ const domainImportsOnlyDomain: ImportRule = {
     target === undefined ? !VENDOR_SDK.test(specifier) : target === 'src/errors.ts' || DOMAIN_FOLDERS.some((folder) => isUnder(target, folder)),
 };
 
-/** Both homes of the local stack: `src/local/` today, a top-level `dev/` once it moves. */
-const LOCAL_STACK_FOLDERS = ['src/local', 'dev'];
+/** The local stack (function host, Service Bus broker, Azurite launcher, stand-ins): development tooling only. */
+const LOCAL_STACK = 'dev';
 
 const productNeverImportsLocalStack: ImportRule = {
-  appliesTo: (file) => (isUnder(file, 'src') || isUnder(file, 'functions')) && !LOCAL_STACK_FOLDERS.some((folder) => isUnder(file, folder)),
-  allows: ({ target }) => target === undefined || !LOCAL_STACK_FOLDERS.some((folder) => isUnder(target, folder)),
+  appliesTo: (file) => isUnder(file, 'src') || isUnder(file, 'functions'),
+  allows: ({ target }) => target === undefined || !isUnder(target, LOCAL_STACK),
 };
 
 const projectRoot = fileURLToPath(new URL('../..', import.meta.url));
@@ -43,7 +45,7 @@ describe('import boundaries', () => {
     expect(violations, `domain and pure code import outside the domain:\n${describeViolations(violations)}`).toEqual([]);
   });
 
-  it('no product module imports the local stack (src/local/ or dev/)', () => {
+  it('no product module (functions/, src/) imports the local stack (dev/)', () => {
     expect(governed(sources, productNeverImportsLocalStack).length).toBeGreaterThan(0);
     const violations = findViolations(sources, productNeverImportsLocalStack);
     expect(violations, `product modules import the local stack:\n${describeViolations(violations)}`).toEqual([]);
@@ -68,14 +70,13 @@ describe('the boundary rules can fail', () => {
     [
       'src/dispatch/tick.ts',
       [
-        "import { startAzurite } from '../local/azurite.js';",
         "import type { Broker } from '../../dev/serviceBus/broker.js';",
         "import { planDeliveries } from '../planning/planDeliveries.js';",
       ].join('\n'),
     ],
     ['functions/pacingTick.ts', "import '../dev/functionHost.js';\nimport { app } from '@azure/functions';"],
-    ['src/local/start.ts', "import { startAzurite } from './azurite.js';\nimport { disposeRuntime } from '../runtime.js';"],
-    ['src/local/azurite.ts', ''],
+    ['dev/start.ts', "import { startAzurite } from './azurite.js';\nimport { planDeliveries } from '../src/planning/planDeliveries.js';"],
+    ['dev/azurite.ts', ''],
     ['src/planning/planDeliveries.ts', ''],
     ['src/contacts/callEvent.ts', ''],
     ['src/errors.ts', ''],
@@ -90,11 +91,25 @@ describe('the boundary rules can fail', () => {
     ]);
   });
 
-  it('reports product imports of src/local/ and of a top-level dev/, but not the local stack importing itself', () => {
+  it('reports product imports of dev/, but not the local stack importing itself or the product', () => {
     expect(pairs(synthetic, productNeverImportsLocalStack)).toEqual([
-      'src/dispatch/tick.ts -> ../local/azurite.js',
       'src/dispatch/tick.ts -> ../../dev/serviceBus/broker.js',
       'functions/pacingTick.ts -> ../dev/functionHost.js',
     ]);
+  });
+});
+
+describe('the deployment package', () => {
+  it('leaves out the local stack, its build output, tests and benchmarks (.funcignore)', () => {
+    const ignored = readFileSync(join(projectRoot, '.funcignore'), 'utf8')
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !line.startsWith('#'));
+    expect(ignored).toEqual(expect.arrayContaining(['dev/', 'dist-dev/', 'test/', 'bench/']));
+  });
+
+  it('builds the product without the local stack (tsconfig.json includes only functions/ and src/)', () => {
+    const config = JSON.parse(readFileSync(join(projectRoot, 'tsconfig.json'), 'utf8')) as { include: string[] };
+    expect(config.include.every((pattern) => pattern.startsWith('functions/') || pattern.startsWith('src/'))).toBe(true);
   });
 });
