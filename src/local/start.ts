@@ -98,8 +98,8 @@ async function main(): Promise<void> {
     stopping = true;
     console.log(`\n${signal}: stopping`);
     await host.stop();
-    const { disposeRuntime } = await import('../runtime.js');
-    await disposeRuntime();
+    const { disposeApp } = await import('../app/registry.js');
+    await disposeApp();
     await stopDependencies(started);
     process.exit(0);
   };
