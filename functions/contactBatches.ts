@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import '../src/appSetup.js';
+import '../src/app/appSetup.js';
 import { contactBatchesFunction } from '../src/dispatch/dispatchFunctions.js';
 
 app.serviceBusQueue('contactBatches', contactBatchesFunction);

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import '../src/appSetup.js';
+import '../src/app/appSetup.js';
 import { engagementRestartFunction } from '../src/dispatch/dispatchFunctions.js';
 
 app.http('engagementRestart', engagementRestartFunction);

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import '../src/appSetup.js';
+import '../src/app/appSetup.js';
 import { engagementStatusFunction } from '../src/dispatch/dispatchFunctions.js';
 
 app.http('engagementStatus', engagementStatusFunction);

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import '../src/appSetup.js';
-import { messagesFunction } from '../src/agentLeg/messagesFunction.js';
+import '../src/app/appSetup.js';
+import { messagesFunction } from '../src/agentLeg/agentLegFunctions.js';
 
 app.http('messages', messagesFunction);

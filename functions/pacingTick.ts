@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import '../src/appSetup.js';
+import '../src/app/appSetup.js';
 import { pacingTickFunction } from '../src/dispatch/dispatchFunctions.js';
 
 app.timer('pacingTick', pacingTickFunction);

@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import '../src/appSetup.js';
+import '../src/app/appSetup.js';
 import { segmentMembersFunction } from '../src/intake/intakeFunctions.js';
 
 app.http('segmentMembers', segmentMembersFunction);

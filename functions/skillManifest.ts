@@ -1,5 +1,5 @@
 import { app } from '@azure/functions';
-import '../src/appSetup.js';
-import { skillManifestFunction } from '../src/agentLeg/skillManifest.js';
+import '../src/app/appSetup.js';
+import { skillManifestFunction } from '../src/agentLeg/agentLegFunctions.js';
 
 app.http('skillManifest', skillManifestFunction);

@@ -15,7 +15,7 @@ import { startAzurite } from '../../dev/azurite.js';
 import { startServiceBusBroker } from '../../dev/serviceBus/broker.js';
 import { configWith } from '../../dev/serviceBus/config.js';
 import { planDeliveries } from '../../src/planning/planDeliveries.js';
-import { disposeRuntime } from '../../src/runtime.js';
+import { disposeApp } from '../../src/app/registry.js';
 
 const { HttpRequest, InvocationContext } = functions;
 const MEMBERS = Number(process.env["BENCH_INTAKE_MEMBERS"] ?? 100_000);
@@ -139,7 +139,7 @@ const intake: BenchCase = {
       console.log(`same page again (retry)       ${retryMs.toFixed(0).padStart(7)} ms  ${rate(MEMBERS, retryMs)}  status ${(retry as { status?: number }).status}; queue holds ${JSON.stringify(stats)}`);
       console.log(`RSS growth during the handler: ${((rssAfter - rssBefore) / 1024 / 1024).toFixed(0)} MiB (page text itself: ${(Buffer.byteLength(text) / 1024 / 1024).toFixed(0)} MiB)`);
     } finally {
-      await disposeRuntime();
+      await disposeApp();
       await broker.stop();
       await azurite.stop();
     }

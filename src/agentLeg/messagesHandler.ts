@@ -11,14 +11,17 @@ import { WebResponseRecorder } from './webResponseRecorder.js';
 /** Largest activity accepted; a Copilot Studio hand-off with its transcript fits many times over. */
 export const MAX_ACTIVITY_BYTES = 512 * 1024;
 
-/** What the agent leg runs on: its settings and its ports (the composition root builds both). */
+/** What the agent leg runs on: its settings and its ports (`composeAgentLeg` builds both). */
 export interface AgentLegDeps {
   readonly settings: AgentLegSettings;
   readonly ports: AgentLegPorts;
   readonly log?: AgentLegLog;
 }
 
-/** Dependencies now, or a provider called once, at the first request (so cold start stays light). */
+/**
+ * Dependencies now, or a provider asked at each request. The provider memoises (the app registry
+ * does): the agent application is rebuilt only when it returns other dependencies.
+ */
 export type AgentLegDepsSource = AgentLegDeps | (() => Promise<AgentLegDeps>);
 
 interface Built {
@@ -34,19 +37,11 @@ interface Built {
  * activity's serviceUrl.
  */
 export function createMessagesHandler(source: AgentLegDepsSource): HttpHandler {
-  let built: Promise<Built> | undefined;
-  const build = (): Promise<Built> => {
-    if (built === undefined) {
-      const attempt = (typeof source === 'function' ? source() : Promise.resolve(source)).then((deps) => ({
-        deps,
-        app: createAgentLegApp(deps),
-      }));
-      // A failed start is retried at the next request rather than cached for the worker's life.
-      attempt.catch(() => {
-        if (built === attempt) built = undefined;
-      });
-      built = attempt;
-    }
+  let built: Built | undefined;
+  // A failed start is not kept: the next request asks the provider again.
+  const build = async (): Promise<Built> => {
+    const deps = typeof source === 'function' ? await source() : source;
+    if (built?.deps !== deps) built = { deps, app: createAgentLegApp(deps) };
     return built;
   };
 

@@ -26,7 +26,7 @@ export interface OutcomeRecorder {
   record(event: CallEvent): Promise<RecordOutcomeResult>;
 }
 
-/** Everything the agent leg needs from outside; the composition root builds it from settings. */
+/** Everything the agent leg needs from outside; `composeAgentLeg` builds it from settings. */
 export interface AgentLegPorts {
   readonly engagements: EngagementLookup;
   readonly capacity: QueueCapacityPort;

@@ -1,5 +1,3 @@
-import type { HttpFunctionOptions, HttpRequest, HttpResponseInit } from '@azure/functions';
-import { getAgentLegDeps, notConfigured } from './agentLegRuntime.js';
 import type { AgentLegSettings } from './agentLegSettings.js';
 import { CONTEXT_EVENT_NAMES } from './callContext.js';
 import { HANDOFF_EVENT_NAME } from './toReplyActivities.js';
@@ -95,24 +93,6 @@ export function buildSkillManifest({ endpointUrl, settings }: SkillManifestInput
     },
   };
 }
-
-/** `GET /api/messages/manifest`: public, like any skill manifest (it holds no secret). */
-export const skillManifestFunction: HttpFunctionOptions = {
-  methods: ['GET'],
-  route: 'messages/manifest',
-  authLevel: 'anonymous',
-  handler: async (request: HttpRequest): Promise<HttpResponseInit> => {
-    const deps = getAgentLegDeps();
-    if (deps === undefined) return notConfigured();
-    let settings: AgentLegSettings;
-    try {
-      ({ settings } = await deps);
-    } catch {
-      return { status: 503, jsonBody: { error: 'AgentLegUnavailable', message: 'the agent leg is not available; see the function logs' } };
-    }
-    return { status: 200, jsonBody: buildSkillManifest({ endpointUrl: messagesEndpointUrl(request.url, settings.publicBaseUrl), settings }) };
-  },
-};
 
 /** `<base>/api/messages`, from the configured public URL or, failing that, the URL the manifest was fetched at. */
 export function messagesEndpointUrl(requestUrl: string, publicBaseUrl: string | undefined): string {

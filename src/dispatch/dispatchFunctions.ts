@@ -1,8 +1,11 @@
 import type { HttpFunctionOptions, InvocationContext, ServiceBusQueueFunctionOptions, TimerFunctionOptions } from '@azure/functions';
-import { getRuntime } from '../runtime.js';
+import { appRegistry } from '../app/registry.js';
+import { composeDispatch, type Dispatch } from './composeDispatch.js';
 import { callEventsHandler, engagementRestartHandler, engagementStatusHandler } from './dispatchHttp.js';
 import { runPacingTick } from './runPacingTick.js';
 import { storeContactBatches, type BatchMetadata } from './storeContactBatches.js';
+
+const dispatch = (): Promise<Dispatch> => appRegistry.use(composeDispatch);
 
 /** Per-message metadata the Functions host passes with a cardinality-many Service Bus trigger. */
 function batchMetadata(context: InvocationContext, count: number): BatchMetadata[] {
@@ -22,20 +25,9 @@ export const contactBatchesFunction: ServiceBusQueueFunctionOptions = {
   queueName: '%CONTACT_BATCHES_QUEUE%',
   cardinality: 'many',
   handler: async (messages: unknown, context: InvocationContext) => {
-    const runtime = await getRuntime();
+    const { contactBatches } = await dispatch();
     const bodies = Array.isArray(messages) ? messages : [messages];
-    await storeContactBatches(
-      {
-        deliveries: runtime.deliveries,
-        rejected: runtime.rejected,
-        knownEngagement: (id) => runtime.catalog.engagements.has(id),
-        queueName: runtime.settings.CONTACT_BATCHES_QUEUE,
-        clock: runtime.clock,
-      },
-      bodies,
-      batchMetadata(context, bodies.length),
-      context,
-    );
+    await storeContactBatches(contactBatches, bodies, batchMetadata(context, bodies.length), context);
   },
 };
 
@@ -43,8 +35,8 @@ export const pacingTickFunction: TimerFunctionOptions = {
   // Every 5 seconds; an app setting can change it (NCRONTAB with seconds).
   schedule: '%PACING_SCHEDULE%',
   handler: async (_timer: unknown, context: InvocationContext) => {
-    const runtime = await getRuntime();
-    const report = await runPacingTick({ ...runtime.tickDeps, log: (line) => context.log(line) }, runtime.clock());
+    const { tick, clock } = await dispatch();
+    const report = await runPacingTick({ ...tick, log: (line) => context.log(line) }, clock());
     if (!report.ran) context.log('pacing tick skipped: another owner holds the pacing lease');
   },
 };
@@ -53,19 +45,19 @@ export const callEventsFunction: HttpFunctionOptions = {
   methods: ['POST'],
   route: 'call-events',
   authLevel: 'function',
-  handler: callEventsHandler(getRuntime),
+  handler: callEventsHandler(dispatch),
 };
 
 export const engagementStatusFunction: HttpFunctionOptions = {
   methods: ['GET'],
   route: 'engagements/{engagementId}/status',
   authLevel: 'function',
-  handler: engagementStatusHandler(getRuntime),
+  handler: engagementStatusHandler(dispatch),
 };
 
 export const engagementRestartFunction: HttpFunctionOptions = {
   methods: ['POST'],
   route: 'engagements/{engagementId}/restart',
   authLevel: 'admin',
-  handler: engagementRestartHandler(getRuntime),
+  handler: engagementRestartHandler(dispatch),
 };

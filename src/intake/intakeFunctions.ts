@@ -1,24 +1,27 @@
 import type { HttpFunctionOptions } from '@azure/functions';
-import { getRuntime } from '../runtime.js';
+import { appRegistry } from '../app/registry.js';
+import { composeIntake, type Intake } from './composeIntake.js';
 import { journeyEventsHandler, previewHandler, segmentMembersHandler } from './intakeHttp.js';
+
+const intake = (): Promise<Intake> => appRegistry.use(composeIntake);
 
 export const journeyEventsFunction: HttpFunctionOptions = {
   methods: ['POST'],
   route: 'engagements/{engagementId}/journey-events',
   authLevel: 'function',
-  handler: journeyEventsHandler(getRuntime),
+  handler: journeyEventsHandler(intake),
 };
 
 export const segmentMembersFunction: HttpFunctionOptions = {
   methods: ['POST'],
   route: 'engagements/{engagementId}/segment-members',
   authLevel: 'function',
-  handler: segmentMembersHandler(getRuntime),
+  handler: segmentMembersHandler(intake),
 };
 
 export const previewFunction: HttpFunctionOptions = {
   methods: ['POST'],
   route: 'engagements/{engagementId}/preview',
   authLevel: 'function',
-  handler: previewHandler(getRuntime),
+  handler: previewHandler(intake),
 };

@@ -1,21 +1,26 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import type { HttpRequest } from '@azure/functions';
 import { contactInputSchema } from '../contacts/contactInput.js';
 import { toFieldIssues, UserError } from '../errors.js';
-import { errorResponse } from '../httpApi/errorResponse.js';
+import { httpFunction, type HttpFunctionHandler } from '../httpApi/httpFunction.js';
 import type { IntakeService } from './intakeService.js';
 import { journeySourceKey } from './intakeService.js';
 import { journeyEventSchema } from './journeyEvent.js';
 import { bodyFormat, readItems } from './readContacts.js';
 import { segmentPageParamsSchema } from './segmentPageParams.js';
 
-/** What the intake handlers need from the running app. */
-export interface IntakeRuntime {
+/** What the journey-events function uses. */
+export interface JourneyEventsDeps {
   readonly intake: IntakeService;
+  /** Most events in one request; more is a 413. */
   readonly maxEvents: number;
-  readonly maxPageSize: number;
 }
 
-type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
+/** What the segment-members and preview functions use. */
+export interface ContactPageDeps {
+  readonly intake: IntakeService;
+  /** Most contacts in one request; more is a 413. */
+  readonly maxPageSize: number;
+}
 
 function engagementIdOf(request: HttpRequest): string {
   const id = request.params['engagementId'];
@@ -24,70 +29,51 @@ function engagementIdOf(request: HttpRequest): string {
 }
 
 /** Checks the engagement exists before the body is read: an unknown engagement is a 404 even with a bad body. */
-function knownEngagement(runtime: IntakeRuntime, request: HttpRequest): string {
+function knownEngagement(intake: IntakeService, request: HttpRequest): string {
   const id = engagementIdOf(request);
-  runtime.intake.engagement(id);
+  intake.engagement(id);
   return id;
 }
 
 /** `POST /api/engagements/{engagementId}/journey-events`: one journey event or an array of them. */
-export function journeyEventsHandler(getRuntime: () => Promise<IntakeRuntime>): Handler {
-  return async (request, context) => {
-    try {
-      const runtime = await getRuntime();
-      const engagementId = knownEngagement(runtime, request);
-      const events = await readItems(request.body, 'json', journeyEventSchema, { maxItems: runtime.maxEvents });
-      if (events.length === 0) throw new UserError('InvalidRequest', 'no journey events in the body', [{ path: '(root)', message: 'expected at least one event' }]);
-      const result = await runtime.intake.accept(engagementId, {
-        sourceKey: journeySourceKey(events.map((e) => e.eventId)),
-        contacts: events.map(({ eventId, journeyId: _journey, ...contact }) => ({ contact, source: `event:${eventId}` })),
-      });
-      context.log(`journey events accepted: engagement=${engagementId} trigger=${result.triggerId} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`);
-      return { status: 202, jsonBody: result };
-    } catch (error) {
-      return errorResponse(error, context);
-    }
-  };
+export function journeyEventsHandler(deps: () => Promise<JourneyEventsDeps>): HttpFunctionHandler {
+  return httpFunction(deps, async ({ intake, maxEvents }, request, context) => {
+    const engagementId = knownEngagement(intake, request);
+    const events = await readItems(request.body, 'json', journeyEventSchema, { maxItems: maxEvents });
+    if (events.length === 0) throw new UserError('InvalidRequest', 'no journey events in the body', [{ path: '(root)', message: 'expected at least one event' }]);
+    const result = await intake.accept(engagementId, {
+      sourceKey: journeySourceKey(events.map((e) => e.eventId)),
+      contacts: events.map(({ eventId, journeyId: _journey, ...contact }) => ({ contact, source: `event:${eventId}` })),
+    });
+    context.log(`journey events accepted: engagement=${engagementId} trigger=${result.triggerId} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`);
+    return { status: 202, jsonBody: result };
+  });
 }
 
 /**
  * `POST /api/engagements/{engagementId}/segment-members?segmentId=&exportRunId=&page=`: one page of a
  * segment export, as a JSON array or NDJSON (`Content-Type: application/x-ndjson`).
  */
-export function segmentMembersHandler(getRuntime: () => Promise<IntakeRuntime>): Handler {
-  return async (request, context) => {
-    try {
-      const runtime = await getRuntime();
-      const engagementId = knownEngagement(runtime, request);
-      const params = segmentPageParamsSchema.safeParse(Object.fromEntries(request.query.entries()));
-      if (!params.success) throw new UserError('InvalidRequest', 'segment page parameters are missing or invalid', toFieldIssues(params.error, 'query'));
-      const { segmentId, exportRunId, page } = params.data;
-      const members = await readItems(request.body, bodyFormat(request.headers.get('content-type')), contactInputSchema, {
-        maxItems: runtime.maxPageSize,
-      });
-      const source = `segment:${segmentId}/${exportRunId}/${page}`;
-      const result = await runtime.intake.accept(engagementId, { sourceKey: source, contacts: members.map((contact) => ({ contact, source })) });
-      context.log(`segment page accepted: engagement=${engagementId} ${source} trigger=${result.triggerId} received=${result.received} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`);
-      return { status: 202, jsonBody: result };
-    } catch (error) {
-      return errorResponse(error, context);
-    }
-  };
+export function segmentMembersHandler(deps: () => Promise<ContactPageDeps>): HttpFunctionHandler {
+  return httpFunction(deps, async ({ intake, maxPageSize }, request, context) => {
+    const engagementId = knownEngagement(intake, request);
+    const params = segmentPageParamsSchema.safeParse(Object.fromEntries(request.query.entries()));
+    if (!params.success) throw new UserError('InvalidRequest', 'segment page parameters are missing or invalid', toFieldIssues(params.error, 'query'));
+    const { segmentId, exportRunId, page } = params.data;
+    const members = await readItems(request.body, bodyFormat(request.headers.get('content-type')), contactInputSchema, { maxItems: maxPageSize });
+    const source = `segment:${segmentId}/${exportRunId}/${page}`;
+    const result = await intake.accept(engagementId, { sourceKey: source, contacts: members.map((contact) => ({ contact, source })) });
+    context.log(`segment page accepted: engagement=${engagementId} ${source} trigger=${result.triggerId} received=${result.received} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`);
+    return { status: 202, jsonBody: result };
+  });
 }
 
 /** `POST /api/engagements/{engagementId}/preview`: the plan for these contacts, published nowhere. */
-export function previewHandler(getRuntime: () => Promise<IntakeRuntime>): Handler {
-  return async (request, context) => {
-    try {
-      const runtime = await getRuntime();
-      const engagementId = knownEngagement(runtime, request);
-      const contacts = await readItems(request.body, bodyFormat(request.headers.get('content-type')), contactInputSchema, {
-        maxItems: runtime.maxPageSize,
-      });
-      const summary = await runtime.intake.preview(engagementId, contacts.map((contact) => ({ contact, source: 'preview' })));
-      return { status: 200, jsonBody: summary };
-    } catch (error) {
-      return errorResponse(error, context);
-    }
-  };
+export function previewHandler(deps: () => Promise<ContactPageDeps>): HttpFunctionHandler {
+  return httpFunction(deps, async ({ intake, maxPageSize }, request) => {
+    const engagementId = knownEngagement(intake, request);
+    const contacts = await readItems(request.body, bodyFormat(request.headers.get('content-type')), contactInputSchema, { maxItems: maxPageSize });
+    const summary = await intake.preview(engagementId, contacts.map((contact) => ({ contact, source: 'preview' })));
+    return { status: 200, jsonBody: summary };
+  });
 }

@@ -26,6 +26,8 @@ const settingsSchema = z
     /** Largest segment page (members) or journey-event request (events) accepted; more gets 413. */
     INTAKE_MAX_PAGE_SIZE: positiveInt(100_000, 1_000_000),
     INTAKE_MAX_EVENTS: positiveInt(1_000, 100_000),
+    /** Most call events (outcomes) accepted in one `POST /api/call-events` request; more gets 413. */
+    CALL_EVENTS_MAX_EVENTS: positiveInt(1_000, 100_000),
     /** Contacts per contact-batch message (messages are also kept under the queue's max message size). */
     BATCH_MAX_CONTACTS: positiveInt(500, 10_000),
     /** Parallel Table Storage reads while planning (frequency ledger). */

@@ -1,11 +1,12 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { MemoryStorage } from '@microsoft/agents-hosting';
-import { describe, expect, it } from 'vitest';
-import { setAgentLegRuntime } from '../../src/agentLeg/agentLegRuntime.js';
+import { describe, expect, it, vi } from 'vitest';
+import { messagesFunction, skillManifestFunction } from '../../src/agentLeg/agentLegFunctions.js';
 import { parseAgentLegSettings } from '../../src/agentLeg/agentLegSettings.js';
+import { composeAgentLeg } from '../../src/agentLeg/composeAgentLeg.js';
 import { InMemoryOutcomeRecorder, StaticQueueCapacity } from '../../src/agentLeg/inMemoryPorts.js';
-import { messagesFunction } from '../../src/agentLeg/messagesFunction.js';
-import { SKILL_MANIFEST_SCHEMA, skillManifestFunction } from '../../src/agentLeg/skillManifest.js';
+import { SKILL_MANIFEST_SCHEMA } from '../../src/agentLeg/skillManifest.js';
+import { appRegistry } from '../../src/app/registry.js';
 import { anaContextValue, catalog } from './support/agentLegFixtures.js';
 import { BOT_APP_ID, TENANT_ID } from './support/tokens.js';
 
@@ -23,17 +24,26 @@ describe('function registrations', () => {
     expect(skillManifestFunction).toMatchObject({ methods: ['GET'], route: 'messages/manifest', authLevel: 'anonymous' });
   });
 
-  it('before the composition root configures the agent leg, both answer 503 naming what is missing', async () => {
-    const response = await call(messagesFunction, new HttpRequest({ method: 'POST', url: 'http://localhost/api/messages', body: { string: '{}' } }));
-    expect(response.status).toBe(503);
-    expect(response.jsonBody).toMatchObject({ message: expect.stringContaining('setAgentLegRuntime') });
-    expect((await call(skillManifestFunction, manifestRequest())).status).toBe(503);
+  it('before the app settings are valid, both answer 503 and the log names what is missing', async () => {
+    vi.stubEnv('ENGAGEMENTS_FILE', '');
+    const logged: string[] = [];
+    const logging = new InvocationContext({ logHandler: (_level, ...args) => logged.push(args.join(' ')) });
+    try {
+      const request = new HttpRequest({ method: 'POST', url: 'http://localhost/api/messages', body: { string: '{}' } });
+      const response = (await messagesFunction.handler(request, logging)) as HttpResponseInit;
+      expect(response.status).toBe(503);
+      expect(response.jsonBody).toMatchObject({ error: 'AgentLegUnavailable' });
+      expect(logged.join('\n')).toContain('ENGAGEMENTS_FILE');
+      expect((await call(skillManifestFunction, manifestRequest())).status).toBe(503);
+    } finally {
+      vi.unstubAllEnvs();
+    }
   });
 
   it('once configured (a provider, resolved once), messages serves a conversation and the manifest describes the skill', async () => {
     let provided = 0;
     const outcomes = new InMemoryOutcomeRecorder();
-    setAgentLegRuntime(async () => {
+    appRegistry.provide(composeAgentLeg, async () => {
       provided += 1;
       return {
         settings: parseAgentLegSettings({ appId: undefined, agentName: 'the Contoso assistant' }),
@@ -93,7 +103,7 @@ describe('function registrations', () => {
   });
 
   it('the manifest names the configured public URL and app id', async () => {
-    setAgentLegRuntime({
+    appRegistry.provide(composeAgentLeg, () => ({
       settings: parseAgentLegSettings({
         appId: BOT_APP_ID,
         tenantId: TENANT_ID,
@@ -106,7 +116,7 @@ describe('function registrations', () => {
         outcomes: new InMemoryOutcomeRecorder(),
         storage: new MemoryStorage(),
       },
-    });
+    }));
     const manifest = await call(skillManifestFunction, manifestRequest());
     expect(manifest.jsonBody).toMatchObject({
       endpoints: [{ endpointUrl: 'https://pe-connector.azurewebsites.net/api/messages', msAppId: BOT_APP_ID }],
@@ -115,7 +125,7 @@ describe('function registrations', () => {
 
   it('a provider that fails is reported as 503 and tried again at the next request', async () => {
     let attempts = 0;
-    setAgentLegRuntime(async () => {
+    appRegistry.provide(composeAgentLeg, async () => {
       attempts += 1;
       throw new Error('engagement file missing');
     });

@@ -4,7 +4,7 @@ import type { ServiceBusReceivedMessage } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { contactBatchSchema } from '../../src/bus/contactBatchMessage.js';
 import { journeyEventsFunction, previewFunction, segmentMembersFunction } from '../../src/intake/intakeFunctions.js';
-import { disposeRuntime } from '../../src/runtime.js';
+import { disposeApp } from '../../src/app/registry.js';
 import { openAllDayEngagementFile, setAppSettings } from '../support/appEnvironment.js';
 import { startBroker } from '../support/serviceBus.js';
 
@@ -21,7 +21,7 @@ beforeAll(async () => {
 });
 
 afterAll(async () => {
-  await disposeRuntime();
+  await disposeApp();
   await broker.stop();
 });
 

@@ -23,6 +23,12 @@ describe('settings', () => {
     }
   });
 
+  it('call events per request: 1000 by default, a positive whole number when set', () => {
+    expect(loadSettings(minimal).CALL_EVENTS_MAX_EVENTS).toBe(1_000);
+    expect(loadSettings({ ...minimal, CALL_EVENTS_MAX_EVENTS: '250' }).CALL_EVENTS_MAX_EVENTS).toBe(250);
+    expect(() => loadSettings({ ...minimal, CALL_EVENTS_MAX_EVENTS: '0' })).toThrow(/CALL_EVENTS_MAX_EVENTS: .*\(got "0"\)/);
+  });
+
   it('accepts identity-based connections instead of connection strings', () => {
     const s = loadSettings({
       ENGAGEMENTS_FILE: 'e.json',

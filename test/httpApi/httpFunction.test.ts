@@ -1,0 +1,73 @@
+import { HttpRequest, InvocationContext } from '@azure/functions';
+import { describe, expect, it } from 'vitest';
+import { SystemError, UserError } from '../../src/errors.js';
+import { httpFunction } from '../../src/httpApi/httpFunction.js';
+
+const request = () => new HttpRequest({ method: 'POST', url: 'http://localhost/api/anything', body: { string: '{}' } });
+
+function loggingContext() {
+  const logged: string[] = [];
+  const context = new InvocationContext({ invocationId: 'inv-1', logHandler: (_level, ...args) => logged.push(args.join(' ')) });
+  return { context, logged };
+}
+
+describe('httpFunction', () => {
+  it('hands the body its dependencies and returns its response as is', async () => {
+    const handler = httpFunction(async () => ({ greeting: 'hello' }), async ({ greeting }) => ({ status: 200, jsonBody: { greeting } }));
+    expect(await handler(request(), loggingContext().context)).toEqual({ status: 200, jsonBody: { greeting: 'hello' } });
+  });
+
+  it('a user error is a 400 with every issue', async () => {
+    const handler = httpFunction(
+      async () => ({}),
+      async () => {
+        throw new UserError('InvalidRequest', 'bad contacts', [
+          { path: '[0].contactId', message: 'expected a non-empty string' },
+          { path: '[1].timeZone', message: 'expected an IANA time zone' },
+        ]);
+      },
+    );
+    const response = await handler(request(), loggingContext().context);
+    expect(response).toEqual({
+      status: 400,
+      jsonBody: {
+        error: 'InvalidRequest',
+        message: 'bad contacts',
+        issues: [
+          { path: '[0].contactId', message: 'expected a non-empty string' },
+          { path: '[1].timeZone', message: 'expected an IANA time zone' },
+        ],
+      },
+    });
+  });
+
+  it('a retryable system error while composing the dependencies is a 503 with Retry-After', async () => {
+    let bodyRan = false;
+    const handler = httpFunction(
+      async () => {
+        throw new SystemError('DependencyFailed', 'table storage unavailable', true, { retryAfterMs: 2_500 });
+      },
+      async () => {
+        bodyRan = true;
+        return { status: 200 };
+      },
+    );
+    const response = await handler(request(), loggingContext().context);
+    expect(response).toEqual({ status: 503, headers: { 'Retry-After': '3' }, jsonBody: { error: 'DependencyFailed', message: 'table storage unavailable' } });
+    expect(bodyRan).toBe(false);
+  });
+
+  it('an unknown throw is a 500 naming the invocation, with the details in the log only', async () => {
+    const handler = httpFunction(
+      async () => ({}),
+      async () => {
+        throw new TypeError('cannot read properties of undefined (reading "AccountKey=SECRET")');
+      },
+    );
+    const { context, logged } = loggingContext();
+    const response = await handler(request(), context);
+    expect(response).toEqual({ status: 500, jsonBody: { error: 'InternalError', message: 'internal error; invocation inv-1' } });
+    expect(JSON.stringify(response)).not.toContain('SECRET');
+    expect(logged.join('\n')).toContain('cannot read properties of undefined');
+  });
+});
