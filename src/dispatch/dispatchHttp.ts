@@ -6,7 +6,7 @@ import { errorResponse } from '../httpApi/errorResponse.js';
 import { restartEngagement } from '../pacing/pacingState.js';
 import { readItems } from '../intake/readContacts.js';
 import { describeEngagementStatus, type StatusDeps } from './engagementStatus.js';
-import { callEventSchema } from './outcomeStore.js';
+import { callEventSchema } from '../store/dispatch/outcomeStore.js';
 import { recordOutcome, type OutcomeDeps } from './recordOutcome.js';
 
 type Handler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;

@@ -1,9 +1,9 @@
 import type { TableClient } from '@azure/data-tables';
 import { z } from 'zod';
-import { CALL_RESULTS } from '../contacts/callResult.js';
-import type { CallEvent } from '../dialers/dialerPort.js';
-import { odataString } from '../store/tableKey.js';
-import { tableErrorStatus, type Tables } from '../store/tables.js';
+import { CALL_RESULTS } from '../../contacts/callResult.js';
+import type { CallEvent } from '../../dialers/dialerPort.js';
+import { odataString } from '../tableKey.js';
+import { tableErrorStatus, type Tables } from '../tables.js';
 
 export const OUTCOMES_TABLE = 'Outcomes';
 

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PlannedContact } from '../../src/contacts/plannedContact.js';
-import { DeliveryStore } from '../../src/dispatch/deliveryStore.js';
-import { testTables } from '../support/tables.js';
+import type { PlannedContact } from '../../../src/contacts/plannedContact.js';
+import { DeliveryStore } from '../../../src/store/dispatch/deliveryStore.js';
+import { testTables } from '../../support/tables.js';
 
 const NOW = Date.parse('2026-11-25T15:00:00Z');
 
@@ -71,40 +71,5 @@ describe('delivery store', () => {
     expect((await store.cancelQueued('e1', rows[1]!, NOW))?.deliveryId).toBe('d-2');
     expect(await store.queued('e1', 10)).toEqual([]);
     expect((await store.get('e1', 'd-2'))?.state).toBe('cancelled');
-  });
-});
-
-describe('dial requests', () => {
-  it('AI-led calls carry the agent leg context as input attributes; representative-led ones do not', async () => {
-    const { toDialRequest } = await import('../../src/dispatch/runPacingTick.js');
-    const { makeEngagement } = await import('../support/engagements.js');
-    const record = {
-      engagementId: 'e',
-      deliveryId: 'd-1',
-      state: 'dialing' as const,
-      attempt: 2,
-      contact: { ...contact(1), firstName: 'Ana', attributes: { policy: 'P-1' } },
-      triggerId: 't',
-      queueRowKey: undefined,
-      backendRef: undefined,
-      lastResult: undefined,
-      updatedAt: '',
-      etag: '*',
-    };
-    const aiLed = makeEngagement({
-      id: 'ai',
-      type: 'ai-led',
-      dialMode: { mode: 'copilot', maxConcurrentCalls: 5 },
-      agentLeg: { purpose: 'a reminder', voicemail: { action: 'end' } },
-    });
-    expect(toDialRequest(aiLed, record, undefined).contact.attributes).toEqual({
-      policy: 'P-1',
-      engagementId: 'ai',
-      deliveryId: 'd-1',
-      attempt: '2',
-      timeZone: 'UTC',
-      firstName: 'Ana',
-    });
-    expect(toDialRequest(makeEngagement(), record, 'rep-1')).toMatchObject({ attempt: 2, representativeId: 'rep-1', contact: { attributes: { policy: 'P-1' } } });
   });
 });
