@@ -18,4 +18,17 @@ describe('do-not-contact list', () => {
     await store.remove({ phone: '+12125550100' });
     expect(await store.contains({ phone: '+12125550100' })).toBe(false);
   });
+
+  it('contact ids with characters Table keys forbid are listed as they were added; removing an entry never added is not an error', async () => {
+    const store = new DoNotContactStore(testTables(), 0);
+    const ids = ['a/b', 'a\\b', 'a#b', 'a?b', 'a%2fb', 'tab\there'];
+    for (const contactId of ids) await store.add({ contactId }, 'asked', 'test');
+
+    await store.remove({ contactId: 'never-added' });
+    await store.remove({ phone: '+12125550111' });
+
+    expect(await store.keys()).toEqual(new Set(ids.map((id) => `contact:${id}`)));
+    expect(await Promise.all(ids.map((contactId) => store.contains({ contactId })))).toEqual(ids.map(() => true));
+    expect(await store.contains({ contactId: 'a_b' })).toBe(false);
+  });
 });

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { PlannedContact } from '../../../src/contacts/plannedContact.js';
-import { DeliveryStore } from '../../../src/store/dispatch/deliveryStore.js';
+import { DeliveryStore, type QueuedRow } from '../../../src/store/dispatch/deliveryStore.js';
 import { testTables } from '../../support/tables.js';
 
 const NOW = Date.parse('2026-11-25T15:00:00Z');
@@ -19,6 +19,13 @@ function contact(i: number, key = `f${String(i).padStart(4, '0')}`): PlannedCont
     source: 'event:e',
     deliveryId: `d-${i}`,
   };
+}
+
+/** The head of the engagement's queue: the row a pacing tick would claim next. */
+async function head(store: DeliveryStore, engagementId: string): Promise<QueuedRow> {
+  const [row] = await store.queued(engagementId, 1);
+  if (row === undefined) throw new Error(`the queue of ${engagementId} is empty`);
+  return row;
 }
 
 describe('delivery store', () => {
@@ -71,5 +78,51 @@ describe('delivery store', () => {
     expect((await store.cancelQueued('e1', rows[1]!, NOW))?.deliveryId).toBe('d-2');
     expect(await store.queued('e1', 10)).toEqual([]);
     expect((await store.get('e1', 'd-2'))?.state).toBe('cancelled');
+  });
+
+  it('a final outcome ends the delivery and its in-flight row; a late report of that attempt or an earlier one changes nothing', async () => {
+    const store = new DeliveryStore(testTables());
+    await store.storeContacts('e1', 't1', [contact(1)], NOW);
+    await store.claim('e1', await head(store, 'e1'), NOW, 'rep-1');
+    expect(await store.inFlight('e1')).toEqual([{ deliveryId: 'd-1', attempt: 1, state: 'dialing', since: NOW, representativeId: 'rep-1' }]);
+    await store.markSubmitted('e1', 'd-1', 1, 'deliveryTask:a', NOW + 1_000);
+    expect(await store.inFlight('e1')).toEqual([{ deliveryId: 'd-1', attempt: 1, state: 'submitted', since: NOW + 1_000, representativeId: 'rep-1' }]);
+
+    expect(await store.finishAttempt('e1', 'd-1', 1, 'LiveAnswer', { final: 'done' }, NOW + 60_000)).toBe(true);
+    expect(await store.finishAttempt('e1', 'd-1', 1, 'Abandoned', { final: 'done' }, NOW + 61_000)).toBe(false);
+    await store.markSubmitted('e1', 'd-1', 1, 'deliveryTask:b', NOW + 62_000);
+
+    expect(await store.get('e1', 'd-1')).toMatchObject({ state: 'done', attempt: 1, lastResult: 'LiveAnswer', backendRef: 'deliveryTask:a', queueRowKey: undefined });
+    expect(await store.inFlight('e1')).toEqual([]);
+    expect(await store.queued('e1', 10)).toEqual([]);
+  });
+
+  it('a postponed attempt goes back to the queue untried, with the same attempt number, callable from the new instant', async () => {
+    const store = new DeliveryStore(testTables());
+    await store.storeContacts('e1', 't1', [contact(1)], NOW);
+    await store.claim('e1', await head(store, 'e1'), NOW);
+
+    expect(await store.postpone('e1', 'd-1', 1, NOW + 86_400_000, NOW)).toBe(true);
+    expect(await store.postpone('e1', 'd-1', 1, NOW + 86_400_000, NOW)).toBe(false);
+
+    expect((await store.queued('e1', 10)).map((q) => [q.deliveryId, q.notBefore])).toEqual([['d-1', NOW + 86_400_000]]);
+    expect(await store.get('e1', 'd-1')).toMatchObject({ state: 'queued', attempt: 1 });
+    expect(await store.inFlight('e1')).toEqual([]);
+  });
+
+  it('a callback is queued in the window the customer asked for, on every phone', async () => {
+    const store = new DeliveryStore(testTables());
+    await store.storeContacts('e1', 't1', [contact(1)], NOW);
+    await store.claim('e1', await head(store, 'e1'), NOW);
+    const callbackAt = Date.parse('2026-11-26T16:00:00.000Z');
+    const callback = [{ start: '2026-11-26T16:00:00.000Z', end: '2026-11-26T16:30:00.000Z' }];
+
+    await store.finishAttempt('e1', 'd-1', 1, 'LiveAnswer', { requeue: { notBefore: callbackAt, band: 0, windows: callback } }, NOW);
+
+    expect(await store.queued('e1', 10)).toEqual([expect.objectContaining({ deliveryId: 'd-1', notBefore: callbackAt, windows: callback })]);
+    const record = await store.get('e1', 'd-1');
+    expect(record?.attempt).toBe(2);
+    expect(record?.contact.windows).toEqual(callback);
+    expect(record?.contact.phones.map((p) => p.windows)).toEqual([callback]);
   });
 });
