@@ -5,7 +5,7 @@ import { composeDispatch } from '../dispatch/composeDispatch.js';
 import { PresenceQueueCapacity } from '../presence/presenceQueueCapacity.js';
 import { loadAgentLegSettings } from './agentLegSettings.js';
 import type { AgentLegDeps } from './messagesHandler.js';
-import { TableConversationStorage } from './tableConversationStorage.js';
+import { TableConversationStorage } from '../store/agentLeg/tableConversationStorage.js';
 
 /**
  * The agent leg's settings and ports, on the same foundation and dispatch as the rest of the app:

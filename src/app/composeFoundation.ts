@@ -3,9 +3,9 @@ import { createServiceBusClient } from '../bus/serviceBusClient.js';
 import { RealTimeClock } from '../dialers/simulator/realTimeClock.js';
 import { loadEngagementFile, type EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { Settings } from '../settings/settings.js';
-import { DoNotContactStore } from '../store/doNotContactStore.js';
-import { FrequencyLedger } from '../store/frequencyLedger.js';
-import { PendingContacts } from '../store/pendingContacts.js';
+import { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
+import { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
+import { PendingContactStore } from '../store/contacts/pendingContactStore.js';
 import { Tables } from '../store/tables.js';
 import type { Composed, CompositionContext } from './registry.js';
 
@@ -31,8 +31,8 @@ export interface Foundation {
    * recorded by dispatch is in the do-not-contact snapshot intake plans with at once, not a TTL later.
    */
   readonly doNotContact: DoNotContactStore;
-  readonly ledger: FrequencyLedger;
-  readonly pending: PendingContacts;
+  readonly ledger: FrequencyLedgerStore;
+  readonly pending: PendingContactStore;
   readonly log: (line: string) => void;
 }
 
@@ -62,8 +62,8 @@ export async function composeFoundation(context: CompositionContext): Promise<Co
       clock,
       simulatorClock,
       doNotContact: new DoNotContactStore(tables),
-      ledger: new FrequencyLedger(tables, settings.STORE_READ_CONCURRENCY),
-      pending: new PendingContacts(tables),
+      ledger: new FrequencyLedgerStore(tables, settings.STORE_READ_CONCURRENCY),
+      pending: new PendingContactStore(tables),
       log: (line) => console.log(line),
     },
     async close() {

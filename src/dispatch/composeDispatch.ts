@@ -5,13 +5,13 @@ import type { CallEvent } from '../contacts/callEvent.js';
 import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { PresencePort, QueueMembersPort } from '../presence/presencePort.js';
 import { createBackEnd } from './createBackEnd.js';
-import { DeliveryStore } from './deliveryStore.js';
+import { DeliveryStore } from '../store/dispatch/deliveryStore.js';
 import type { StatusDeps } from './engagementStatus.js';
-import { OutcomeStore } from './outcomeStore.js';
-import { PacingStateStore } from './pacingStateStore.js';
+import { OutcomeStore } from '../store/dispatch/outcomeStore.js';
+import { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
 import { RecentOutcomes } from './recentOutcomes.js';
 import { recordOutcome, type OutcomeDeps, type OutcomeRecording } from './recordOutcome.js';
-import { RejectedMessageStore } from './rejectedMessageStore.js';
+import { RejectedMessageStore } from '../store/dispatch/rejectedMessageStore.js';
 import { OUTCOME_LOOKBACK_MS, type PacingTickDeps } from './runPacingTick.js';
 import type { ContactBatchesDeps } from './storeContactBatches.js';
 

@@ -2,7 +2,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import type { CallEvent } from '../contacts/callEvent.js';
 import type { DialerPort } from '../dialers/dialerPort.js';
 import { Dynamics365Dialer } from '../dialers/dynamics365/dynamics365Dialer.js';
-import { TableDeliveryRefStore } from '../dialers/dynamics365/tableDeliveryRefStore.js';
+import { TableDeliveryRefStore } from '../store/dynamics365/tableDeliveryRefStore.js';
 import { parseCallProfile } from '../dialers/simulator/callProfile.js';
 import type { RealTimeClock } from '../dialers/simulator/realTimeClock.js';
 import { TelephonySimulator } from '../dialers/simulator/telephonySimulator.js';

@@ -1,7 +1,7 @@
 import type { CallEvent } from '../contacts/callEvent.js';
 import type { CallWindow } from '../contacts/plannedContact.js';
 import type { EngagementConfig, ReattemptResult } from '../engagement/engagementSchema.js';
-import type { QueueBand } from './deliveryStore.js';
+import type { QueueBand } from '../store/dispatch/deliveryStore.js';
 
 /** A callback is offered this long a window around the time the customer asked for. */
 export const CALLBACK_WINDOW_MS = 60 * 60_000;

@@ -6,7 +6,7 @@ import { httpFunction, type HttpFunctionHandler } from '../httpApi/httpFunction.
 import { restartEngagement } from '../pacing/pacingState.js';
 import { readItems } from '../intake/readContacts.js';
 import { describeEngagementStatus, type StatusDeps } from './engagementStatus.js';
-import type { PacingStateStore } from './pacingStateStore.js';
+import type { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
 import type { OutcomeRecording } from './recordOutcome.js';
 
 /** What the call-events function uses. */

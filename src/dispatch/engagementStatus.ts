@@ -4,9 +4,9 @@ import { isCallableNow } from '../pacing/isCallableNow.js';
 import type { PacingDecision } from '../pacing/pacingDecision.js';
 import { ownEntry } from '../pacing/pacingState.js';
 import { summarizeOutcomes, type OutcomeSummary } from '../pacing/summarizeOutcomes.js';
-import type { DeliveryStore } from './deliveryStore.js';
-import type { OutcomeStore } from './outcomeStore.js';
-import type { PacingStateStore } from './pacingStateStore.js';
+import type { DeliveryStore } from '../store/dispatch/deliveryStore.js';
+import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
+import type { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
 
 export interface StatusDeps {
   readonly deliveries: DeliveryStore;

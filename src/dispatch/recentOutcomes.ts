@@ -1,5 +1,5 @@
 import type { CallEvent } from '../contacts/callEvent.js';
-import type { OutcomeStore } from './outcomeStore.js';
+import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 
 /** Rows are keyed by recording time, which trails a call's end by the time its report took. */
 const REPORTING_SLACK_MS = 10 * 60_000;

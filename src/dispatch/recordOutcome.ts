@@ -1,19 +1,19 @@
 import type { CallEvent } from '../contacts/callEvent.js';
 import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
-import type { DoNotContactStore } from '../store/doNotContactStore.js';
-import type { FrequencyLedger } from '../store/frequencyLedger.js';
-import type { PendingContacts } from '../store/pendingContacts.js';
+import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
+import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
+import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
 import { countsAsEngagement, decideReattempt } from './decideReattempt.js';
-import type { DeliveryStore } from './deliveryStore.js';
-import type { OutcomeStore } from './outcomeStore.js';
+import type { DeliveryStore } from '../store/dispatch/deliveryStore.js';
+import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 
 export interface OutcomeDeps {
   readonly catalog: EngagementCatalog;
   readonly deliveries: DeliveryStore;
   readonly outcomes: OutcomeStore;
-  readonly ledger: FrequencyLedger;
+  readonly ledger: FrequencyLedgerStore;
   readonly doNotContact: DoNotContactStore;
-  readonly pending: PendingContacts;
+  readonly pending: PendingContactStore;
   readonly clock?: () => number;
 }
 

@@ -7,14 +7,14 @@ import { isCallableNow } from '../pacing/isCallableNow.js';
 import type { PacingDecision } from '../pacing/pacingDecision.js';
 import { isAvailable, type PresencePort, type QueueMembersPort } from '../presence/presencePort.js';
 import { frequencyLimitLiftsAt, frequencyLimitReached } from '../planning/planDeliveries.js';
-import type { DoNotContactStore } from '../store/doNotContactStore.js';
-import type { FrequencyLedger } from '../store/frequencyLedger.js';
-import type { PendingContacts } from '../store/pendingContacts.js';
+import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
+import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
+import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
 import { ensureError } from '../errors.js';
-import type { DeliveryRecord, DeliveryStore, InFlightRow, QueuedRow } from './deliveryStore.js';
-import type { OutcomeStore } from './outcomeStore.js';
+import type { DeliveryRecord, DeliveryStore, InFlightRow, QueuedRow } from '../store/dispatch/deliveryStore.js';
+import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 import type { RecentOutcomes } from './recentOutcomes.js';
-import type { PacingStateStore } from './pacingStateStore.js';
+import type { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
 
 /** Rows of each engagement's call order read per tick: the callable head of the queue. */
 export const QUEUE_SCAN_LIMIT = 1_000;
@@ -37,9 +37,9 @@ export interface PacingTickDeps {
   /** The last OUTCOME_LOOKBACK_MS of outcomes per engagement, read incrementally. */
   readonly recentOutcomes: RecentOutcomes;
   readonly stateStore: PacingStateStore;
-  readonly pending: PendingContacts;
+  readonly pending: PendingContactStore;
   readonly doNotContact: DoNotContactStore;
-  readonly ledger: FrequencyLedger;
+  readonly ledger: FrequencyLedgerStore;
   readonly dialer: DialerPort & DialerInsight;
   readonly presence: PresencePort;
   readonly queueMembers?: QueueMembersPort;

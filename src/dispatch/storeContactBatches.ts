@@ -1,8 +1,8 @@
 import type { InvocationContext } from '@azure/functions';
 import { contactBatchSchema, CONTACT_BATCH_SCHEMA, type ContactBatch } from '../bus/contactBatchMessage.js';
 import { formatPath } from '../errors.js';
-import type { DeliveryStore } from './deliveryStore.js';
-import type { RejectedMessageStore } from './rejectedMessageStore.js';
+import type { DeliveryStore } from '../store/dispatch/deliveryStore.js';
+import type { RejectedMessageStore } from '../store/dispatch/rejectedMessageStore.js';
 
 export interface ContactBatchesDeps {
   readonly deliveries: DeliveryStore;

@@ -5,15 +5,15 @@ import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { EngagementConfig, QueueConfig } from '../engagement/engagementSchema.js';
 import { UserError } from '../errors.js';
 import { planDeliveries, type Plan, type SkipReason, type TriggerContact } from '../planning/planDeliveries.js';
-import type { DoNotContactStore } from '../store/doNotContactStore.js';
-import type { FrequencyLedger } from '../store/frequencyLedger.js';
-import type { PendingContacts } from '../store/pendingContacts.js';
+import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
+import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
+import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
 
 export interface IntakeDeps {
   readonly catalog: EngagementCatalog;
   readonly doNotContact: DoNotContactStore;
-  readonly ledger: FrequencyLedger;
-  readonly pending: PendingContacts;
+  readonly ledger: FrequencyLedgerStore;
+  readonly pending: PendingContactStore;
   readonly sender: ServiceBusSender;
   readonly batchMaxContacts: number;
   readonly clock?: () => number;

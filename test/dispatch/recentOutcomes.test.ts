@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/contacts/callEvent.js';
-import { OutcomeStore } from '../../src/dispatch/outcomeStore.js';
+import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { RecentOutcomes } from '../../src/dispatch/recentOutcomes.js';
 import { testTables } from '../support/tables.js';
 

@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
-import { callEventSchema, type CallEvent } from '../contacts/callEvent.js';
-import { odataString } from '../store/tableKey.js';
-import { tableErrorStatus, type Tables } from '../store/tables.js';
+import { callEventSchema, type CallEvent } from '../../contacts/callEvent.js';
+import { odataString } from '../tableKey.js';
+import { tableErrorStatus, type Tables } from '../tables.js';
 
 export const OUTCOMES_TABLE = 'Outcomes';
 

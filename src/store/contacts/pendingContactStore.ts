@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
-import { fromTableKey, odataString, toTableKey } from './tableKey.js';
-import { tableErrorStatus, upsertAll, type Tables } from './tables.js';
+import { fromTableKey, odataString, toTableKey } from '../tableKey.js';
+import { tableErrorStatus, upsertAll, type Tables } from '../tables.js';
 
 export const PENDING_CONTACTS_TABLE = 'PendingContacts';
 
@@ -15,7 +15,7 @@ export interface PendingContact {
  * queued twice for the same engagement. Intake marks contacts after their batches are published;
  * dispatch clears them when their delivery reaches a final outcome.
  */
-export class PendingContacts {
+export class PendingContactStore {
   constructor(private readonly tables: Tables) {}
 
   private client(): Promise<TableClient> {

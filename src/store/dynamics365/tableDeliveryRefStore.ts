@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
-import { toTableKey } from '../../store/tableKey.js';
-import { tableErrorStatus, type Tables } from '../../store/tables.js';
-import type { DeliveryRef, DeliveryRefStore } from './deliveryRefStore.js';
+import { toTableKey } from '../tableKey.js';
+import { tableErrorStatus, type Tables } from '../tables.js';
+import type { DeliveryRef, DeliveryRefStore } from '../../dialers/dynamics365/deliveryRefStore.js';
 
 export const DYNAMICS_REFS_TABLE = 'DynamicsDeliveryRefs';
 

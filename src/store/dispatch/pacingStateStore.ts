@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
-import type { PacingDecision } from '../pacing/pacingDecision.js';
-import { emptyPacingState, parsePacingState, type PacingState } from '../pacing/pacingState.js';
-import { tableErrorStatus, type Tables } from '../store/tables.js';
+import type { PacingDecision } from '../../pacing/pacingDecision.js';
+import { emptyPacingState, parsePacingState, type PacingState } from '../../pacing/pacingState.js';
+import { tableErrorStatus, type Tables } from '../tables.js';
 
 export const PACING_TABLE = 'Pacing';
 const PARTITION = 'pacing';

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import pMap from 'p-map';
-import { fromTableKey, toTableKey } from './tableKey.js';
-import { tableErrorStatus, type Tables } from './tables.js';
+import { fromTableKey, toTableKey } from '../tableKey.js';
+import { tableErrorStatus, type Tables } from '../tables.js';
 
 export const FREQUENCY_LEDGER_TABLE = 'FrequencyLedger';
 /** A week in any zone plus a day of slack: older engagements never count against a limit. */
@@ -40,7 +40,7 @@ type LedgerEntity = {
  * per contact; a large page with one parallel scan of the contacts engaged within the retention, whose
  * cost follows the recent call volume rather than the page size.
  */
-export class FrequencyLedger {
+export class FrequencyLedgerStore {
   constructor(
     private readonly tables: Tables,
     private readonly readConcurrency = 32,

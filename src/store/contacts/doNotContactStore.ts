@@ -1,6 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
-import { fromTableKey, odataString, toTableKey } from './tableKey.js';
-import { tableErrorStatus, type Tables } from './tables.js';
+import { fromTableKey, odataString, toTableKey } from '../tableKey.js';
+import { tableErrorStatus, type Tables } from '../tables.js';
 
 export const DO_NOT_CONTACT_TABLE = 'DoNotContact';
 

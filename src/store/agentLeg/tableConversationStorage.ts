@@ -1,7 +1,7 @@
 import type { TableClient } from '@azure/data-tables';
 import type { Storage, StoreItem } from '@microsoft/agents-hosting';
 import { createHash } from 'node:crypto';
-import { tableErrorStatus, type Tables } from '../store/tables.js';
+import { tableErrorStatus, type Tables } from '../tables.js';
 
 export const CONVERSATION_STATE_TABLE = 'AgentLegState';
 

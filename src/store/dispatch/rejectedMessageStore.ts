@@ -1,5 +1,5 @@
 import type { TableClient } from '@azure/data-tables';
-import type { Tables } from '../store/tables.js';
+import type { Tables } from '../tables.js';
 
 export const REJECTED_MESSAGES_TABLE = 'RejectedMessages';
 

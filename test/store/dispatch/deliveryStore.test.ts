@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { PlannedContact } from '../../src/contacts/plannedContact.js';
-import { DeliveryStore } from '../../src/dispatch/deliveryStore.js';
-import { testTables } from '../support/tables.js';
+import type { PlannedContact } from '../../../src/contacts/plannedContact.js';
+import { DeliveryStore, type QueuedRow } from '../../../src/store/dispatch/deliveryStore.js';
+import { testTables } from '../../support/tables.js';
 
 const NOW = Date.parse('2026-11-25T15:00:00Z');
 
@@ -19,6 +19,13 @@ function contact(i: number, key = `f${String(i).padStart(4, '0')}`): PlannedCont
     source: 'event:e',
     deliveryId: `d-${i}`,
   };
+}
+
+/** The head of the engagement's queue: the row a pacing tick would claim next. */
+async function head(store: DeliveryStore, engagementId: string): Promise<QueuedRow> {
+  const [row] = await store.queued(engagementId, 1);
+  if (row === undefined) throw new Error(`the queue of ${engagementId} is empty`);
+  return row;
 }
 
 describe('delivery store', () => {
@@ -72,39 +79,50 @@ describe('delivery store', () => {
     expect(await store.queued('e1', 10)).toEqual([]);
     expect((await store.get('e1', 'd-2'))?.state).toBe('cancelled');
   });
-});
 
-describe('dial requests', () => {
-  it('AI-led calls carry the agent leg context as input attributes; representative-led ones do not', async () => {
-    const { toDialRequest } = await import('../../src/dispatch/runPacingTick.js');
-    const { makeEngagement } = await import('../support/engagements.js');
-    const record = {
-      engagementId: 'e',
-      deliveryId: 'd-1',
-      state: 'dialing' as const,
-      attempt: 2,
-      contact: { ...contact(1), firstName: 'Ana', attributes: { policy: 'P-1' } },
-      triggerId: 't',
-      queueRowKey: undefined,
-      backendRef: undefined,
-      lastResult: undefined,
-      updatedAt: '',
-      etag: '*',
-    };
-    const aiLed = makeEngagement({
-      id: 'ai',
-      type: 'ai-led',
-      dialMode: { mode: 'copilot', maxConcurrentCalls: 5 },
-      agentLeg: { purpose: 'a reminder', voicemail: { action: 'end' } },
-    });
-    expect(toDialRequest(aiLed, record, undefined).contact.attributes).toEqual({
-      policy: 'P-1',
-      engagementId: 'ai',
-      deliveryId: 'd-1',
-      attempt: '2',
-      timeZone: 'UTC',
-      firstName: 'Ana',
-    });
-    expect(toDialRequest(makeEngagement(), record, 'rep-1')).toMatchObject({ attempt: 2, representativeId: 'rep-1', contact: { attributes: { policy: 'P-1' } } });
+  it('a final outcome ends the delivery and its in-flight row; a late report of that attempt or an earlier one changes nothing', async () => {
+    const store = new DeliveryStore(testTables());
+    await store.storeContacts('e1', 't1', [contact(1)], NOW);
+    await store.claim('e1', await head(store, 'e1'), NOW, 'rep-1');
+    expect(await store.inFlight('e1')).toEqual([{ deliveryId: 'd-1', attempt: 1, state: 'dialing', since: NOW, representativeId: 'rep-1' }]);
+    await store.markSubmitted('e1', 'd-1', 1, 'deliveryTask:a', NOW + 1_000);
+    expect(await store.inFlight('e1')).toEqual([{ deliveryId: 'd-1', attempt: 1, state: 'submitted', since: NOW + 1_000, representativeId: 'rep-1' }]);
+
+    expect(await store.finishAttempt('e1', 'd-1', 1, 'LiveAnswer', { final: 'done' }, NOW + 60_000)).toBe(true);
+    expect(await store.finishAttempt('e1', 'd-1', 1, 'Abandoned', { final: 'done' }, NOW + 61_000)).toBe(false);
+    await store.markSubmitted('e1', 'd-1', 1, 'deliveryTask:b', NOW + 62_000);
+
+    expect(await store.get('e1', 'd-1')).toMatchObject({ state: 'done', attempt: 1, lastResult: 'LiveAnswer', backendRef: 'deliveryTask:a', queueRowKey: undefined });
+    expect(await store.inFlight('e1')).toEqual([]);
+    expect(await store.queued('e1', 10)).toEqual([]);
+  });
+
+  it('a postponed attempt goes back to the queue untried, with the same attempt number, callable from the new instant', async () => {
+    const store = new DeliveryStore(testTables());
+    await store.storeContacts('e1', 't1', [contact(1)], NOW);
+    await store.claim('e1', await head(store, 'e1'), NOW);
+
+    expect(await store.postpone('e1', 'd-1', 1, NOW + 86_400_000, NOW)).toBe(true);
+    expect(await store.postpone('e1', 'd-1', 1, NOW + 86_400_000, NOW)).toBe(false);
+
+    expect((await store.queued('e1', 10)).map((q) => [q.deliveryId, q.notBefore])).toEqual([['d-1', NOW + 86_400_000]]);
+    expect(await store.get('e1', 'd-1')).toMatchObject({ state: 'queued', attempt: 1 });
+    expect(await store.inFlight('e1')).toEqual([]);
+  });
+
+  it('a callback is queued in the window the customer asked for, on every phone', async () => {
+    const store = new DeliveryStore(testTables());
+    await store.storeContacts('e1', 't1', [contact(1)], NOW);
+    await store.claim('e1', await head(store, 'e1'), NOW);
+    const callbackAt = Date.parse('2026-11-26T16:00:00.000Z');
+    const callback = [{ start: '2026-11-26T16:00:00.000Z', end: '2026-11-26T16:30:00.000Z' }];
+
+    await store.finishAttempt('e1', 'd-1', 1, 'LiveAnswer', { requeue: { notBefore: callbackAt, band: 0, windows: callback } }, NOW);
+
+    expect(await store.queued('e1', 10)).toEqual([expect.objectContaining({ deliveryId: 'd-1', notBefore: callbackAt, windows: callback })]);
+    const record = await store.get('e1', 'd-1');
+    expect(record?.attempt).toBe(2);
+    expect(record?.contact.windows).toEqual(callback);
+    expect(record?.contact.phones.map((p) => p.windows)).toEqual([callback]);
   });
 });

@@ -1,9 +1,9 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { z } from 'zod';
-import type { PlannedContact } from '../contacts/plannedContact.js';
-import { plannedContactSchema } from '../bus/contactBatchMessage.js';
-import { odataString } from '../store/tableKey.js';
-import { MAX_TRANSACTION_ACTIONS, tableErrorStatus, type Tables } from '../store/tables.js';
+import type { PlannedContact } from '../../contacts/plannedContact.js';
+import { plannedContactSchema } from '../../bus/contactBatchMessage.js';
+import { odataString } from '../tableKey.js';
+import { MAX_TRANSACTION_ACTIONS, tableErrorStatus, type Tables } from '../tables.js';
 
 export const DELIVERIES_TABLE = 'Deliveries';
 
