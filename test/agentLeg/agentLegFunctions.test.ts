@@ -1,6 +1,6 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
 import { MemoryStorage } from '@microsoft/agents-hosting';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import { setAgentLegRuntime } from '../../src/agentLeg/agentLegRuntime.js';
 import { parseAgentLegSettings } from '../../src/agentLeg/agentLegSettings.js';
 import { InMemoryOutcomeRecorder, StaticQueueCapacity } from '../../src/agentLeg/inMemoryPorts.js';
@@ -24,10 +24,14 @@ describe('function registrations', () => {
   });
 
   it('before the composition root configures the agent leg, both answer 503 naming what is missing', async () => {
-    const response = await call(messagesFunction, new HttpRequest({ method: 'POST', url: 'http://localhost/api/messages', body: { string: '{}' } }));
+    // Fresh module instances: the other tests here configure the process-wide agent leg runtime.
+    vi.resetModules();
+    const unconfigured = await import('../../src/agentLeg/messagesFunction.js');
+    const unconfiguredManifest = await import('../../src/agentLeg/skillManifest.js');
+    const response = await call(unconfigured.messagesFunction, new HttpRequest({ method: 'POST', url: 'http://localhost/api/messages', body: { string: '{}' } }));
     expect(response.status).toBe(503);
     expect(response.jsonBody).toMatchObject({ message: expect.stringContaining('setAgentLegRuntime') });
-    expect((await call(skillManifestFunction, manifestRequest())).status).toBe(503);
+    expect((await call(unconfiguredManifest.skillManifestFunction, manifestRequest())).status).toBe(503);
   });
 
   it('once configured (a provider, resolved once), messages serves a conversation and the manifest describes the skill', async () => {
