@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { AddressInfo, Socket } from 'node:net';
 import rhea, { type EventContext } from 'rhea';
 import { describeError } from './amqpConditionError.js';
+import { systemClock, type BrokerClock } from './brokerClock.js';
 import { BrokerConnection } from './brokerConnection.js';
 import { resolveBrokerConfig, type BrokerConfig } from './config.js';
 import { emulatorConnectionString } from './connectionString.js';
@@ -32,6 +33,11 @@ export interface ServiceBusBrokerOptions {
   log?: (line: string) => void;
   /** Largest message or batch accepted, advertised to senders; default 256 KiB. */
   maxMessageSizeBytes?: number;
+  /**
+   * The time messages and locks live by; default the system clock. Tests pass a manual clock to expire
+   * locks, time to live and scheduled times without waiting for them.
+   */
+  clock?: BrokerClock;
 }
 
 export interface ServiceBusBrokerHandle {
@@ -58,7 +64,7 @@ export async function startServiceBusBroker(options: ServiceBusBrokerOptions): P
   const log = options.log ?? (() => undefined);
   const host = options.host ?? DEFAULT_HOST;
   const maxMessageSizeBytes = options.maxMessageSizeBytes ?? DEFAULT_MAX_MESSAGE_SIZE_BYTES;
-  const registry = new EntityRegistry(settings, log);
+  const registry = new EntityRegistry(settings, log, options.clock ?? systemClock);
   const context = { registry, maxMessageSizeBytes, log };
 
   const container = rhea.create_container({ id: `local-servicebus-${randomUUID()}` });

@@ -1,3 +1,4 @@
+import type { BrokerClock } from './brokerClock.js';
 import type { BrokerSettings } from './config.js';
 import { DEAD_LETTER_SUFFIX, QueueStore, type QueueStats } from './queueStore.js';
 
@@ -16,9 +17,9 @@ export interface EntityStats extends QueueStats {
 export class EntityRegistry {
   private readonly queues = new Map<string, QueueStore>();
 
-  constructor(settings: BrokerSettings, log: (line: string) => void) {
+  constructor(settings: BrokerSettings, log: (line: string) => void, clock: BrokerClock) {
     for (const queue of settings.queues) {
-      this.queues.set(queue.name.toLowerCase(), new QueueStore(queue.name, queue, log));
+      this.queues.set(queue.name.toLowerCase(), new QueueStore(queue.name, queue, log, clock));
     }
   }
 

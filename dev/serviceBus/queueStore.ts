@@ -4,6 +4,7 @@ import {
   CONDITION_NOT_ALLOWED,
   lockLost,
 } from './amqpConditionError.js';
+import { systemClock, type BrokerClock } from './brokerClock.js';
 import type { QueueSettings } from './config.js';
 import { Deque } from './deque.js';
 import { DuplicateDetector } from './duplicateDetector.js';
@@ -87,7 +88,7 @@ export class QueueStore {
   private readonly consumers = new Set<Consumer>();
   private readonly waiting = new Deque<Consumer>();
   private pumping = false;
-  private timer: NodeJS.Timeout | undefined;
+  private timer: number | undefined;
   private timerAt = Number.POSITIVE_INFINITY;
   private closed = false;
 
@@ -95,6 +96,7 @@ export class QueueStore {
     readonly name: string,
     readonly settings: QueueSettings,
     private readonly log: (line: string) => void,
+    private readonly clock: BrokerClock = systemClock,
     /** Dead-letter queues have none: they never expire or dead-letter their messages. */
     isDeadLetterQueue = false,
   ) {
@@ -114,6 +116,7 @@ export class QueueStore {
             requiresDuplicateDetection: false,
           },
           log,
+          clock,
           true,
         );
   }
@@ -121,14 +124,14 @@ export class QueueStore {
   // ---- sending ---------------------------------------------------------------------------------
 
   /** Stores a sent message; a duplicate within the detection window is accepted and dropped. */
-  send(encoded: EncodedMessage, now = Date.now()): 'stored' | 'duplicate' {
+  send(encoded: EncodedMessage, now = this.clock.now()): 'stored' | 'duplicate' {
     if (this.isDuplicate(encoded, now)) return 'duplicate';
     this.store(encoded, now);
     return 'stored';
   }
 
   /** Stores a message to become active at its scheduled time; returns its sequence number. */
-  schedule(encoded: EncodedMessage, now = Date.now()): number {
+  schedule(encoded: EncodedMessage, now = this.clock.now()): number {
     if (this.isDuplicate(encoded, now)) {
       // The client still expects a sequence number; it names nothing, so cancelling it is a no-op.
       return this.nextSequenceNumber++;
@@ -207,7 +210,7 @@ export class QueueStore {
       consumer.waiting = true;
       this.waiting.push(consumer);
     }
-    this.pump(Date.now());
+    this.pump(this.clock.now());
   }
 
   /** Hands ready messages to waiting consumers, one each in turn, so competing receivers share the load. */
@@ -314,20 +317,20 @@ export class QueueStore {
     }
   }
 
-  complete(lock: Lock, now = Date.now()): void {
+  complete(lock: Lock, now = this.clock.now()): void {
     this.assertLive(lock, now);
     this.unlock(lock);
     this.remove(lock.message);
   }
 
-  abandon(lock: Lock, changes: ApplicationPropertyChanges = {}, now = Date.now()): void {
+  abandon(lock: Lock, changes: ApplicationPropertyChanges = {}, now = this.clock.now()): void {
     this.assertLive(lock, now);
     this.unlock(lock);
     this.applyChanges(lock.message, changes);
     this.returnMessage(lock.message, now);
   }
 
-  defer(lock: Lock, changes: ApplicationPropertyChanges = {}, now = Date.now()): void {
+  defer(lock: Lock, changes: ApplicationPropertyChanges = {}, now = this.clock.now()): void {
     this.assertLive(lock, now);
     this.unlock(lock);
     this.applyChanges(lock.message, changes);
@@ -336,7 +339,7 @@ export class QueueStore {
     this.deferredBySequence.set(lock.message.sequenceNumber, lock.message);
   }
 
-  deadLetter(lock: Lock, reason: string | undefined, description: string | undefined, changes: ApplicationPropertyChanges = {}, now = Date.now()): void {
+  deadLetter(lock: Lock, reason: string | undefined, description: string | undefined, changes: ApplicationPropertyChanges = {}, now = this.clock.now()): void {
     if (this.deadLetterQueue === undefined) {
       throw new AmqpConditionError(
         CONDITION_NOT_ALLOWED,
@@ -349,7 +352,7 @@ export class QueueStore {
   }
 
   /** Extends a lock by the queue's lock duration; returns the new expiry. */
-  renew(lock: Lock, now = Date.now()): number {
+  renew(lock: Lock, now = this.clock.now()): number {
     this.assertLive(lock, now);
     this.staleLockExpiries++;
     lock.expiresAt = now + this.settings.lockDurationMs;
@@ -359,7 +362,7 @@ export class QueueStore {
   }
 
   /** The lock's holder is gone (connection lost) or the lock ran out: the message is delivered again. */
-  releaseLock(lock: Lock, now = Date.now()): void {
+  releaseLock(lock: Lock, now = this.clock.now()): void {
     if (lock.message.lock !== lock) return;
     this.unlock(lock);
     this.returnMessage(lock.message, now);
@@ -422,7 +425,7 @@ export class QueueStore {
   // ---- $management reads -------------------------------------------------------------------------
 
   /** Messages from a sequence number on, in order, in any state but removed (as Service Bus peeks). */
-  peek(fromSequenceNumber: number, count: number, now = Date.now()): PeekedMessage[] {
+  peek(fromSequenceNumber: number, count: number, now = this.clock.now()): PeekedMessage[] {
     const found = this.index.from(fromSequenceNumber, count, (message) => {
       if (message.state === 'ready' && message.expiresAt <= now) {
         this.expire(message, now);
@@ -446,7 +449,7 @@ export class QueueStore {
     sequenceNumbers: readonly number[],
     receiveAndDelete: boolean,
     holder: LockHolder,
-    now = Date.now(),
+    now = this.clock.now(),
   ): Array<{ message: StoredMessage; lock: Lock | undefined }> {
     const messages = sequenceNumbers.map((sequenceNumber) => {
       const message = this.deferredBySequence.get(sequenceNumber);
@@ -491,17 +494,15 @@ export class QueueStore {
     const scheduled = this.scheduled.peek();
     const next = Math.min(lock?.at ?? Number.POSITIVE_INFINITY, scheduled?.at ?? Number.POSITIVE_INFINITY);
     if (next === Number.POSITIVE_INFINITY || (this.timer !== undefined && this.timerAt <= next)) return;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.cancel(this.timer);
     this.timerAt = next;
-    this.timer = setTimeout(() => this.onTimer(), Math.max(0, next - Date.now()));
-    // Locks and schedules alone must not keep a process alive; the listening socket does that.
-    this.timer.unref();
+    this.timer = this.clock.schedule(next, () => this.onTimer());
   }
 
   private onTimer(): void {
     this.timer = undefined;
     this.timerAt = Number.POSITIVE_INFINITY;
-    const now = Date.now();
+    const now = this.clock.now();
     for (let entry = this.lockExpiries.peek(); entry !== undefined && entry.at <= now; entry = this.lockExpiries.peek()) {
       this.lockExpiries.pop();
       if (this.isCurrent(entry)) {
@@ -530,7 +531,7 @@ export class QueueStore {
   /** Stops timers and forgets receivers; messages stay readable for inspection. */
   close(): void {
     this.closed = true;
-    if (this.timer !== undefined) clearTimeout(this.timer);
+    if (this.timer !== undefined) this.clock.cancel(this.timer);
     this.timer = undefined;
     this.consumers.clear();
     this.waiting.clear();

@@ -18,6 +18,11 @@ export interface SendWithRetriesOptions {
   readonly signal?: AbortSignal;
   readonly random?: () => number;
   readonly now?: () => number;
+  /**
+   * Waits between tries; rejects early when `signal` aborts. Injected so tests see the waits asked for
+   * (a Retry-After honoured, a budget respected) without spending them; the default is a real timer.
+   */
+  readonly sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 }
 
 type Failure =
@@ -43,6 +48,7 @@ export async function sendWithRetries(
 ): Promise<Response> {
   const { retry, operation } = options;
   const now = options.now ?? Date.now;
+  const sleep = options.sleep ?? abortableSleep;
   const started = now();
   let last: Failure | undefined;
   let nextWaitMs = 0;
@@ -88,7 +94,7 @@ function combine(timeout: AbortSignal, outer: AbortSignal | undefined): AbortSig
 }
 
 /** A wait that ends early (rejecting) when the call is aborted. */
-function sleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
+function abortableSleep(ms: number, signal: AbortSignal | undefined): Promise<void> {
   if (ms <= 0) return Promise.resolve();
   return new Promise((resolve, reject) => {
     if (signal?.aborted === true) {

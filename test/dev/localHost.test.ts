@@ -1,8 +1,9 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { freePort } from '../../dev/freePort.js';
 import { openAllDayEngagementFile } from '../support/appEnvironment.js';
+import { watchOutput, type ChildOutput } from '../support/childOutput.js';
 
 /**
  * `npm start` as a user runs it: the compiled app (`npm test` builds it first) under plain Node.js ESM,
@@ -10,7 +11,7 @@ import { openAllDayEngagementFile } from '../support/appEnvironment.js';
  */
 let host: ChildProcess | undefined;
 let base = '';
-let output = '';
+let output: ChildOutput | undefined;
 
 beforeAll(async () => {
   if (!existsSync('dist-dev/start.js')) throw new Error('dist/ is missing: run "npm run build" (npm test does it first)');
@@ -46,14 +47,8 @@ beforeAll(async () => {
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
-  host.stdout?.on('data', (c: Buffer) => (output += c.toString()));
-  host.stderr?.on('data', (c: Buffer) => (output += c.toString()));
-  const started = Date.now();
-  while (!output.includes('Ready.')) {
-    if (host.exitCode !== null) throw new Error(`npm start exited early:\n${output}`);
-    if (Date.now() - started > 45_000) throw new Error(`npm start did not get ready:\n${output}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  output = watchOutput(host);
+  await output.waitFor(/^Ready\./m, 45_000);
 }, 60_000);
 
 afterAll(async () => {
@@ -72,7 +67,7 @@ async function json(path: string, init?: RequestInit): Promise<{ status: number;
 describe('npm start (the compiled app on the local host)', () => {
   it('lists every function the entry files register', () => {
     for (const name of ['journeyEvents', 'segmentMembers', 'preview', 'contactBatches', 'pacingTick', 'callEvents', 'engagementStatus', 'engagementRestart', 'messages', 'skillManifest']) {
-      expect(output).toContain(`  ${name}: [`);
+      expect(output?.text()).toContain(`  ${name}: [`);
     }
   });
 
@@ -82,13 +77,15 @@ describe('npm start (the compiled app on the local host)', () => {
     expect(accepted.status).toBe(202);
     expect(accepted.body).toMatchObject({ accepted: 3, batches: 1 });
     let results: Record<string, number> = {};
-    const deadline = Date.now() + 40_000;
-    while (Date.now() < deadline) {
-      const status = await json('/api/engagements/open/status');
-      results = (status.body['counts'] as { resultsLast24h: Record<string, number> }).resultsLast24h;
-      if (Object.values(results).reduce((a, b) => a + b, 0) === 3) break;
-      await new Promise((r) => setTimeout(r, 500));
-    }
+    // Calls play out in the child process on its own timers; its status API is the only view of them.
+    await vi.waitFor(
+      async () => {
+        const status = await json('/api/engagements/open/status');
+        results = (status.body['counts'] as { resultsLast24h: Record<string, number> }).resultsLast24h;
+        expect(Object.values(results).reduce((a, b) => a + b, 0)).toBe(3);
+      },
+      { timeout: 40_000, interval: 500 },
+    );
     // Every call is answered; with one representative and two calls a representative, one may be abandoned.
     expect(Object.values(results).reduce((a, b) => a + b, 0)).toBe(3);
     expect(Object.keys(results).every((r) => r === 'LiveAnswer' || r === 'Abandoned')).toBe(true);
@@ -145,7 +142,7 @@ describe('npm start with an invalid engagement file', () => {
     let text = '';
     child.stdout?.on('data', (c: Buffer) => (text += c.toString()));
     child.stderr?.on('data', (c: Buffer) => (text += c.toString()));
-    const code = await new Promise<number | null>((r) => child.once('exit', r));
+    const code = await new Promise<number | null>((r) => child.once('close', r));
     expect(code).toBe(1);
     expect(text).toContain('engagement "bad-one" dialMode.maxConcurrentCalls: Too big: expected number to be <=500');
     expect(text).toContain('engagement "bad-one" dialMode.mode: copilot dial mode is for AI-led engagements only');

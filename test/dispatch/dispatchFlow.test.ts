@@ -167,19 +167,17 @@ function planned(catalog: EngagementCatalog, n: number, prefix = 'c') {
 
 const ctx = () => new InvocationContext({ functionName: 'contactBatches', logHandler: () => undefined });
 
-let broker: Awaited<ReturnType<typeof startBroker>>;
+type Broker = Awaited<ReturnType<typeof startBroker>>;
+let broker: Broker;
 beforeAll(async () => {
-  broker = await startBroker([
-    { name: 'batches', duplicateDetection: true },
-    { name: 'short-lock', lockDuration: 'PT2S' },
-  ]);
+  broker = await startBroker([{ name: 'batches', duplicateDetection: true }]);
 });
 afterAll(async () => broker.stop());
 
-async function publish(queue: string, h: Harness, contacts: ReturnType<typeof planned>, triggerId: string) {
+async function publish(queue: string, h: Harness, contacts: ReturnType<typeof planned>, triggerId: string, to: Broker = broker) {
   const engagement = h.catalog.engagements.get('e');
   if (engagement === undefined) throw new Error('fixture');
-  const sender = broker.client.createSender(queue);
+  const sender = to.client.createSender(queue);
   await publishContactBatches(sender, buildContactBatches({ engagement, triggerId, planned: contacts, maxContacts: 500, maxBodyBytes: 200_000, now: START }));
   await sender.close();
 }
@@ -227,19 +225,26 @@ describe('dispatch with the simulator: effectively once', () => {
 
   it('a message whose lock is lost while it is being stored is stored once when it comes back', async () => {
     const h = harness(catalogWith({}));
-    await publish('short-lock', h, planned(h.catalog, 4, 'lock'), 't-lock');
-    // No automatic lock renewal, so the lock really runs out (as when a host stalls past its renewal).
-    const receiver = broker.client.createReceiver('short-lock', { maxAutoLockRenewalDurationInMs: 0 });
-    const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2_000 });
-    await handle(h, message === undefined ? [] : [message]);
-    await new Promise((r) => setTimeout(r, 2_600)); // the 2 s lock runs out before the host completes
-    await expect(receiver.completeMessage(message as ServiceBusReceivedMessage)).rejects.toMatchObject({ code: 'MessageLockLost' });
-    const [back] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 3_000 });
-    expect(back?.messageId).toBe(message?.messageId);
-    expect(await handle(h, back === undefined ? [] : [back])).toMatchObject({ stored: 0, duplicates: 4 });
-    await receiver.completeMessage(back as ServiceBusReceivedMessage);
-    await receiver.close();
-    expect((await h.deliveries.queued('e', 100)).length).toBe(4);
+    // A broker of its own whose locks run on a clock the test moves: the lock runs out without a wait.
+    const lockClock = new VirtualClock(Date.now());
+    const lockBroker = await startBroker([{ name: 'short-lock', lockDuration: 'PT2S' }], { clock: lockClock });
+    try {
+      await publish('short-lock', h, planned(h.catalog, 4, 'lock'), 't-lock', lockBroker);
+      // No automatic lock renewal, so the lock really runs out (as when a host stalls past its renewal).
+      const receiver = lockBroker.client.createReceiver('short-lock', { maxAutoLockRenewalDurationInMs: 0 });
+      const [message] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 2_000 });
+      await handle(h, message === undefined ? [] : [message]);
+      lockClock.advanceBy(2_600); // the 2 s lock runs out before the host completes
+      await expect(receiver.completeMessage(message as ServiceBusReceivedMessage)).rejects.toMatchObject({ code: 'MessageLockLost' });
+      const [back] = await receiver.receiveMessages(1, { maxWaitTimeInMs: 3_000 });
+      expect(back?.messageId).toBe(message?.messageId);
+      expect(await handle(h, back === undefined ? [] : [back])).toMatchObject({ stored: 0, duplicates: 4 });
+      await receiver.completeMessage(back as ServiceBusReceivedMessage);
+      await receiver.close();
+      expect((await h.deliveries.queued('e', 100)).length).toBe(4);
+    } finally {
+      await lockBroker.stop();
+    }
   });
 
   it('a crash between dial and record: the claim is handed over again with the same attempt and the call is placed once', async () => {

@@ -5,23 +5,26 @@ import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { contactBatchSchema } from '../../src/bus/contactBatchMessage.js';
 import { journeyEventsFunction, previewFunction, segmentMembersFunction } from '../../src/intake/intakeFunctions.js';
 import { disposeApp } from '../../src/app/registry.js';
-import { openAllDayEngagementFile, setAppSettings } from '../support/appEnvironment.js';
+import { openAllDayEngagementFile, setAppSettings, type AppSettingsHandle } from '../support/appEnvironment.js';
 import { startBroker } from '../support/serviceBus.js';
 
 let broker: Awaited<ReturnType<typeof startBroker>>;
+let appSettings: AppSettingsHandle;
 let tablePrefix: string;
 
 beforeAll(async () => {
   broker = await startBroker([{ name: 'contact-batches', duplicateDetection: true }]);
-  tablePrefix = setAppSettings({
+  appSettings = setAppSettings({
     engagementsFile: openAllDayEngagementFile(),
     serviceBusConnection: broker.broker.connectionString,
     extra: { INTAKE_MAX_PAGE_SIZE: '6000', BATCH_MAX_CONTACTS: '500' },
   });
+  tablePrefix = appSettings.tablePrefix;
 });
 
 afterAll(async () => {
   await disposeApp();
+  appSettings.restore();
   await broker.stop();
 });
 

@@ -42,16 +42,36 @@ export function openAllDayEngagementFile(engagements: Record<string, unknown>[] 
   return path;
 }
 
-/** Sets the app settings a test's runtime reads: Azurite from the global setup, a unique table prefix, the given broker. */
-export function setAppSettings(values: { engagementsFile: string; serviceBusConnection: string; extra?: Record<string, string> }): string {
-  const prefix = `t${Math.random().toString(36).slice(2, 10)}`;
-  Object.assign(process.env, {
+export interface AppSettingsHandle {
+  /** Unique per call, so a file's tables never meet another file's. */
+  readonly tablePrefix: string;
+  /** Puts every setting it changed back as it was (unset ones are removed again). */
+  restore(): void;
+}
+
+/**
+ * Sets the app settings a test's runtime reads: Azurite from the global setup, a unique table prefix, the
+ * given broker. `process.env` is process-wide: call `restore()` in the matching after-hook.
+ */
+export function setAppSettings(values: { engagementsFile: string; serviceBusConnection: string; extra?: Record<string, string> }): AppSettingsHandle {
+  const tablePrefix = `t${Math.random().toString(36).slice(2, 10)}`;
+  const settings: Record<string, string> = {
     ENGAGEMENTS_FILE: values.engagementsFile,
     ServiceBusConnection: values.serviceBusConnection,
     AzureWebJobsStorage: inject('azuriteTablesConnection'),
-    TABLE_PREFIX: prefix,
+    TABLE_PREFIX: tablePrefix,
     CONTACT_BATCHES_QUEUE: 'contact-batches',
     ...values.extra,
-  });
-  return prefix;
+  };
+  const previous = new Map(Object.keys(settings).map((name) => [name, process.env[name]]));
+  Object.assign(process.env, settings);
+  return {
+    tablePrefix,
+    restore() {
+      for (const [name, value] of previous) {
+        if (value === undefined) delete process.env[name];
+        else process.env[name] = value;
+      }
+    },
+  };
 }

@@ -1,4 +1,5 @@
 import { ServiceBusClient } from '@azure/service-bus';
+import type { BrokerClock } from '../../dev/serviceBus/brokerClock.js';
 import { startServiceBusBroker, type ServiceBusBrokerHandle } from '../../dev/serviceBus/broker.js';
 import { configWith } from '../../dev/serviceBus/config.js';
 
@@ -9,9 +10,16 @@ export interface QueueSpec {
   readonly maxDeliveryCount?: number;
 }
 
-/** A local broker on a free port with the given queues (emulator config format), plus a client for assertions. */
-export async function startBroker(queues: readonly QueueSpec[]): Promise<{ broker: ServiceBusBrokerHandle; client: ServiceBusClient; stop(): Promise<void> }> {
+/**
+ * A local broker on a free port with the given queues (emulator config format), plus a client for
+ * assertions. Pass a manual `clock` to run locks, time to live and schedules out without waiting.
+ */
+export async function startBroker(
+  queues: readonly QueueSpec[],
+  options: { clock?: BrokerClock } = {},
+): Promise<{ broker: ServiceBusBrokerHandle; client: ServiceBusClient; stop(): Promise<void> }> {
   const broker = await startServiceBusBroker({
+    ...options,
     port: 0,
     config: configWith(
       queues.map((q) => ({

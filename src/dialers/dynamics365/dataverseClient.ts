@@ -2,7 +2,7 @@ import type { AccessToken, TokenCredential } from '@azure/identity';
 import { z } from 'zod';
 import { SystemError, ensureError } from '../../errors.js';
 import type { RetryOptions } from '../../http/retryOptions.js';
-import { sendWithRetries } from '../../http/sendWithRetries.js';
+import { sendWithRetries, type SendWithRetriesOptions } from '../../http/sendWithRetries.js';
 import { shareTokenRequests } from '../../http/shareTokenRequests.js';
 import { scrubPhoneNumbers } from './scrubPhoneNumbers.js';
 
@@ -21,6 +21,8 @@ export interface DataverseClientOptions {
   readonly credential: TokenCredential;
   readonly retry: RetryOptions;
   readonly random?: () => number;
+  /** The wait between tries (see {@link SendWithRetriesOptions.sleep}); a real timer by default. */
+  readonly sleep?: SendWithRetriesOptions['sleep'];
 }
 
 /** The OData error body Dataverse returns: `{ "error": { "code": "0x80040265", "message": "..." } }`. */
@@ -74,6 +76,7 @@ export class DataverseClient {
         operation,
         ...(signal === undefined ? {} : { signal }),
         ...(this.options.random === undefined ? {} : { random: this.options.random }),
+        ...(this.options.sleep === undefined ? {} : { sleep: this.options.sleep }),
       },
     );
     const text = await response.text();

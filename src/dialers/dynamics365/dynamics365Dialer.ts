@@ -42,6 +42,7 @@ export class Dynamics365Dialer implements DialerPort {
       credential: this.options.credential,
       retry: this.options.retry,
       ...(this.options.random === undefined ? {} : { random: this.options.random }),
+      ...(this.options.sleep === undefined ? {} : { sleep: this.options.sleep }),
     });
     this.refs = this.options.refStore ?? new InMemoryDeliveryRefStore();
   }

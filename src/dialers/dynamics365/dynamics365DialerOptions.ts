@@ -58,6 +58,8 @@ export const dynamics365DialerOptionsSchema = z.strictObject({
   onWarning: z.custom<(message: string) => void>(isFunction, 'expected a function').optional(),
   /** Jitter source, injectable for tests. */
   random: z.custom<() => number>(isFunction, 'expected a function').optional(),
+  /** The wait between retries, injectable for tests: `(ms, signal) => Promise<void>`, rejecting when `signal` aborts. */
+  sleep: z.custom<(ms: number, signal: AbortSignal | undefined) => Promise<void>>(isFunction, 'expected a function').optional(),
 });
 
 export type Dynamics365DialerOptionsInput = z.input<typeof dynamics365DialerOptionsSchema>;

@@ -48,7 +48,8 @@ export async function startTestBroker(
   };
 }
 
-export function sleep(ms: number): Promise<void> {
+/** Only bounds waits the SDK may never end (see stop()); tests move a broker clock or await events instead. */
+function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms));
 }
 

@@ -1,21 +1,13 @@
 import { Socket } from 'node:net';
 import type { ServiceBusClient } from '@azure/service-bus';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { internalField, receiveUpTo, sleep, startTestBroker, type TestBroker } from './brokerFixture.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { internalField, receiveUpTo, startTestBroker, type TestBroker } from './brokerFixture.js';
 
 /** Cuts a client's TCP connection the way a crash or network failure would, without any AMQP close. */
 function destroySocketOf(client: ServiceBusClient): void {
   const socket = internalField(client, '_connectionContext', 'connection', '_connection', 'socket');
   if (!(socket instanceof Socket)) throw new Error('the client has no TCP socket');
   socket.destroy();
-}
-
-async function waitFor(condition: () => boolean, timeoutMs = 3_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await sleep(20);
-  }
 }
 
 describe('clients that go away while holding locks', () => {
@@ -34,7 +26,8 @@ describe('clients that go away while holding locks', () => {
     expect(t.broker.stats('abrupt').locked).toBe(3);
 
     destroySocketOf(doomed);
-    await waitFor(() => t.broker.stats('abrupt').locked === 0);
+    // The broker learns of the lost socket on its own side of the connection; nothing tells the test.
+    await vi.waitFor(() => expect(t.broker.stats('abrupt').locked).toBe(0), { timeout: 3_000 });
 
     const survivor = t.client.createReceiver('abrupt');
     const redelivered = await receiveUpTo(survivor, 3);
@@ -49,7 +42,7 @@ describe('clients that go away while holding locks', () => {
     const leaving = t.newClient();
     expect(await receiveUpTo(leaving.createReceiver('closed'), 2)).toHaveLength(2);
     await leaving.close();
-    await waitFor(() => t.broker.stats('closed').locked === 0);
+    await vi.waitFor(() => expect(t.broker.stats('closed').locked).toBe(0), { timeout: 3_000 });
 
     const redelivered = await receiveUpTo(t.client.createReceiver('closed', { receiveMode: 'receiveAndDelete' }), 2);
     expect(redelivered.map((m) => m.deliveryCount)).toEqual([1, 1]);

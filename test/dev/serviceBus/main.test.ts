@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServiceBusClient } from '@azure/service-bus';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { watchOutput, type ChildOutput } from '../../support/childOutput.js';
 import { receiveUpTo } from './brokerFixture.js';
 
 const TSX = join('node_modules', '.bin', 'tsx');
@@ -12,26 +13,16 @@ const MAIN = join('dev', 'serviceBus', 'main.ts');
 interface Run {
   readonly child: ChildProcess;
   output(): string;
+  waitForOutput: ChildOutput['waitFor'];
+  /** The exit code, once the output was read to the end. */
   exit: Promise<number | null>;
 }
 
 function run(env: Record<string, string>): Run {
   const child = spawn(TSX, [MAIN], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
-  const exit = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, output: () => output, exit };
-}
-
-async function waitForOutput(r: Run, pattern: RegExp, timeoutMs = 20_000): Promise<RegExpMatchArray> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const match = r.output().match(pattern);
-    if (match !== null) return match;
-    if (Date.now() > deadline || r.child.exitCode !== null) throw new Error(`no ${pattern} in output:\n${r.output()}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
+  const output = watchOutput(child);
+  const exit = new Promise<number | null>((resolve) => child.once('close', (code: number | null) => resolve(code)));
+  return { child, output: output.text, waitForOutput: output.waitFor, exit };
 }
 
 describe('npm run servicebus (dev/serviceBus/main.ts)', () => {
@@ -44,7 +35,7 @@ describe('npm run servicebus (dev/serviceBus/main.ts)', () => {
   it('serves the default config, prints the connection string and stops cleanly on SIGTERM', async () => {
     const r = run({ SERVICEBUS_PORT: '0', SERVICEBUS_CONFIG: '' });
     try {
-      const [, connectionString] = await waitForOutput(r, /ServiceBusConnection=(Endpoint=sb:\/\/127\.0\.0\.1:\d+;[^\s]+)/);
+      const [, connectionString] = await r.waitForOutput(/ServiceBusConnection=(Endpoint=sb:\/\/127\.0\.0\.1:\d+;[^\s]+)/, 20_000);
       if (connectionString === undefined) throw new Error('no connection string');
       expect(r.output()).toContain('queues: contact-batches, call-events');
       const client = new ServiceBusClient(connectionString);

@@ -1,28 +1,34 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { internalField, receiveUpTo, rejectionOf, sleep, startTestBroker, type TestBroker } from './brokerFixture.js';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { VirtualClock } from '../../../src/dialers/simulator/virtualClock.js';
+import { internalField, receiveUpTo, rejectionOf, startTestBroker, type TestBroker } from './brokerFixture.js';
 
 const SHORT_LOCK = { LockDuration: 'PT1S', MaxDeliveryCount: 10 };
 
 describe('receiving from the local Service Bus broker with @azure/service-bus', () => {
   let t: TestBroker;
+  // Locks and time to live run on this clock: the tests move it instead of waiting for them to run out.
+  const clock = new VirtualClock(Date.now());
 
   beforeAll(async () => {
-    t = await startTestBroker([
-      { Name: 'complete' },
-      { Name: 'abandon' },
-      { Name: 'deadletter' },
-      { Name: 'renew', Properties: SHORT_LOCK },
-      { Name: 'expiry', Properties: SHORT_LOCK },
-      { Name: 'maxdelivery', Properties: { MaxDeliveryCount: 2 } },
-      { Name: 'receive-and-delete' },
-      { Name: 'peek' },
-      { Name: 'subscribe' },
-      { Name: 'defer' },
-      { Name: 'link-closed' },
-      { Name: 'ttl-dlq', Properties: { DeadLetteringOnMessageExpiration: true } },
-      { Name: 'ttl-default', Properties: { DeadLetteringOnMessageExpiration: true, DefaultMessageTimeToLive: 'PT0.3S' } },
-      { Name: 'ttl-drop', Properties: { DeadLetteringOnMessageExpiration: false, DefaultMessageTimeToLive: 'PT0.3S' } },
-    ]);
+    t = await startTestBroker(
+      [
+        { Name: 'complete' },
+        { Name: 'abandon' },
+        { Name: 'deadletter' },
+        { Name: 'renew', Properties: SHORT_LOCK },
+        { Name: 'expiry', Properties: SHORT_LOCK },
+        { Name: 'maxdelivery', Properties: { MaxDeliveryCount: 2 } },
+        { Name: 'receive-and-delete' },
+        { Name: 'peek' },
+        { Name: 'subscribe' },
+        { Name: 'defer' },
+        { Name: 'link-closed' },
+        { Name: 'ttl-dlq', Properties: { DeadLetteringOnMessageExpiration: true } },
+        { Name: 'ttl-default', Properties: { DeadLetteringOnMessageExpiration: true, DefaultMessageTimeToLive: 'PT0.3S' } },
+        { Name: 'ttl-drop', Properties: { DeadLetteringOnMessageExpiration: false, DefaultMessageTimeToLive: 'PT0.3S' } },
+      ],
+      { clock },
+    );
   });
   afterAll(async () => t.stop());
 
@@ -32,7 +38,7 @@ describe('receiving from the local Service Bus broker with @azure/service-bus', 
     const [message] = await receiveUpTo(receiver, 1);
     expect(message?.deliveryCount).toBe(0);
     expect(message?.lockToken).toMatch(/^[0-9a-f-]{36}$/);
-    expect(message?.lockedUntilUtc?.getTime()).toBeGreaterThan(Date.now());
+    expect(message?.lockedUntilUtc?.getTime()).toBeGreaterThan(clock.now());
     expect(t.broker.stats('complete').locked).toBe(1);
     if (message !== undefined) await receiver.completeMessage(message);
     expect(t.broker.stats('complete')).toMatchObject({ active: 0, locked: 0 });
@@ -78,10 +84,10 @@ describe('receiving from the local Service Bus broker with @azure/service-bus', 
     const [message] = await receiveUpTo(receiver, 1);
     if (message === undefined) throw new Error('nothing received');
     const firstExpiry = message.lockedUntilUtc?.getTime() ?? 0;
-    await sleep(600);
+    clock.advanceBy(600);
     const renewed = await receiver.renewMessageLock(message);
     expect(renewed.getTime()).toBeGreaterThan(firstExpiry + 400);
-    await sleep(700); // past the original 1 s lock
+    clock.advanceBy(700); // past the original 1 s lock
     expect(t.broker.stats('renew').locked).toBe(1);
     await receiver.completeMessage(message);
     expect(t.broker.stats('renew').active).toBe(0);
@@ -92,7 +98,7 @@ describe('receiving from the local Service Bus broker with @azure/service-bus', 
     const receiver = t.client.createReceiver('expiry', { maxAutoLockRenewalDurationInMs: 0 });
     const [first] = await receiveUpTo(receiver, 1);
     if (first === undefined) throw new Error('nothing received');
-    await sleep(1_300);
+    clock.advanceBy(1_300);
     const [again] = await receiveUpTo(receiver, 1);
     expect(again?.messageId).toBe('e1');
     expect(again?.deliveryCount).toBe(1);
@@ -158,7 +164,8 @@ describe('receiving from the local Service Bus broker with @azure/service-bus', 
         { maxConcurrentCalls: 5 },
       );
     });
-    await sleep(100); // auto-complete of the last messages settles after processMessage returns
+    // Auto-complete of the last messages settles after processMessage returns: wait for the broker to see it.
+    await vi.waitFor(() => expect(t.broker.stats('subscribe')).toMatchObject({ active: 0, locked: 0 }), { timeout: 3_000 });
     expect([...seen].sort((a, b) => Number(a) - Number(b))).toEqual(Array.from({ length: count }, (_, i) => i));
     expect(t.broker.stats('subscribe')).toMatchObject({ active: 0, locked: 0 });
   });
@@ -216,7 +223,7 @@ describe('receiving from the local Service Bus broker with @azure/service-bus', 
       { body: 'stale', messageId: 't1', timeToLive: 200 },
       { body: 'fresh', messageId: 't2' },
     ]);
-    await sleep(400);
+    clock.advanceBy(400);
     const received = await receiveUpTo(t.client.createReceiver('ttl-dlq', { receiveMode: 'receiveAndDelete' }), 2, 800);
     expect(received.map((m) => m.body)).toEqual(['fresh']);
     const [dead] = await receiveUpTo(t.client.createReceiver('ttl-dlq', { subQueueType: 'deadLetter' }), 1);
@@ -228,14 +235,14 @@ describe('receiving from the local Service Bus broker with @azure/service-bus', 
     await t.client.createSender('ttl-default').sendMessages({ body: 'default ttl', messageId: 'td1' });
     const peeked = await t.client.createReceiver('ttl-default').peekMessages(1);
     expect(peeked[0]?.timeToLive).toBe(300);
-    await sleep(450);
+    clock.advanceBy(450);
     expect(await t.client.createReceiver('ttl-default').receiveMessages(1, { maxWaitTimeInMs: 200 })).toEqual([]);
     expect(t.broker.stats('ttl-default')).toMatchObject({ active: 0, deadLetter: 1 });
   });
 
   it('drops expired messages when DeadLetteringOnMessageExpiration is false', async () => {
     await t.client.createSender('ttl-drop').sendMessages({ body: 'gone', messageId: 'g1' });
-    await sleep(450);
+    clock.advanceBy(450);
     expect(await t.client.createReceiver('ttl-drop').receiveMessages(1, { maxWaitTimeInMs: 200 })).toEqual([]);
     expect(t.broker.stats('ttl-drop')).toMatchObject({ active: 0, deadLetter: 0 });
   });

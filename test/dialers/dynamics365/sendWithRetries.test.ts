@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { SystemError } from '../../../src/errors.js';
 import { backoffDelay } from '../../../src/http/backoffDelay.js';
 import { parseRetryAfter } from '../../../src/http/parseRetryAfter.js';
@@ -43,6 +43,10 @@ describe('backoffDelay', () => {
 });
 
 describe('sendWithRetries', () => {
+  afterEach(() => {
+    vi.useRealTimers();
+  });
+
   const fast: RetryOptions = { maxAttempts: 4, baseDelayMs: 5, maxDelayMs: 20, maxTotalMs: 5_000, requestTimeoutMs: 1_000 };
 
   /** A `send` that answers from a script, one entry per try; a string entry is thrown as a network error. */
@@ -85,9 +89,12 @@ describe('sendWithRetries', () => {
 
   it('does not wait for a Retry-After longer than the time budget, and passes the delay on', async () => {
     const { send, tries } = scripted(new Response(null, { status: 429, headers: { 'Retry-After': '120' } }));
-    const started = performance.now();
-    const error = await sendWithRetries(send, { retry: fast, operation: 'test call' }).catch((e: unknown) => e);
-    expect(performance.now() - started).toBeLessThan(500);
+    const waits: number[] = [];
+    const sleep = async (ms: number) => {
+      waits.push(ms);
+    };
+    const error = await sendWithRetries(send, { retry: fast, operation: 'test call', sleep }).catch((e: unknown) => e);
+    expect(waits).toEqual([]);
     expect(error).toMatchObject({ code: 'Throttled', retryable: true, retryAfterMs: 120_000 });
     expect(tries()).toBe(1);
   });
@@ -105,11 +112,19 @@ describe('sendWithRetries', () => {
   });
 
   it('stops waiting when the caller aborts', async () => {
+    // The real wait, on fake timers: the 2 s Retry-After never passes unless the test moves time.
+    vi.useFakeTimers({ toFake: ['setTimeout', 'clearTimeout'] });
     const controller = new AbortController();
     const { send } = scripted(new Response(null, { status: 503, headers: { 'Retry-After': '2' } }));
     setTimeout(() => controller.abort(new Error('shutting down')), 50);
-    const started = performance.now();
-    await expect(sendWithRetries(send, { retry: fast, operation: 'test call', signal: controller.signal })).rejects.toThrow('shutting down');
-    expect(performance.now() - started).toBeLessThan(1_000);
+    const call = sendWithRetries(send, { retry: fast, operation: 'test call', signal: controller.signal });
+    const settled = call.then(
+      () => true,
+      () => true,
+    );
+    await vi.advanceTimersByTimeAsync(1_000);
+    // Settled within the first second of the 2 s wait: the abort ended it.
+    expect(await Promise.race([settled, Promise.resolve(false)])).toBe(true);
+    await expect(call).rejects.toThrow('shutting down');
   });
 });
