@@ -4,8 +4,7 @@ import { freePort } from './freePort.js';
 
 /** The well-known Azurite development account key: public by design, never a secret. */
 export const AZURITE_ACCOUNT_NAME = 'devstoreaccount1';
-export const AZURITE_ACCOUNT_KEY =
-  'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
+export const AZURITE_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==';
 
 export interface AzuriteHandle {
   readonly port: number;
@@ -50,16 +49,7 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
 function launch(port: number, options: AzuriteOptions): Promise<AzuriteHandle> {
   const require = createRequire(import.meta.url);
   const main = require.resolve('azurite/dist/src/table/main.js');
-  const args = [
-    main,
-    '--inMemoryPersistence',
-    '--skipApiVersionCheck',
-    '--disableTelemetry',
-    '--tableHost',
-    '127.0.0.1',
-    '--tablePort',
-    String(port),
-  ];
+  const args = [main, '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry', '--tableHost', '127.0.0.1', '--tablePort', String(port)];
   if (options.silent !== false) args.push('--silent');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise<AzuriteHandle>((resolve, reject) => {

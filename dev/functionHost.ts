@@ -7,7 +7,15 @@ import { pathToFileURL } from 'node:url';
 import functions, { type HttpResponseInit } from '@azure/functions';
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
 import { CronExpressionParser } from 'cron-parser';
-import { installFunctionsCoreShim, registeredFunctions, runAppStartHooks, runAppTerminateHooks, triggerOf, type BindingMetadata, type RegisteredFunction } from './functionsCoreShim.js';
+import {
+  installFunctionsCoreShim,
+  registeredFunctions,
+  runAppStartHooks,
+  runAppTerminateHooks,
+  triggerOf,
+  type BindingMetadata,
+  type RegisteredFunction,
+} from './functionsCoreShim.js';
 
 // @azure/functions is a webpack-bundled CommonJS module: Node's ESM loader sees `app` as a named export
 // but not its classes, so they are taken from the default export.
@@ -162,7 +170,9 @@ async function serveHttp(routes: readonly HttpRoute[], req: IncomingMessage, res
     headers,
     ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
   } as RequestInit);
-  const request = new HttpRequest({ method, url: url.toString(), headers, params: matched.params, nativeRequest } as ConstructorParameters<typeof HttpRequest>[0]);
+  const request = new HttpRequest({ method, url: url.toString(), headers, params: matched.params, nativeRequest } as ConstructorParameters<
+    typeof HttpRequest
+  >[0]);
   const context = new InvocationContext({ invocationId, functionName: matched.route.fn.name, logHandler: contextLogger(matched.route.fn.name, log) });
   try {
     const result = (await matched.route.fn.handler(request, context)) as HttpResponseInit | InstanceType<typeof HttpResponse> | undefined;
@@ -297,17 +307,20 @@ function startTimerTrigger(fn: RegisteredFunction, expression: string, log: (lin
   const arm = () => {
     if (stopped) return;
     const next = schedule.next().getTime();
-    timer = setTimeout(() => {
-      inFlight = (async () => {
-        const context = new InvocationContext({ invocationId: randomUUID(), functionName: fn.name, logHandler: contextLogger(fn.name, log) });
-        try {
-          await fn.handler({ isPastDue: Date.now() - next > 1_000, schedule: { adjustForDST: true } }, context);
-        } catch (error) {
-          log(`${fn.name}: timer invocation failed: ${(error as Error).message}`);
-        }
-      })();
-      void inFlight.then(arm);
-    }, Math.max(0, next - Date.now()));
+    timer = setTimeout(
+      () => {
+        inFlight = (async () => {
+          const context = new InvocationContext({ invocationId: randomUUID(), functionName: fn.name, logHandler: contextLogger(fn.name, log) });
+          try {
+            await fn.handler({ isPastDue: Date.now() - next > 1_000, schedule: { adjustForDST: true } }, context);
+          } catch (error) {
+            log(`${fn.name}: timer invocation failed: ${(error as Error).message}`);
+          }
+        })();
+        void inFlight.then(arm);
+      },
+      Math.max(0, next - Date.now()),
+    );
   };
   arm();
   return async () => {

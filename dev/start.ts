@@ -52,7 +52,10 @@ async function startDependencies(started: Started): Promise<void> {
     console.log(`Azurite Table service on 127.0.0.1:${started.azurite.port} (in memory)`);
   }
   const serviceBus = process.env['ServiceBusConnection'];
-  const localEmulator = serviceBus === undefined || serviceBus === '' ? undefined : /UseDevelopmentEmulator=true/i.test(serviceBus) && /Endpoint=sb:\/\/(localhost|127\.0\.0\.1)(:(\d+))?/i.exec(serviceBus);
+  const localEmulator =
+    serviceBus === undefined || serviceBus === ''
+      ? undefined
+      : /UseDevelopmentEmulator=true/i.test(serviceBus) && /Endpoint=sb:\/\/(localhost|127\.0\.0\.1)(:(\d+))?/i.exec(serviceBus);
   if (serviceBus === undefined || serviceBus === '' || localEmulator) {
     // No connection, or the emulator's own local connection string: the embedded broker plays the emulator.
     const emulatorPort = localEmulator ? localEmulator[3] : undefined;

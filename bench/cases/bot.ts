@@ -45,7 +45,9 @@ function stats(samples: number[]): Stats {
 }
 
 function show(label: string, s: Stats): void {
-  console.log(`${label.padEnd(46)} p50 ${s.p50.toFixed(3).padStart(8)} ms   p99 ${s.p99.toFixed(3).padStart(8)} ms   max ${s.max.toFixed(2).padStart(7)} ms   (${s.count} turns)`);
+  console.log(
+    `${label.padEnd(46)} p50 ${s.p50.toFixed(3).padStart(8)} ms   p99 ${s.p99.toFixed(3).padStart(8)} ms   max ${s.max.toFixed(2).padStart(7)} ms   (${s.count} turns)`,
+  );
 }
 
 const quiet = () => new InvocationContext({ logHandler: () => undefined });
@@ -64,7 +66,10 @@ function activity(conversationId: string, fields: Record<string, unknown>): stri
 async function post(handler: HttpHandler, body: string, token?: string): Promise<HttpResponseInit> {
   const headers: Record<string, string> = { 'content-type': 'application/json' };
   if (token !== undefined) headers['authorization'] = `Bearer ${token}`;
-  const response = (await handler(new HttpRequest({ method: 'POST', url: 'http://localhost/api/messages', body: { string: body }, headers }), quiet())) as HttpResponseInit;
+  const response = (await handler(
+    new HttpRequest({ method: 'POST', url: 'http://localhost/api/messages', body: { string: body }, headers }),
+    quiet(),
+  )) as HttpResponseInit;
   if (response.status !== 200) throw new Error(`turn failed with ${response.status}: ${JSON.stringify(response.jsonBody)}`);
   return response;
 }
@@ -105,7 +110,10 @@ async function measureInterleaved(variants: readonly Variant[]): Promise<void> {
   }
 }
 
-function agentLegHandler(catalog: Awaited<ReturnType<typeof loadEngagementFile>>, settings: AgentLegSettingsInput): { handler: HttpHandler; outcomes: InMemoryOutcomeRecorder } {
+function agentLegHandler(
+  catalog: Awaited<ReturnType<typeof loadEngagementFile>>,
+  settings: AgentLegSettingsInput,
+): { handler: HttpHandler; outcomes: InMemoryOutcomeRecorder } {
   const outcomes = new InMemoryOutcomeRecorder();
   const handler = createMessagesHandler({
     settings: parseAgentLegSettings(settings),
@@ -124,9 +132,12 @@ function agentLegHandler(catalog: Awaited<ReturnType<typeof loadEngagementFile>>
 function echoHandler(): HttpHandler {
   const adapter = new CloudAdapter(toAuthConfiguration(parseAgentLegSettings({})));
   const app = new AgentApplication<TurnState>({ adapter, storage: new MemoryStorage(), removeRecipientMention: false });
-  app.addRoute(async () => true, async (context) => {
-    await context.sendActivity(`echo: ${context.activity.text ?? context.activity.name ?? ''}`);
-  });
+  app.addRoute(
+    async () => true,
+    async (context) => {
+      await context.sendActivity(`echo: ${context.activity.text ?? context.activity.name ?? ''}`);
+    },
+  );
   return async (request) => {
     const response = new WebResponseRecorder();
     const body = JSON.parse(await request.text()) as Record<string, unknown>;
@@ -141,7 +152,12 @@ function measurePureStep(engagement: EngagementConfig): Stats {
   const samples: number[] = [];
   for (let i = 0; i < PURE_STEPS; i++) {
     const started = performance.now();
-    let state: AgentLegState = stepAgentLeg(INITIAL_AGENT_LEG_STATE, { kind: 'context', context, conversationId: 'c', agentName: 'the assistant' }, now, engagement).state;
+    let state: AgentLegState = stepAgentLeg(
+      INITIAL_AGENT_LEG_STATE,
+      { kind: 'context', context, conversationId: 'c', agentName: 'the assistant' },
+      now,
+      engagement,
+    ).state;
     state = stepAgentLeg(state, { kind: 'utterance', text: 'yes, speaking' }, now, engagement).state;
     stepAgentLeg(state, { kind: 'utterance', text: 'yes please' }, now, engagement);
     samples.push((performance.now() - started) / 3);
@@ -160,11 +176,22 @@ async function run(): Promise<void> {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = { ...publicKey.export({ format: 'jwk' }), kid: 'bench', use: 'sig', alg: 'RS256' };
   nock.disableNetConnect();
-  nock('https://login.microsoftonline.com').persist().get(`/${TENANT_ID}/discovery/v2.0/keys`).reply(200, { keys: [jwk] });
+  nock('https://login.microsoftonline.com')
+    .persist()
+    .get(`/${TENANT_ID}/discovery/v2.0/keys`)
+    .reply(200, { keys: [jwk] });
   const token = () => {
     const now = Math.floor(Date.now() / 1000);
     return jwt.sign(
-      { aud: APP_ID, iss: `https://login.microsoftonline.com/${TENANT_ID}/v2.0`, tid: TENANT_ID, azp: CALLER_APP_ID, ver: '2.0', nbf: now - 60, exp: now + 3600 },
+      {
+        aud: APP_ID,
+        iss: `https://login.microsoftonline.com/${TENANT_ID}/v2.0`,
+        tid: TENANT_ID,
+        azp: CALLER_APP_ID,
+        ver: '2.0',
+        nbf: now - 60,
+        exp: now + 3600,
+      },
       privateKey,
       { algorithm: 'RS256', keyid: 'bench' },
     );
@@ -202,7 +229,9 @@ async function run(): Promise<void> {
       `agent leg vs pure step ${(leg.p50 / pure.p50).toFixed(0)}x / ${(leg.p99 / pure.p99).toFixed(0)}x`,
   );
   const goal = 20;
-  console.log(`goal p99 < ${goal} ms per turn: ${withJwt.p99 < goal && leg.p99 < goal ? 'met' : 'NOT met'} (anonymous ${leg.p99.toFixed(2)} ms, JWT ${withJwt.p99.toFixed(2)} ms)`);
+  console.log(
+    `goal p99 < ${goal} ms per turn: ${withJwt.p99 < goal && leg.p99 < goal ? 'met' : 'NOT met'} (anonymous ${leg.p99.toFixed(2)} ms, JWT ${withJwt.p99.toFixed(2)} ms)`,
+  );
 }
 
 const bot: BenchCase = {

@@ -91,7 +91,7 @@ const brokerBench: BenchCase = {
       for (let i = 0; i < SINGLE_MESSAGES; i++) await sender.sendMessages({ body: body(i), messageId: `s-${i}` });
       const singleMs = performance.now() - started;
       const drained = client.createReceiver(QUEUE, { receiveMode: 'receiveAndDelete' });
-      for (let left = SINGLE_MESSAGES; left > 0; ) left -= (await drained.receiveMessages(Math.min(left, 2_000), { maxWaitTimeInMs: 2_000 })).length;
+      for (let left = SINGLE_MESSAGES; left > 0;) left -= (await drained.receiveMessages(Math.min(left, 2_000), { maxWaitTimeInMs: 2_000 })).length;
       await drained.close();
 
       started = performance.now();
@@ -109,9 +109,15 @@ const brokerBench: BenchCase = {
       const singleRate = SINGLE_MESSAGES / singleMs;
       const batchedRate = BATCHED_MESSAGES / batchedMs;
       const receiveRate = BATCHED_MESSAGES / receiveMs;
-      console.log(`single send (baseline), ${SINGLE_MESSAGES} messages awaited one by one: ${rate(SINGLE_MESSAGES, singleMs)} (${(singleMs / 1000).toFixed(2)} s)`);
-      console.log(`batched send, ${BATCHED_MESSAGES} messages in ${batches} full batches:  ${rate(BATCHED_MESSAGES, batchedMs)} (${(batchedMs / 1000).toFixed(2)} s)`);
-      console.log(`receive + complete, subscribe maxConcurrentCalls=${MAX_CONCURRENT_CALLS}:    ${rate(BATCHED_MESSAGES, receiveMs)} (${(receiveMs / 1000).toFixed(2)} s)`);
+      console.log(
+        `single send (baseline), ${SINGLE_MESSAGES} messages awaited one by one: ${rate(SINGLE_MESSAGES, singleMs)} (${(singleMs / 1000).toFixed(2)} s)`,
+      );
+      console.log(
+        `batched send, ${BATCHED_MESSAGES} messages in ${batches} full batches:  ${rate(BATCHED_MESSAGES, batchedMs)} (${(batchedMs / 1000).toFixed(2)} s)`,
+      );
+      console.log(
+        `receive + complete, subscribe maxConcurrentCalls=${MAX_CONCURRENT_CALLS}:    ${rate(BATCHED_MESSAGES, receiveMs)} (${(receiveMs / 1000).toFixed(2)} s)`,
+      );
       console.log(`ratio batched send / single send:        ${(batchedRate / singleRate).toFixed(1)}x`);
       console.log(`ratio receive + complete / single send:  ${(receiveRate / singleRate).toFixed(1)}x`);
       console.log(`ratio batched send / receive + complete: ${(batchedRate / receiveRate).toFixed(1)}x`);

@@ -18,7 +18,7 @@ import { planDeliveries } from '../../src/planning/planDeliveries.js';
 import { disposeApp } from '../../src/app/registry.js';
 
 const { HttpRequest, InvocationContext } = functions;
-const MEMBERS = Number(process.env["BENCH_INTAKE_MEMBERS"] ?? 100_000);
+const MEMBERS = Number(process.env['BENCH_INTAKE_MEMBERS'] ?? 100_000);
 const ZONES = ['America/New_York', 'America/Chicago', 'America/Denver', 'America/Los_Angeles', 'Europe/London', 'Asia/Kolkata', 'Australia/Adelaide'];
 const allDay = [{ start: '00:00', end: '24:00' }];
 
@@ -26,7 +26,10 @@ const engagementFile = {
   queues: [
     {
       name: 'q',
-      operatingHours: { timeZone: 'UTC', days: { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay } },
+      operatingHours: {
+        timeZone: 'UTC',
+        days: { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay },
+      },
       representatives: [{ userId: '00000000-0000-4000-8000-000000000001' }],
     },
   ],
@@ -58,7 +61,10 @@ function page(): string {
         firstName: `First${i % 1000}`,
         lastName: 'Bench',
         email: `m${i}@example.com`,
-        phones: { mobile: `+1${[212, 312, 303, 415, 646, 773][i % 6]}555${String(i % 10_000).padStart(4, '0')}`, home: `+1202555${String((i * 7) % 10_000).padStart(4, '0')}` },
+        phones: {
+          mobile: `+1${[212, 312, 303, 415, 646, 773][i % 6]}555${String(i % 10_000).padStart(4, '0')}`,
+          home: `+1202555${String((i * 7) % 10_000).padStart(4, '0')}`,
+        },
         ...(i % 3 === 0 ? {} : { timeZone: ZONES[i % ZONES.length] }),
         locale: 'en-US',
         attributes: { score: (i * 7919) % 1000, policy: `P-${i}` },
@@ -101,7 +107,20 @@ const intake: BenchCase = {
     const azurite = await startAzurite();
     const broker = await startServiceBusBroker({
       port: 0,
-      config: configWith([{ Name: 'contact-batches', Properties: { RequiresDuplicateDetection: true, DuplicateDetectionHistoryTimeWindow: 'PT1H', LockDuration: 'PT1M', MaxDeliveryCount: 10, DefaultMessageTimeToLive: 'P1D', DeadLetteringOnMessageExpiration: false, RequiresSession: false } }]),
+      config: configWith([
+        {
+          Name: 'contact-batches',
+          Properties: {
+            RequiresDuplicateDetection: true,
+            DuplicateDetectionHistoryTimeWindow: 'PT1H',
+            LockDuration: 'PT1M',
+            MaxDeliveryCount: 10,
+            DefaultMessageTimeToLive: 'P1D',
+            DeadLetteringOnMessageExpiration: false,
+            RequiresSession: false,
+          },
+        },
+      ]),
     });
     const dir = mkdtempSync(join(tmpdir(), 'bench-intake-'));
     writeFileSync(join(dir, 'engagements.json'), JSON.stringify(engagementFile));
@@ -134,10 +153,18 @@ const intake: BenchCase = {
       const stats = broker.stats('contact-batches');
 
       console.log(`parse + validate (baseline)   ${parseMs.toFixed(0).padStart(7)} ms  ${rate(MEMBERS, parseMs)}`);
-      console.log(`plan (pure)                   ${planMs.toFixed(0).padStart(7)} ms  ${rate(MEMBERS, planMs)}  x${(planMs / parseMs).toFixed(2)} of parse; accepted ${plan.planned.length}, skipped ${plan.skipped.length}`);
-      console.log(`handler -> broker + Azurite   ${handlerMs.toFixed(0).padStart(7)} ms  ${rate(MEMBERS, handlerMs)}  x${(handlerMs / parseMs).toFixed(2)} of parse; status ${(response as { status?: number }).status}, accepted ${body?.accepted}, ${body?.batches} messages`);
-      console.log(`same page again (retry)       ${retryMs.toFixed(0).padStart(7)} ms  ${rate(MEMBERS, retryMs)}  status ${(retry as { status?: number }).status}; queue holds ${JSON.stringify(stats)}`);
-      console.log(`RSS growth during the handler: ${((rssAfter - rssBefore) / 1024 / 1024).toFixed(0)} MiB (page text itself: ${(Buffer.byteLength(text) / 1024 / 1024).toFixed(0)} MiB)`);
+      console.log(
+        `plan (pure)                   ${planMs.toFixed(0).padStart(7)} ms  ${rate(MEMBERS, planMs)}  x${(planMs / parseMs).toFixed(2)} of parse; accepted ${plan.planned.length}, skipped ${plan.skipped.length}`,
+      );
+      console.log(
+        `handler -> broker + Azurite   ${handlerMs.toFixed(0).padStart(7)} ms  ${rate(MEMBERS, handlerMs)}  x${(handlerMs / parseMs).toFixed(2)} of parse; status ${(response as { status?: number }).status}, accepted ${body?.accepted}, ${body?.batches} messages`,
+      );
+      console.log(
+        `same page again (retry)       ${retryMs.toFixed(0).padStart(7)} ms  ${rate(MEMBERS, retryMs)}  status ${(retry as { status?: number }).status}; queue holds ${JSON.stringify(stats)}`,
+      );
+      console.log(
+        `RSS growth during the handler: ${((rssAfter - rssBefore) / 1024 / 1024).toFixed(0)} MiB (page text itself: ${(Buffer.byteLength(text) / 1024 / 1024).toFixed(0)} MiB)`,
+      );
     } finally {
       await disposeApp();
       await broker.stop();

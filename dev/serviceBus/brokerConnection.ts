@@ -146,9 +146,7 @@ export class BrokerConnection implements LockHolder {
         return;
       }
       receiver.set_target({ address });
-      receiver.on('message', (ctx: EventContext) =>
-        this.guard('management request', () => this.onManagementRequest(ctx, store)),
-      );
+      receiver.on('message', (ctx: EventContext) => this.guard('management request', () => this.onManagementRequest(ctx, store)));
       return;
     }
     if (address.toLowerCase().endsWith(DEAD_LETTER_SUFFIX.toLowerCase())) {
@@ -193,8 +191,7 @@ export class BrokerConnection implements LockHolder {
         { store, holder: this, maxMessageSizeBytes: this.context.maxMessageSizeBytes },
       );
     } catch (error) {
-      const amqp =
-        error instanceof AmqpConditionError ? error : new AmqpConditionError(CONDITION_INTERNAL_ERROR, describeError(error));
+      const amqp = error instanceof AmqpConditionError ? error : new AmqpConditionError(CONDITION_INTERNAL_ERROR, describeError(error));
       if (!(error instanceof AmqpConditionError)) {
         this.context.log(`${this.label}: ${request.operation} on ${store.name} failed: ${amqp.description}`);
       }
@@ -203,17 +200,14 @@ export class BrokerConnection implements LockHolder {
     this.reply(request.replyTo, request.messageId, reply);
   }
 
-  private decodeRequest(
-    context: EventContext,
-  ): { operation: string; replyTo: string; messageId: unknown; body: unknown } | undefined {
+  private decodeRequest(context: EventContext): { operation: string; replyTo: string; messageId: unknown; body: unknown } | undefined {
     const delivery = context.delivery;
     const raw: unknown = context.message;
     if (delivery === undefined || !Buffer.isBuffer(raw)) return undefined;
     delivery.accept();
     const message = rhea.message.decode(raw);
     const properties: unknown = message['application_properties'];
-    const operation =
-      typeof properties === 'object' && properties !== null && 'operation' in properties ? properties.operation : undefined;
+    const operation = typeof properties === 'object' && properties !== null && 'operation' in properties ? properties.operation : undefined;
     const replyTo: unknown = message['reply_to'];
     if (typeof replyTo !== 'string') {
       this.context.log(`${this.label}: a request without reply_to was dropped`);

@@ -168,17 +168,12 @@ export class ConsumerLink implements Consumer {
         }
       }
     } catch (error) {
-      const amqp =
-        error instanceof AmqpConditionError
-          ? error
-          : new AmqpConditionError(CONDITION_INTERNAL_ERROR, `settling failed: ${describeError(error)}`);
+      const amqp = error instanceof AmqpConditionError ? error : new AmqpConditionError(CONDITION_INTERNAL_ERROR, `settling failed: ${describeError(error)}`);
       settleOutgoing(delivery, outcomes.rejected(amqp.toAmqp()));
     }
   }
 }
 
 function asChanges(value: unknown): Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value)
-    ? (value as Record<string, unknown>)
-    : {};
+  return typeof value === 'object' && value !== null && !Array.isArray(value) && !Buffer.isBuffer(value) ? (value as Record<string, unknown>) : {};
 }

@@ -1,11 +1,5 @@
 import rhea from 'rhea';
-import {
-  AmqpConditionError,
-  CONDITION_ARGUMENT_ERROR,
-  CONDITION_MESSAGE_SIZE_EXCEEDED,
-  CONDITION_NOT_IMPLEMENTED,
-  lockLost,
-} from './amqpConditionError.js';
+import { AmqpConditionError, CONDITION_ARGUMENT_ERROR, CONDITION_MESSAGE_SIZE_EXCEEDED, CONDITION_NOT_IMPLEMENTED, lockLost } from './amqpConditionError.js';
 import { EncodedMessage } from './encodedMessage.js';
 import { uuidFromBytes, uuidToBytes } from './lockToken.js';
 import type { QueueStore } from './queueStore.js';
@@ -159,9 +153,7 @@ export function handleManagementRequest(request: ManagementRequest, context: Man
     }
     case OPERATION_RECEIVE_BY_SEQUENCE_NUMBER: {
       const map = asRecord(body, 'receive-by-sequence-number body');
-      const sequenceNumbers = asArray(map['sequence-numbers'], 'sequence-numbers').map((value) =>
-        asSequenceNumber(value, 'sequence-numbers'),
-      );
+      const sequenceNumbers = asArray(map['sequence-numbers'], 'sequence-numbers').map((value) => asSequenceNumber(value, 'sequence-numbers'));
       const receiveAndDelete = map['receiver-settle-mode'] === 0;
       const received = context.store.receiveDeferred(sequenceNumbers, receiveAndDelete, context.holder);
       const ttl = context.store.settings.defaultMessageTtlMs;
@@ -174,9 +166,6 @@ export function handleManagementRequest(request: ManagementRequest, context: Man
       });
     }
     default:
-      throw new AmqpConditionError(
-        CONDITION_NOT_IMPLEMENTED,
-        `The operation '${request.operation}' is not supported by the local Service Bus broker.`,
-      );
+      throw new AmqpConditionError(CONDITION_NOT_IMPLEMENTED, `The operation '${request.operation}' is not supported by the local Service Bus broker.`);
   }
 }

@@ -1,9 +1,5 @@
 import type { EventContext, Receiver } from 'rhea';
-import {
-  AmqpConditionError,
-  CONDITION_MESSAGE_SIZE_EXCEEDED,
-  describeError,
-} from './amqpConditionError.js';
+import { AmqpConditionError, CONDITION_MESSAGE_SIZE_EXCEEDED, describeError } from './amqpConditionError.js';
 import { BATCH_MESSAGE_FORMAT, unpackBatchEnvelope } from './batchEnvelope.js';
 import { EncodedMessage } from './encodedMessage.js';
 import type { QueueStore } from './queueStore.js';
@@ -53,9 +49,7 @@ export class ProducerLink {
       delivery.accept();
     } catch (error) {
       const amqp =
-        error instanceof AmqpConditionError
-          ? error
-          : new AmqpConditionError(CONDITION_DECODE_ERROR, `could not decode the message: ${describeError(error)}`);
+        error instanceof AmqpConditionError ? error : new AmqpConditionError(CONDITION_DECODE_ERROR, `could not decode the message: ${describeError(error)}`);
       this.log(`${this.store.name}: rejected a transfer on link ${this.receiver.name}: ${amqp.condition}`);
       delivery.reject(amqp.toAmqp());
     }

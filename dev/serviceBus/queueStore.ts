@@ -1,9 +1,4 @@
-import {
-  AmqpConditionError,
-  CONDITION_MESSAGE_NOT_FOUND,
-  CONDITION_NOT_ALLOWED,
-  lockLost,
-} from './amqpConditionError.js';
+import { AmqpConditionError, CONDITION_MESSAGE_NOT_FOUND, CONDITION_NOT_ALLOWED, lockLost } from './amqpConditionError.js';
 import { systemClock, type BrokerClock } from './brokerClock.js';
 import type { QueueSettings } from './config.js';
 import { Deque } from './deque.js';
@@ -12,14 +7,7 @@ import type { EncodedMessage } from './encodedMessage.js';
 import { newLockToken } from './lockToken.js';
 import { MinHeap } from './minHeap.js';
 import { SequenceIndex } from './sequenceIndex.js';
-import {
-  MESSAGE_STATE_ACTIVE,
-  MESSAGE_STATE_DEFERRED,
-  MESSAGE_STATE_SCHEDULED,
-  StoredMessage,
-  type Lock,
-  type LockHolder,
-} from './storedMessage.js';
+import { MESSAGE_STATE_ACTIVE, MESSAGE_STATE_DEFERRED, MESSAGE_STATE_SCHEDULED, StoredMessage, type Lock, type LockHolder } from './storedMessage.js';
 
 export const DEAD_LETTER_SUFFIX = '/$DeadLetterQueue';
 export const REASON_MAX_DELIVERY_COUNT = 'MaxDeliveryCountExceeded';
@@ -100,10 +88,7 @@ export class QueueStore {
     /** Dead-letter queues have none: they never expire or dead-letter their messages. */
     isDeadLetterQueue = false,
   ) {
-    this.duplicates =
-      settings.requiresDuplicateDetection && !isDeadLetterQueue
-        ? new DuplicateDetector(settings.duplicateDetectionWindowMs)
-        : undefined;
+    this.duplicates = settings.requiresDuplicateDetection && !isDeadLetterQueue ? new DuplicateDetector(settings.duplicateDetectionWindowMs) : undefined;
     this.deadLetterQueue = isDeadLetterQueue
       ? undefined
       : new QueueStore(
@@ -289,10 +274,7 @@ export class QueueStore {
     this.locks.delete(lock.token.id);
     lock.holder.locks.delete(lock);
     this.staleLockExpiries++;
-    if (
-      this.staleLockExpiries >= MIN_LOCK_HEAP_COMPACTION &&
-      this.staleLockExpiries * 2 > this.lockExpiries.length
-    ) {
+    if (this.staleLockExpiries >= MIN_LOCK_HEAP_COMPACTION && this.staleLockExpiries * 2 > this.lockExpiries.length) {
       this.lockExpiries.retain((entry) => this.isCurrent(entry));
       this.staleLockExpiries = 0;
     }
@@ -341,10 +323,7 @@ export class QueueStore {
 
   deadLetter(lock: Lock, reason: string | undefined, description: string | undefined, changes: ApplicationPropertyChanges = {}, now = this.clock.now()): void {
     if (this.deadLetterQueue === undefined) {
-      throw new AmqpConditionError(
-        CONDITION_NOT_ALLOWED,
-        `Cannot dead-letter a message of the dead-letter queue '${this.name}'; complete or abandon it.`,
-      );
+      throw new AmqpConditionError(CONDITION_NOT_ALLOWED, `Cannot dead-letter a message of the dead-letter queue '${this.name}'; complete or abandon it.`);
     }
     this.assertLive(lock, now);
     this.unlock(lock);
@@ -404,11 +383,7 @@ export class QueueStore {
   private expire(message: StoredMessage, now: number): void {
     if (this.settings.deadLetteringOnMessageExpiration && this.deadLetterQueue !== undefined) {
       this.log(`${this.name}: message #${message.sequenceNumber} expired, dead-lettered`);
-      this.moveToDeadLetter(
-        message,
-        { DeadLetterReason: REASON_TTL_EXPIRED, DeadLetterErrorDescription: 'The message expired and was dead lettered.' },
-        now,
-      );
+      this.moveToDeadLetter(message, { DeadLetterReason: REASON_TTL_EXPIRED, DeadLetterErrorDescription: 'The message expired and was dead lettered.' }, now);
     } else {
       this.remove(message);
     }
@@ -435,12 +410,7 @@ export class QueueStore {
     });
     return found.map((message) => ({
       message,
-      messageState:
-        message.state === 'scheduled'
-          ? MESSAGE_STATE_SCHEDULED
-          : message.deferred
-            ? MESSAGE_STATE_DEFERRED
-            : MESSAGE_STATE_ACTIVE,
+      messageState: message.state === 'scheduled' ? MESSAGE_STATE_SCHEDULED : message.deferred ? MESSAGE_STATE_DEFERRED : MESSAGE_STATE_ACTIVE,
     }));
   }
 

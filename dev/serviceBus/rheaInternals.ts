@@ -136,10 +136,8 @@ const outcomeFactories = rhea.message as unknown as {
 export const outcomes = {
   accepted: (): unknown => outcomeFactories.accepted().described(),
   released: (): unknown => outcomeFactories.released().described(),
-  modified: (undeliverableHere: boolean): unknown =>
-    outcomeFactories.modified({ delivery_failed: true, undeliverable_here: undeliverableHere }).described(),
-  rejected: (error?: { condition: string; description: string }): unknown =>
-    outcomeFactories.rejected(error === undefined ? {} : { error }).described(),
+  modified: (undeliverableHere: boolean): unknown => outcomeFactories.modified({ delivery_failed: true, undeliverable_here: undeliverableHere }).described(),
+  rejected: (error?: { condition: string; description: string }): unknown => outcomeFactories.rejected(error === undefined ? {} : { error }).described(),
 };
 
 /**

@@ -1,10 +1,4 @@
-import {
-  encodeLong,
-  encodeString,
-  encodeSymbol,
-  encodeTimestamp,
-  encodeValue,
-} from './amqpEncoding.js';
+import { encodeLong, encodeString, encodeSymbol, encodeTimestamp, encodeValue } from './amqpEncoding.js';
 import type { EncodedMessage } from './encodedMessage.js';
 import type { LockToken } from './lockToken.js';
 import type { QueueStore } from './queueStore.js';

@@ -52,7 +52,5 @@ export function checkCaller(claims: Readonly<Record<string, unknown>> | undefine
   const caller = typeof azp === 'string' ? azp : typeof appid === 'string' ? appid : undefined;
   if (caller === undefined) return { allowed: false, reason: 'the token names no calling app (azp or appid claim)' };
   const allowed = settings.allowedCallers.includes('*') || settings.allowedCallers.some((id) => id.toLowerCase() === caller.toLowerCase());
-  return allowed
-    ? { allowed: true, caller }
-    : { allowed: false, reason: `calling app ${caller} is not an allowed caller of the agent leg` };
+  return allowed ? { allowed: true, caller } : { allowed: false, reason: `calling app ${caller} is not an allowed caller of the agent leg` };
 }

@@ -71,7 +71,10 @@ export function createAgentLegApp(options: AgentLegAppOptions): AgentApplication
     removeRecipientMention: false,
   });
   const turn = new AgentLegTurn(settings, ports, log);
-  app.addRoute(async () => true, (context, state) => turn.run(context, state));
+  app.addRoute(
+    async () => true,
+    (context, state) => turn.run(context, state),
+  );
   return app;
 }
 
@@ -194,8 +197,6 @@ function partiesOf(activity: InboundActivity, state: AgentLegState): Conversatio
 function idsOf(state: AgentLegState, activity?: InboundActivity): Record<string, unknown> {
   return {
     ...(activity === undefined ? {} : { conversationId: activity.conversation.id }),
-    ...(state.context === undefined
-      ? {}
-      : { engagementId: state.context.engagementId, deliveryId: state.context.deliveryId, attempt: state.context.attempt }),
+    ...(state.context === undefined ? {} : { engagementId: state.context.engagementId, deliveryId: state.context.deliveryId, attempt: state.context.attempt }),
   };
 }

@@ -40,14 +40,7 @@ export const AGENT_LEG_STEPS = ['awaiting-context', 'right-party', 'disposition'
 export type AgentLegStep = (typeof AGENT_LEG_STEPS)[number];
 
 export type Disposition = NonNullable<CallEvent['disposition']>;
-const DISPOSITIONS = [
-  'interested',
-  'callback',
-  'not-interested',
-  'do-not-contact',
-  'not-right-party',
-  'voicemail',
-] as const satisfies readonly Disposition[];
+const DISPOSITIONS = ['interested', 'callback', 'not-interested', 'do-not-contact', 'not-right-party', 'voicemail'] as const satisfies readonly Disposition[];
 
 /** Topic names, as Copilot Studio's va_Topics lists them for a representative. */
 const TOPIC: Readonly<Record<Exclude<AgentLegStep, 'awaiting-context' | 'ended'>, string>> = {
@@ -77,9 +70,7 @@ export const agentLegStateSchema = z.object({
   topics: z.array(z.string()).default([]),
   transcript: z.array(transcriptEntrySchema).default([]),
   copilotStudio: copilotStudioFieldsSchema.optional(),
-  ended: z
-    .object({ result: z.enum(CALL_RESULTS), disposition: z.enum(DISPOSITIONS).optional(), at: z.string() })
-    .optional(),
+  ended: z.object({ result: z.enum(CALL_RESULTS), disposition: z.enum(DISPOSITIONS).optional(), at: z.string() }).optional(),
 });
 export type AgentLegState = z.output<typeof agentLegStateSchema>;
 
@@ -118,13 +109,7 @@ export type FlowInput =
 
 export type InputHint = 'expectingInput' | 'acceptingInput' | 'ignoringInput';
 export type AgentLegErrorCode =
-  | 'MissingCallContext'
-  | 'InvalidCallContext'
-  | 'EngagementNotFound'
-  | 'EngagementNotAiLed'
-  | 'MissingInputAttribute'
-  | 'AgentLegTimedOut'
-  | 'AgentLegFailed';
+  'MissingCallContext' | 'InvalidCallContext' | 'EngagementNotFound' | 'EngagementNotAiLed' | 'MissingInputAttribute' | 'AgentLegTimedOut' | 'AgentLegFailed';
 export type EndCode = 'completedSuccessfully' | 'agentTimedOut' | 'unknown';
 
 /** What the representative receives on hand-off (routing, context, and the conversation so far). */
@@ -165,12 +150,7 @@ export interface FlowResult {
 }
 
 /** One step of the agent leg. Pure: same inputs, same result; `now` is the only clock. */
-export function stepAgentLeg(
-  state: AgentLegState,
-  input: FlowInput,
-  now: Date,
-  engagement: EngagementConfig | undefined,
-): FlowResult {
+export function stepAgentLeg(state: AgentLegState, input: FlowInput, now: Date, engagement: EngagementConfig | undefined): FlowResult {
   if (state.step === 'ended') return unchanged(state);
   if (input.kind === 'context') return start(state, input, now, engagement);
   if (input.kind === 'context-invalid') {
@@ -197,9 +177,7 @@ export function stepAgentLeg(
     return fail(state, context, now, 'EngagementNotFound', say.failed());
   }
   if (isTimedOut(state, now, engagement.agentLeg.timeoutSeconds)) {
-    return input.kind === 'hangup'
-      ? fail(state, context, now, 'AgentLegTimedOut', undefined)
-      : fail(state, context, now, 'AgentLegTimedOut', say.timedOut());
+    return input.kind === 'hangup' ? fail(state, context, now, 'AgentLegTimedOut', undefined) : fail(state, context, now, 'AgentLegTimedOut', say.timedOut());
   }
 
   switch (input.kind) {
@@ -216,12 +194,7 @@ export function stepAgentLeg(
   }
 }
 
-function start(
-  state: AgentLegState,
-  input: Extract<FlowInput, { kind: 'context' }>,
-  now: Date,
-  engagement: EngagementConfig | undefined,
-): FlowResult {
+function start(state: AgentLegState, input: Extract<FlowInput, { kind: 'context' }>, now: Date, engagement: EngagementConfig | undefined): FlowResult {
   // A second context (a redelivered startConversation) changes nothing once the call has begun.
   if (state.context !== undefined) return unchanged(state);
   const { context } = input;
@@ -252,9 +225,7 @@ function start(
     );
   }
   if (input.greet === false) return respond(enter(started, 'right-party'), now, []);
-  return respond(enter(started, 'right-party'), now, [
-    { kind: 'say', text: say.greeting(input.agentName, context.firstName), inputHint: 'expectingInput' },
-  ]);
+  return respond(enter(started, 'right-party'), now, [{ kind: 'say', text: say.greeting(input.agentName, context.firstName), inputHint: 'expectingInput' }]);
 }
 
 function answer(state: AgentLegState, context: CallContext, text: string, now: Date, engagement: EngagementConfig): FlowResult {
@@ -275,14 +246,7 @@ function answer(state: AgentLegState, context: CallContext, text: string, now: D
   }
 }
 
-function answerRightParty(
-  state: AgentLegState,
-  context: CallContext,
-  text: string,
-  intent: Intent,
-  now: Date,
-  engagement: EngagementConfig,
-): FlowResult {
+function answerRightParty(state: AgentLegState, context: CallContext, text: string, intent: Intent, now: Date, engagement: EngagementConfig): FlowResult {
   switch (intent) {
     case 'yes': {
       const purpose = renderPurpose(requireAgentLeg(engagement).purpose, context.attributes, context.timeZone, context.locale);
@@ -300,14 +264,7 @@ function answerRightParty(
   }
 }
 
-function answerDisposition(
-  state: AgentLegState,
-  context: CallContext,
-  text: string,
-  intent: Intent,
-  now: Date,
-  engagement: EngagementConfig,
-): FlowResult {
+function answerDisposition(state: AgentLegState, context: CallContext, text: string, intent: Intent, now: Date, engagement: EngagementConfig): FlowResult {
   switch (intent) {
     case 'yes':
       return requestHandoff(state, engagement);
@@ -320,14 +277,7 @@ function answerDisposition(
   }
 }
 
-function answerCallbackTime(
-  state: AgentLegState,
-  context: CallContext,
-  text: string,
-  intent: Intent,
-  now: Date,
-  engagement: EngagementConfig,
-): FlowResult {
+function answerCallbackTime(state: AgentLegState, context: CallContext, text: string, intent: Intent, now: Date, engagement: EngagementConfig): FlowResult {
   const parsed = parseCallbackTime(text, now, context.timeZone);
   if (parsed.kind === 'none' && intent === 'no') {
     return end(state, context, now, { result: 'LiveAnswer', disposition: 'not-interested' }, [goodbye(say.notInterested())]);
@@ -336,13 +286,7 @@ function answerCallbackTime(
 }
 
 /** A callback was asked for: schedule it when the time is usable, else ask (a bounded number of times). */
-function callback(
-  state: AgentLegState,
-  context: CallContext,
-  parsed: CallbackTimeParse,
-  now: Date,
-  engagement: EngagementConfig,
-): FlowResult {
+function callback(state: AgentLegState, context: CallContext, parsed: CallbackTimeParse, now: Date, engagement: EngagementConfig): FlowResult {
   const firstAsk = state.step !== 'callback-time';
   const asking = firstAsk ? enter(state, 'callback-time') : state;
   if (parsed.kind !== 'at') {
@@ -350,13 +294,9 @@ function callback(
   }
   const problem = checkCallbackTime(parsed.at, now, engagement);
   if (problem !== undefined) return askCallbackTime(asking, context, now, problem, firstAsk);
-  return end(
-    asking,
-    context,
-    now,
-    { result: 'LiveAnswer', disposition: 'callback', callbackAt: parsed.at.toUTC().toISO() ?? undefined },
-    [goodbye(say.callbackConfirmed(formatSpokenDateTime(parsed.at.setLocale('en-US'))))],
-  );
+  return end(asking, context, now, { result: 'LiveAnswer', disposition: 'callback', callbackAt: parsed.at.toUTC().toISO() ?? undefined }, [
+    goodbye(say.callbackConfirmed(formatSpokenDateTime(parsed.at.setLocale('en-US')))),
+  ]);
 }
 
 /**
@@ -367,9 +307,7 @@ function askCallbackTime(state: AgentLegState, context: CallContext, now: Date, 
   if (!firstAsk && state.reprompts >= MAX_REPROMPTS) {
     return end(state, context, now, { result: 'LiveAnswer', disposition: 'callback' }, [goodbye(say.callbackNoted())]);
   }
-  return respond(firstAsk ? state : { ...state, reprompts: state.reprompts + 1 }, now, [
-    { kind: 'say', text: prompt, inputHint: 'expectingInput' },
-  ]);
+  return respond(firstAsk ? state : { ...state, reprompts: state.reprompts + 1 }, now, [{ kind: 'say', text: prompt, inputHint: 'expectingInput' }]);
 }
 
 /** Why a callback time cannot be used, as the sentence that asks for another one; undefined when it can. */
@@ -500,10 +438,7 @@ function failBeforeStart(
   issues?: readonly FieldIssue[],
 ): FlowResult {
   const error: FlowReply = { kind: 'error', code, message, ...(issues === undefined ? {} : { issues }) };
-  const effects: FlowEffect[] =
-    ids === undefined
-      ? []
-      : [{ kind: 'record-outcome', event: { ...ids, result: 'BotFailed', at: now.toISOString() } }];
+  const effects: FlowEffect[] = ids === undefined ? [] : [{ kind: 'record-outcome', event: { ...ids, result: 'BotFailed', at: now.toISOString() } }];
   return {
     state: { ...state, step: 'ended', ended: { result: 'BotFailed', at: now.toISOString() } },
     replies: [error, { kind: 'end', code: 'unknown' }],
@@ -581,10 +516,7 @@ function requireAgentLeg(engagement: EngagementConfig): NonNullable<EngagementCo
 }
 
 /** Incoming Copilot Studio values win (they describe the conversation it had); lists are joined. */
-export function mergeCopilotFields(
-  ours: CopilotStudioFields | undefined,
-  incoming: CopilotStudioFields,
-): CopilotStudioFields {
+export function mergeCopilotFields(ours: CopilotStudioFields | undefined, incoming: CopilotStudioFields): CopilotStudioFields {
   const base = ours ?? {};
   const topics = unique([...(incoming.va_Topics ?? []), ...(base.va_Topics ?? [])]);
   const phrases = [...(incoming.va_Phrases ?? []), ...(base.va_Phrases ?? [])];

@@ -7,20 +7,16 @@ import type { LocalTimeRange } from '../engagement/engagementSchema.js';
  * call's purpose is said before the right-party check passes: whoever picked up may not be the contact.
  */
 export const agentLegPrompts = {
-  greeting: (agentName: string, firstName: string | undefined): string =>
-    `Hello, this is ${agentName}. ${rightPartyQuestion(firstName)}`,
-  rightPartyReprompt: (firstName: string | undefined): string =>
-    `Sorry, I didn't catch that. ${rightPartyQuestion(firstName)} Please say yes or no.`,
+  greeting: (agentName: string, firstName: string | undefined): string => `Hello, this is ${agentName}. ${rightPartyQuestion(firstName)}`,
+  rightPartyReprompt: (firstName: string | undefined): string => `Sorry, I didn't catch that. ${rightPartyQuestion(firstName)} Please say yes or no.`,
   purpose: (purpose: string): string =>
     `Thank you. I'm calling because ${trimSentence(purpose)}. Would you like to speak with a representative now? You can also ask us to call you back later.`,
   dispositionReprompt: (): string =>
     "Sorry, I didn't catch that. Would you like to speak with a representative now? Please say yes or no, or ask us to call you back later.",
   askCallbackTime: (): string => 'Of course. When should we call you back? For example, tomorrow at 3 PM.',
-  askCallbackTimeAgain: (): string =>
-    "Sorry, I didn't catch a time. Please tell me a day and a time, for example tomorrow at 3 PM.",
+  askCallbackTimeAgain: (): string => "Sorry, I didn't catch a time. Please tell me a day and a time, for example tomorrow at 3 PM.",
   callbackTooSoon: (): string => 'That time is too soon or has already passed. When should we call you back?',
-  callbackTooFar: (days: number): string =>
-    `We can schedule a call back within the next ${days} days. Which day and time would suit you?`,
+  callbackTooFar: (days: number): string => `We can schedule a call back within the next ${days} days. Which day and time would suit you?`,
   callbackOutsideHours: (hours: LocalTimeRange): string =>
     `We can call you between ${spokenClock(hours.start)} and ${spokenClock(hours.end)} your time. What time would suit you?`,
   callbackConfirmed: (when: string): string => `Thank you. We will call you back on ${when}. Goodbye.`,

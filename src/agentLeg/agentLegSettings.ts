@@ -9,7 +9,7 @@ import { UserError } from '../errors.js';
 export const agentLegSettingsSchema = z
   .strictObject({
     /** Entra application (client) id of the bot: the audience incoming tokens must carry. */
-    appId: z.uuid('expected the bot\'s Entra application (client) id, a GUID').optional(),
+    appId: z.uuid("expected the bot's Entra application (client) id, a GUID").optional(),
     /** Entra tenant of the app registration: incoming Entra tokens must be issued by it. */
     tenantId: z.uuid('expected an Entra tenant id, a GUID').optional(),
     /** How the bot gets tokens to reply on a channel's serviceUrl (not needed for expectReplies callers). */
@@ -84,7 +84,13 @@ export function loadAgentLegSettings(env: Readonly<Record<string, string | undef
     appId: value(AGENT_LEG_SETTING_NAMES.appId),
     tenantId: value(AGENT_LEG_SETTING_NAMES.tenantId),
     credential: secret !== undefined ? { kind: 'client-secret', secret } : managed ? { kind: 'managed-identity' } : undefined,
-    allowedCallers: callers === undefined ? [] : callers.split(',').map((c) => c.trim()).filter((c) => c !== ''),
+    allowedCallers:
+      callers === undefined
+        ? []
+        : callers
+            .split(',')
+            .map((c) => c.trim())
+            .filter((c) => c !== ''),
     agentName: value(AGENT_LEG_SETTING_NAMES.agentName),
     publicBaseUrl: value(AGENT_LEG_SETTING_NAMES.publicBaseUrl),
     production: env['AZURE_FUNCTIONS_ENVIRONMENT'] === 'Production' || env['NODE_ENV']?.toLowerCase() === 'production',

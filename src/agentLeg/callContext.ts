@@ -44,13 +44,15 @@ const attributeValueSchema = z.union([z.string().max(2000), z.number(), z.boolea
 });
 
 /** Context variables are strings on some hubs: "2" is attempt 2. */
-const attemptSchema = z.union([
-  z.int(),
-  z
-    .string()
-    .regex(/^\d{1,2}$/, 'expected a whole number')
-    .transform(Number),
-]).pipe(z.int().min(1, 'expected 1 or more').max(10, 'expected at most 10'));
+const attemptSchema = z
+  .union([
+    z.int(),
+    z
+      .string()
+      .regex(/^\d{1,2}$/, 'expected a whole number')
+      .transform(Number),
+  ])
+  .pipe(z.int().min(1, 'expected 1 or more').max(10, 'expected at most 10'));
 
 export const callContextSchema = z.object({
   engagementId: z.string().min(1).max(63),
@@ -145,9 +147,7 @@ function toCandidate(source: Readonly<Record<string, unknown>>): Record<string, 
 }
 
 function readIds(candidate: Readonly<Record<string, unknown>>): DeliveryIds | undefined {
-  const ids = z
-    .object({ engagementId: z.string().min(1).max(63), deliveryId: z.string().min(1).max(200), attempt: attemptSchema })
-    .safeParse(candidate);
+  const ids = z.object({ engagementId: z.string().min(1).max(63), deliveryId: z.string().min(1).max(200), attempt: attemptSchema }).safeParse(candidate);
   return ids.success ? ids.data : undefined;
 }
 

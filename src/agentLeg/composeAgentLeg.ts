@@ -27,7 +27,8 @@ export async function composeAgentLeg(context: CompositionContext): Promise<Comp
           async record(event) {
             const result = await dispatch.record(event);
             // An outcome for a delivery this app never dialed (a test call from Copilot Studio) is logged and dropped.
-            if (result.status === 'unknown-delivery') console.warn(`agent leg outcome for unknown delivery ${event.deliveryId} of ${event.engagementId} ignored`);
+            if (result.status === 'unknown-delivery')
+              console.warn(`agent leg outcome for unknown delivery ${event.deliveryId} of ${event.engagementId} ignored`);
             return result.status === 'duplicate' ? 'duplicate' : 'recorded';
           },
         },

@@ -7,10 +7,7 @@ import { normaliseUtterance } from './classifyIntent.js';
  * - `day-only`: a day was named without a time ("call me tomorrow"): the flow asks for the time;
  * - `none`: nothing that reads as a time.
  */
-export type CallbackTimeParse =
-  | { readonly kind: 'at'; readonly at: DateTime }
-  | { readonly kind: 'day-only' }
-  | { readonly kind: 'none' };
+export type CallbackTimeParse = { readonly kind: 'at'; readonly at: DateTime } | { readonly kind: 'day-only' } | { readonly kind: 'none' };
 
 /** Parts of the day, for "tomorrow morning": the time a person saying it most plausibly means. */
 const PART_OF_DAY: Readonly<Record<string, { hour: number; minute: number }>> = {
@@ -26,12 +23,31 @@ const PART_OF_DAY: Readonly<Record<string, { hour: number; minute: number }>> = 
 const WEEKDAYS = ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'] as const;
 const MONTHS = ['jan', 'feb', 'mar', 'apr', 'may', 'jun', 'jul', 'aug', 'sep', 'oct', 'nov', 'dec'] as const;
 const NUMBER_WORDS: Readonly<Record<string, number>> = {
-  a: 1, an: 1, one: 1, two: 2, three: 3, four: 4, five: 5, six: 6, seven: 7, eight: 8, nine: 9, ten: 10,
-  eleven: 11, twelve: 12, fifteen: 15, twenty: 20, thirty: 30, forty: 40, 'forty-five': 45, ninety: 90,
+  a: 1,
+  an: 1,
+  one: 1,
+  two: 2,
+  three: 3,
+  four: 4,
+  five: 5,
+  six: 6,
+  seven: 7,
+  eight: 8,
+  nine: 9,
+  ten: 10,
+  eleven: 11,
+  twelve: 12,
+  fifteen: 15,
+  twenty: 20,
+  thirty: 30,
+  forty: 40,
+  'forty-five': 45,
+  ninety: 90,
 };
 
 const ISO_DATE_TIME = /\b(\d{4}-\d{2}-\d{2}[t ]\d{2}:\d{2}(?::\d{2}(?:\.\d{1,9})?)?(?:z|[+-]\d{2}:?\d{2})?)\b/i;
-const RELATIVE = /\bin (\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|forty-five|ninety|half an?) ?(minutes?|mins?|hours?|hrs?|days?)?\b/;
+const RELATIVE =
+  /\bin (\d+|an?|one|two|three|four|five|six|seven|eight|nine|ten|eleven|twelve|fifteen|twenty|thirty|forty|forty-five|ninety|half an?) ?(minutes?|mins?|hours?|hrs?|days?)?\b/;
 /** "3pm", "3:30 pm", "at 5", "at 17:30", "17:30": a bare number only counts after "at" or with a colon. */
 const CLOCK = /\b(?:(?:at|around|about|by|after) )?(\d{1,2})(?::(\d{2}))? ?(am|pm|a m|p m|o'clock|oclock)?\b/g;
 
@@ -69,10 +85,7 @@ export function parseCallbackTime(text: string, now: Date, zone: string): Callba
   if (time === undefined) return day === undefined ? { kind: 'none' } : { kind: 'day-only' };
 
   const base = day ?? local.startOf('day');
-  let at = DateTime.fromObject(
-    { year: base.year, month: base.month, day: base.day, hour: time.hour, minute: time.minute },
-    { zone },
-  );
+  let at = DateTime.fromObject({ year: base.year, month: base.month, day: base.day, hour: time.hour, minute: time.minute }, { zone });
   if (day === undefined && at <= local) at = at.plus({ days: 1 });
   return at.isValid ? { kind: 'at', at } : { kind: 'none' };
 }

@@ -1,9 +1,7 @@
 import { DateTime } from 'luxon';
 import type { AttributeValue } from '../contacts/plannedContact.js';
 
-export type RenderedPurpose =
-  | { readonly ok: true; readonly text: string }
-  | { readonly ok: false; readonly missing: readonly string[] };
+export type RenderedPurpose = { readonly ok: true; readonly text: string } | { readonly ok: false; readonly missing: readonly string[] };
 
 const PLACEHOLDER = /\{([A-Za-z0-9_.-]{1,100})\}/g;
 
@@ -14,12 +12,7 @@ const PLACEHOLDER = /\{([A-Za-z0-9_.-]{1,100})\}/g;
  * naming an attribute the delivery lacks is reported (`missing`), never spoken with a hole in it.
  * ISO date-times are said in the contact's zone ("Tuesday, March 10 at 3:00 PM").
  */
-export function renderPurpose(
-  purpose: string,
-  attributes: Readonly<Record<string, AttributeValue>>,
-  zone: string,
-  locale = 'en-US',
-): RenderedPurpose {
+export function renderPurpose(purpose: string, attributes: Readonly<Record<string, AttributeValue>>, zone: string, locale = 'en-US'): RenderedPurpose {
   const missing = new Set<string>();
   const text = purpose.replace(PLACEHOLDER, (_, name: string) => {
     const value = attributes[name];

@@ -1,10 +1,6 @@
 import type { FlowInput } from './agentLegFlow.js';
 import { readCallContext } from './callContext.js';
-import {
-  copilotStudioFieldsSchema,
-  pickCopilotStudioMembers,
-  type CopilotStudioFields,
-} from './copilotStudioFields.js';
+import { copilotStudioFieldsSchema, pickCopilotStudioMembers, type CopilotStudioFields } from './copilotStudioFields.js';
 import type { InboundActivity } from './inboundActivity.js';
 import { HANDOFF_EVENT_NAME } from './toReplyActivities.js';
 

@@ -30,9 +30,7 @@ export const contactFields = {
   contactId: z.string().trim().min(1).max(128),
   firstName: z.string().trim().max(100).optional(),
   lastName: z.string().trim().max(100).optional(),
-  phones: z
-    .object({ mobile: phoneString.optional(), business: phoneString.optional(), home: phoneString.optional() })
-    .default({}),
+  phones: z.object({ mobile: phoneString.optional(), business: phoneString.optional(), home: phoneString.optional() }).default({}),
   email: z.email().optional(),
   timeZone: ianaZoneSchema.optional(),
   locale: z

@@ -64,7 +64,12 @@ export function decideReattempt(engagement: EngagementConfig, event: CallEvent, 
   if (notBefore >= lastEnd) {
     return { kind: 'final', state: 'done', reason: `${trigger}: the next attempt would fall after the last calling window` };
   }
-  return { kind: 'requeue', notBefore, band: BAND_BY_PRIORITY[policy.relativePriority], reason: `${trigger}: attempt ${event.attempt + 1} of ${policy.maxAttempts}` };
+  return {
+    kind: 'requeue',
+    notBefore,
+    band: BAND_BY_PRIORITY[policy.relativePriority],
+    reason: `${trigger}: attempt ${event.attempt + 1} of ${policy.maxAttempts}`,
+  };
 }
 
 /** Results that mean the contact's phone was actually engaged, and so count against frequency limits. */

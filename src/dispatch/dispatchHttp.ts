@@ -55,7 +55,9 @@ export function callEventsHandler(deps: () => Promise<CallEventsDeps>): HttpFunc
       else if (outcome.status === 'duplicate') counts.duplicate++;
       else counts.unknownDelivery++;
     }
-    context.log(`call events: ${events.length} received, ${counts.recorded} recorded, ${counts.merged} completing earlier reports, ${counts.duplicate} repeats, ${counts.unknownDelivery} for unknown deliveries`);
+    context.log(
+      `call events: ${events.length} received, ${counts.recorded} recorded, ${counts.merged} completing earlier reports, ${counts.duplicate} repeats, ${counts.unknownDelivery} for unknown deliveries`,
+    );
     return { status: 202, jsonBody: counts };
   });
 }

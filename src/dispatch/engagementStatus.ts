@@ -69,9 +69,7 @@ export async function describeEngagementStatus(deps: StatusDeps, engagement: Eng
     },
     rates: { lastHour: summarizeOutcomes(events, at, 60), last24h: summarizeOutcomes(events, at, 24 * 60) },
     occupancy:
-      last === undefined || last.inputs.staffedRepresentatives === 0
-        ? null
-        : last.inputs.active.withRepresentative / last.inputs.staffedRepresentatives,
+      last === undefined || last.inputs.staffedRepresentatives === 0 ? null : last.inputs.active.withRepresentative / last.inputs.staffedRepresentatives,
     recentDecisions: decisions,
   };
 }

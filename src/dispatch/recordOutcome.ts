@@ -40,7 +40,11 @@ export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promis
   const isNew = recorded === 'recorded';
   const { contact } = delivery;
   if (countsAsEngagement(event)) {
-    await deps.ledger.record(contact.contactId, { at: Date.parse(event.at), engagementId: event.engagementId, attemptKey: `${event.deliveryId}#${event.attempt}` });
+    await deps.ledger.record(contact.contactId, {
+      at: Date.parse(event.at),
+      engagementId: event.engagementId,
+      attemptKey: `${event.deliveryId}#${event.attempt}`,
+    });
   }
   if (event.disposition === 'do-not-contact') {
     const source = `engagement:${event.engagementId}/delivery:${event.deliveryId}`;

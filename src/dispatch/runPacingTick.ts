@@ -150,7 +150,10 @@ async function representativesByQueue(
   const availableRepresentatives = new Map<string, string[]>();
   const staffedRepresentatives = new Map<string, number>();
   for (const [queue, ids] of members) {
-    availableRepresentatives.set(queue, ids.filter((id) => isAvailable(presence.get(id) ?? 'PresenceUnknown')));
+    availableRepresentatives.set(
+      queue,
+      ids.filter((id) => isAvailable(presence.get(id) ?? 'PresenceUnknown')),
+    );
     staffedRepresentatives.set(queue, ids.filter((id) => !['Offline', 'PresenceUnknown'].includes(presence.get(id) ?? 'PresenceUnknown')).length);
   }
   return { availableRepresentatives, staffedRepresentatives };
@@ -210,7 +213,9 @@ async function postponedForFrequency(deps: PacingTickDeps, engagement: Engagemen
     await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Expired', { final: 'rejected' }, now);
     await deps.pending.clear(engagement.id, contact.contactId, record.deliveryId);
   }
-  deps.log(`delivery ${record.deliveryId} of ${engagement.id}: ${limit} reached since planning; ${liftsAt < lastEnd ? `postponed to ${new Date(liftsAt).toISOString()}` : 'no window left, ended'}`);
+  deps.log(
+    `delivery ${record.deliveryId} of ${engagement.id}: ${limit} reached since planning; ${liftsAt < lastEnd ? `postponed to ${new Date(liftsAt).toISOString()}` : 'no window left, ended'}`,
+  );
   return true;
 }
 
@@ -224,12 +229,19 @@ async function isDoNotContact(dnc: DoNotContactStore, record: DeliveryRecord): P
  * Gives claimed attempts to the back-end and records what it said. When the back-end fails as a whole
  * the claims stay in `dialing` and are handed over again by {@link recoverStaleClaims}.
  */
-async function handOver(deps: PacingTickDeps, engagement: EngagementConfig, requests: readonly DialRequest[], now: number): Promise<{ accepted: number; rejected: number }> {
+async function handOver(
+  deps: PacingTickDeps,
+  engagement: EngagementConfig,
+  requests: readonly DialRequest[],
+  now: number,
+): Promise<{ accepted: number; rejected: number }> {
   let submissions;
   try {
     submissions = await deps.dialer.dial(requests);
   } catch (error) {
-    deps.log(`dialer ${deps.dialer.name} failed for ${requests.length} call(s) of ${engagement.id}; they will be handed over again: ${ensureError(error).message}`);
+    deps.log(
+      `dialer ${deps.dialer.name} failed for ${requests.length} call(s) of ${engagement.id}; they will be handed over again: ${ensureError(error).message}`,
+    );
     return { accepted: 0, rejected: 0 };
   }
   let accepted = 0;

@@ -42,7 +42,17 @@ export async function storeContactBatches(
     const verdict = validate(deps, parseBody(body));
     if (!verdict.ok) {
       rejected++;
-      await deps.rejected.record({ queue: deps.queueName, messageId: meta.messageId, reason: verdict.reason, description: verdict.description, enqueuedTimeUtc: meta.enqueuedTimeUtc, deliveryCount: meta.deliveryCount }, now);
+      await deps.rejected.record(
+        {
+          queue: deps.queueName,
+          messageId: meta.messageId,
+          reason: verdict.reason,
+          description: verdict.description,
+          enqueuedTimeUtc: meta.enqueuedTimeUtc,
+          deliveryCount: meta.deliveryCount,
+        },
+        now,
+      );
       context.warn(`contact batch ${meta.messageId} rejected: ${verdict.reason}: ${verdict.description}`);
       continue;
     }
@@ -70,9 +80,7 @@ function tryJson(text: string): unknown {
   }
 }
 
-type Verdict =
-  | { ok: true; batch: ContactBatch }
-  | { ok: false; reason: ContactBatchRejection; description: string };
+type Verdict = { ok: true; batch: ContactBatch } | { ok: false; reason: ContactBatchRejection; description: string };
 
 function validate(deps: ContactBatchesDeps, body: unknown): Verdict {
   const schema = (body as { schema?: unknown } | null)?.schema;

@@ -30,9 +30,7 @@ export const DEFAULT_FAILURE_RATE_PERCENT = 1;
 export const REATTEMPT_RESULTS = ['NoAnswer', 'Busy', 'CallFailed', 'AnsweringMachine', 'NotRightParty'] as const;
 export type ReattemptResult = (typeof REATTEMPT_RESULTS)[number];
 
-const timeOfDay = z
-  .string()
-  .regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'expected a time of day "HH:mm" (00:00-24:00)');
+const timeOfDay = z.string().regex(/^(?:[01]\d|2[0-3]):[0-5]\d$|^24:00$/, 'expected a time of day "HH:mm" (00:00-24:00)');
 
 /** A daily local-time range; `end` before `start` crosses midnight ("21:00"-"09:00"). */
 export const localTimeRangeSchema = z
@@ -133,13 +131,7 @@ const callOrderSchema = z.discriminatedUnion('kind', [
 ]);
 export type CallOrder = z.infer<typeof callOrderSchema>;
 
-export const RULE_KINDS = [
-  'abandonment-rate',
-  'average-wait-time',
-  'escalation-count',
-  'open-concurrent-escalations',
-  'percentage-of-queue',
-] as const;
+export const RULE_KINDS = ['abandonment-rate', 'average-wait-time', 'escalation-count', 'open-concurrent-escalations', 'percentage-of-queue'] as const;
 export type RuleKind = (typeof RULE_KINDS)[number];
 
 const ruleSchema = z.strictObject({
@@ -147,7 +139,10 @@ const ruleSchema = z.strictObject({
   /** Percent for rates and share of queue, seconds for wait time, a count for escalations. */
   threshold: z.number().positive(),
   /** "In the last" window. */
-  windowMinutes: z.int().min(1).max(60 * 24 * 30),
+  windowMinutes: z
+    .int()
+    .min(1)
+    .max(60 * 24 * 30),
   /** "Decrease concurrent calls by" percent; 100 pauses the engagement until the rule clears. */
   decreaseByPercent: z.number().min(1).max(100),
 });
@@ -157,7 +152,10 @@ const reattemptSchema = z.strictObject({
   on: z.array(z.enum(REATTEMPT_RESULTS)).min(1),
   /** Attempts in total, the first call included. */
   maxAttempts: z.int().min(2).max(10),
-  waitMinutes: z.int().min(1).max(60 * 24 * 7),
+  waitMinutes: z
+    .int()
+    .min(1)
+    .max(60 * 24 * 7),
   relativePriority: z.enum(['same', 'higher', 'lower']).default('same'),
 });
 export type ReattemptPolicy = z.infer<typeof reattemptSchema>;
@@ -233,7 +231,10 @@ export const engagementSchema = z
       .default({ start: '08:00', end: '21:00' }),
     timeZonePolicy: timeZonePolicySchema.default('contact-else-utc'),
     /** ISO 3166 region used to read national-format phone numbers. */
-    defaultCountry: z.string().regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 code such as "US"').default('US'),
+    defaultCountry: z
+      .string()
+      .regex(/^[A-Z]{2}$/, 'expected an ISO 3166-1 alpha-2 code such as "US"')
+      .default('US'),
     /** Paused engagements accept intake but place no calls. */
     paused: z.boolean().default(false),
   })

@@ -16,11 +16,7 @@ export function parseEngagementFile(content: unknown, source = 'engagement file'
   const result = engagementFileSchema.safeParse(content);
   if (!result.success) {
     const issues = result.error.issues.map((issue) => describeIssue(content, issue.path, issue.message));
-    throw new UserError(
-      'InvalidEngagementFile',
-      `${source} is invalid:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`,
-      issues,
-    );
+    throw new UserError('InvalidEngagementFile', `${source} is invalid:\n${issues.map((i) => `  - ${i.path}: ${i.message}`).join('\n')}`, issues);
   }
   return toCatalog(result.data);
 }

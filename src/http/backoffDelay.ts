@@ -7,11 +7,7 @@ import type { RetryOptions } from './retryOptions.js';
  *
  * @param random - a number in [0, 1); injected so the delay is reproducible in tests.
  */
-export function backoffDelay(
-  nextAttempt: number,
-  options: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs'>,
-  random: () => number = Math.random,
-): number {
+export function backoffDelay(nextAttempt: number, options: Pick<RetryOptions, 'baseDelayMs' | 'maxDelayMs'>, random: () => number = Math.random): number {
   const exponent = Math.max(0, nextAttempt - 2);
   const nominal = Math.min(options.maxDelayMs, options.baseDelayMs * 2 ** exponent);
   const half = nominal / 2;

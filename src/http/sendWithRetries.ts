@@ -25,9 +25,7 @@ export interface SendWithRetriesOptions {
   readonly sleep?: (ms: number, signal: AbortSignal | undefined) => Promise<void>;
 }
 
-type Failure =
-  | { readonly kind: 'status'; readonly status: number }
-  | { readonly kind: 'network'; readonly error: Error };
+type Failure = { readonly kind: 'status'; readonly status: number } | { readonly kind: 'network'; readonly error: Error };
 
 /**
  * Runs `send` until it yields a response that is not retryable, honouring `Retry-After` on 429/503
@@ -42,10 +40,7 @@ type Failure =
  * Timeline with the defaults (4 tries, 0.5 s base): try 1 -> ~0.25-0.5 s -> try 2 -> ~0.5-1 s ->
  * try 3 -> ~1-2 s -> try 4 -> give up.
  */
-export async function sendWithRetries(
-  send: (signal: AbortSignal) => Promise<Response>,
-  options: SendWithRetriesOptions,
-): Promise<Response> {
+export async function sendWithRetries(send: (signal: AbortSignal) => Promise<Response>, options: SendWithRetriesOptions): Promise<Response> {
   const { retry, operation } = options;
   const now = options.now ?? Date.now;
   const sleep = options.sleep ?? abortableSleep;

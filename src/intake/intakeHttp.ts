@@ -40,12 +40,15 @@ export function journeyEventsHandler(deps: () => Promise<JourneyEventsDeps>): Ht
   return httpFunction(deps, async ({ intake, maxEvents }, request, context) => {
     const engagementId = knownEngagement(intake, request);
     const events = await readItems(request.body, 'json', journeyEventSchema, { maxItems: maxEvents });
-    if (events.length === 0) throw new UserError('InvalidRequest', 'no journey events in the body', [{ path: '(root)', message: 'expected at least one event' }]);
+    if (events.length === 0)
+      throw new UserError('InvalidRequest', 'no journey events in the body', [{ path: '(root)', message: 'expected at least one event' }]);
     const result = await intake.accept(engagementId, {
       sourceKey: journeySourceKey(events.map((e) => e.eventId)),
       contacts: events.map(({ eventId, journeyId: _journey, ...contact }) => ({ contact, source: `event:${eventId}` })),
     });
-    context.log(`journey events accepted: engagement=${engagementId} trigger=${result.triggerId} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`);
+    context.log(
+      `journey events accepted: engagement=${engagementId} trigger=${result.triggerId} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`,
+    );
     return { status: 202, jsonBody: result };
   });
 }
@@ -63,7 +66,9 @@ export function segmentMembersHandler(deps: () => Promise<ContactPageDeps>): Htt
     const members = await readItems(request.body, bodyFormat(request.headers.get('content-type')), contactInputSchema, { maxItems: maxPageSize });
     const source = `segment:${segmentId}/${exportRunId}/${page}`;
     const result = await intake.accept(engagementId, { sourceKey: source, contacts: members.map((contact) => ({ contact, source })) });
-    context.log(`segment page accepted: engagement=${engagementId} ${source} trigger=${result.triggerId} received=${result.received} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`);
+    context.log(
+      `segment page accepted: engagement=${engagementId} ${source} trigger=${result.triggerId} received=${result.received} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`,
+    );
     return { status: 202, jsonBody: result };
   });
 }
@@ -73,7 +78,10 @@ export function previewHandler(deps: () => Promise<ContactPageDeps>): HttpFuncti
   return httpFunction(deps, async ({ intake, maxPageSize }, request) => {
     const engagementId = knownEngagement(intake, request);
     const contacts = await readItems(request.body, bodyFormat(request.headers.get('content-type')), contactInputSchema, { maxItems: maxPageSize });
-    const summary = await intake.preview(engagementId, contacts.map((contact) => ({ contact, source: 'preview' })));
+    const summary = await intake.preview(
+      engagementId,
+      contacts.map((contact) => ({ contact, source: 'preview' })),
+    );
     return { status: 200, jsonBody: summary };
   });
 }

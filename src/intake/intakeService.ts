@@ -59,7 +59,10 @@ export function triggerIdFor(engagementId: string, sourceKey: string): string {
 
 /** Source key of a journey-event request: the sorted event ids, so a retry of the same events is the same trigger. */
 export function journeySourceKey(eventIds: readonly string[]): string {
-  const digest = createHash('sha256').update([...eventIds].sort().join('\n')).digest('hex').slice(0, 32);
+  const digest = createHash('sha256')
+    .update([...eventIds].sort().join('\n'))
+    .digest('hex')
+    .slice(0, 32);
   return `events:${digest}`;
 }
 

@@ -157,9 +157,7 @@ async function readNdjson(body: ReadableStream<Uint8Array>, accept: (value: unkn
     try {
       value = JSON.parse(text);
     } catch (error) {
-      throw new UserError('InvalidRequest', `line ${line} is not valid JSON`, [
-        { path: `[${index}]`, message: `line ${line}: ${(error as Error).message}` },
-      ]);
+      throw new UserError('InvalidRequest', `line ${line} is not valid JSON`, [{ path: `[${index}]`, message: `line ${line}: ${(error as Error).message}` }]);
     }
     accept(value, `[${index++}]`);
   };

@@ -45,7 +45,13 @@ export function allocateRepresentatives(
     const queueCursors: Record<string, string> = { ...(ownEntry(nextCursors, queue) ?? {}) };
     const ordered = new Map<number, RepresentativeDemand[]>();
     for (const rank of ranks) {
-      ordered.set(rank, rotate(onQueue.filter((d) => d.rank === rank), ownEntry(queueCursors, String(rank))));
+      ordered.set(
+        rank,
+        rotate(
+          onQueue.filter((d) => d.rank === rank),
+          ownEntry(queueCursors, String(rank)),
+        ),
+      );
     }
     const take = (engagementId: string) => {
       const rep = free.shift();

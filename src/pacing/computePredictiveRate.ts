@@ -146,8 +146,7 @@ export function computePredictiveRate(inputs: PredictiveInputs): PredictiveEvalu
   const recentAbandon = recent.abandonmentRate === null ? null : recent.abandonmentRate * 100;
   const waitScale = judged && recentWait !== null ? clampScale(recentWait > 0 ? targetWait / recentWait : PREDICTIVE_SCALE_MAX) : 1;
   const { compliance } = inputs;
-  const complianceAbandon =
-    ((compliance.abandoned + PREDICTIVE_PRIOR_ABANDONED) / (compliance.liveAnswers + PREDICTIVE_PRIOR_ABANDONED)) * 100;
+  const complianceAbandon = ((compliance.abandoned + PREDICTIVE_PRIOR_ABANDONED) / (compliance.liveAnswers + PREDICTIVE_PRIOR_ABANDONED)) * 100;
   const abandonment = abandonmentScale(targetAbandon, judged ? recentAbandon : null, complianceAbandon);
   const scale = clampScale(Math.min(waitScale, abandonment));
   const proposedRate = baseRate * scale;

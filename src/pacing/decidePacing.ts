@@ -1,19 +1,8 @@
 import type { CallEvent } from '../contacts/callEvent.js';
-import {
-  DEFAULT_FAILURE_RATE_PERCENT,
-  PRIORITY_RANK,
-  type EngagementConfig,
-  type FailurePolicy,
-  type QueueConfig,
-} from '../engagement/engagementSchema.js';
+import { DEFAULT_FAILURE_RATE_PERCENT, PRIORITY_RANK, type EngagementConfig, type FailurePolicy, type QueueConfig } from '../engagement/engagementSchema.js';
 import { callsInFlight, NO_ACTIVE_CALLS, type ActiveCalls } from './activeCalls.js';
 import { allocateRepresentatives, type RepresentativeDemand } from './allocateRepresentatives.js';
-import {
-  computePredictiveRate,
-  PREDICTIVE_RECENT_MINUTES,
-  PREDICTIVE_ROLLING_MINUTES,
-  type PredictiveEvaluation,
-} from './computePredictiveRate.js';
+import { computePredictiveRate, PREDICTIVE_RECENT_MINUTES, PREDICTIVE_ROLLING_MINUTES, type PredictiveEvaluation } from './computePredictiveRate.js';
 import { evaluateFailurePolicy, type FailurePolicyEvaluation } from './evaluateFailurePolicy.js';
 import { evaluateRules, type RulesVerdict } from './evaluateRules.js';
 import { isWithinOperatingHours } from './isWithinOperatingHours.js';
@@ -88,7 +77,10 @@ export function decidePacing(inputs: PacingInputs): PacingResult {
   for (const active of inputs.active.values()) for (const id of active.representativeIds ?? []) reserved.add(id);
   const available = new Map<string, string[]>();
   for (const [queue, ids] of inputs.availableRepresentatives) {
-    available.set(queue, [...new Set(ids)].filter((id) => !reserved.has(id)));
+    available.set(
+      queue,
+      [...new Set(ids)].filter((id) => !reserved.has(id)),
+    );
   }
   const staffed = (queue: string): number => {
     const given = inputs.staffedRepresentatives?.get(queue);
@@ -101,7 +93,11 @@ export function decidePacing(inputs: PacingInputs): PacingResult {
   };
 
   const plans = inputs.engagements.map((engagement) => planEngagement(engagement, inputs, staffed(engagement.routing.primaryQueue)));
-  const allocation = allocateRepresentatives(available, plans.map((p) => p.demand), inputs.state.cursors);
+  const allocation = allocateRepresentatives(
+    available,
+    plans.map((p) => p.demand),
+    inputs.state.cursors,
+  );
 
   const engagements: Record<string, EngagementPacingState> = { ...inputs.state.engagements };
   const decisions = plans.map((plan) => {

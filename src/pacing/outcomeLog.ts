@@ -1,12 +1,5 @@
 import type { CallEvent } from '../contacts/callEvent.js';
-import {
-  addEventCounts,
-  COUNTER_COUNT,
-  toOutcomeSummary,
-  windowBounds,
-  type OutcomeSummary,
-  type SummaryOptions,
-} from './summarizeOutcomes.js';
+import { addEventCounts, COUNTER_COUNT, toOutcomeSummary, windowBounds, type OutcomeSummary, type SummaryOptions } from './summarizeOutcomes.js';
 
 /**
  * One engagement's outcome events indexed by time with running totals, so a window summary costs two

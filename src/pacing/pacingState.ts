@@ -15,9 +15,7 @@ const engagementPacingStateSchema = z.strictObject({
    * A stop (agent failure policy) or a pause-until-restart (representative-led abandonment) that only
    * {@link restartEngagement} lifts; every other status is recomputed on each tick.
    */
-  hold: z
-    .strictObject({ status: z.enum(['paused', 'stopped']), reason: z.string(), since: isoInstant })
-    .optional(),
+  hold: z.strictObject({ status: z.enum(['paused', 'stopped']), reason: z.string(), since: isoInstant }).optional(),
   /** Outcomes before this instant no longer count for the failure policy or holding rules (set on restart). */
   countingSince: isoInstant.optional(),
   /** Predictive: lines per available representative chosen in the last interval, and when. */

@@ -128,12 +128,7 @@ export interface SummaryOptions {
  * The status API and the pacing decisions share it, so the figures an operator sees are the ones
  * the pacing acted on.
  */
-export function summarizeOutcomes(
-  events: readonly CallEvent[],
-  now: Date,
-  windowMinutes: number,
-  options: SummaryOptions = {},
-): OutcomeSummary {
+export function summarizeOutcomes(events: readonly CallEvent[], now: Date, windowMinutes: number, options: SummaryOptions = {}): OutcomeSummary {
   const { fromMs, toMs } = windowBounds(now, windowMinutes, options.since);
   const counts = new Float64Array(COUNTER_COUNT);
   for (const event of events) {

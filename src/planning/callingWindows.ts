@@ -54,13 +54,7 @@ export class ScheduleCache {
  * All local rules are applied in the contact's own zone, so DST changes and half-hour offsets fall out
  * of the zone rules rather than fixed offsets.
  */
-export function computeCallingWindows(
-  requested: readonly Span[],
-  zone: string,
-  rules: WindowRules,
-  now: number,
-  cache: ScheduleCache,
-): Span[] {
+export function computeCallingWindows(requested: readonly Span[], zone: string, rules: WindowRules, now: number, cache: ScheduleCache): Span[] {
   let spans = intersectSpans(normalizeSpans(requested), [{ start: now, end: Number.MAX_SAFE_INTEGER }]);
   if (spans.length === 0) return spans;
   spans = intersectSpans(spans, cache.daily([rules.legalHours], zone));

@@ -110,7 +110,11 @@ export class GraphPresence implements PresencePort {
       const parsed = presencesResponseSchema.safeParse(body);
       if (!parsed.success) {
         throw graphFailure(
-          new Error(`unexpected response shape: ${toFieldIssues(parsed.error).map((i) => `${i.path}: ${i.message}`).join('; ')}`),
+          new Error(
+            `unexpected response shape: ${toFieldIssues(parsed.error)
+              .map((i) => `${i.path}: ${i.message}`)
+              .join('; ')}`,
+          ),
           'Graph getPresencesByUserId',
           'Presence.Read.All',
         );

@@ -1,15 +1,5 @@
 /** Microsoft Graph presence availability values. */
-export const AVAILABILITIES = [
-  'Available',
-  'AvailableIdle',
-  'Away',
-  'BeRightBack',
-  'Busy',
-  'BusyIdle',
-  'DoNotDisturb',
-  'Offline',
-  'PresenceUnknown',
-] as const;
+export const AVAILABILITIES = ['Available', 'AvailableIdle', 'Away', 'BeRightBack', 'Busy', 'BusyIdle', 'DoNotDisturb', 'Offline', 'PresenceUnknown'] as const;
 export type Availability = (typeof AVAILABILITIES)[number];
 
 /** A representative counts as available for proactive calls only when Graph says Available or AvailableIdle. */

@@ -8,49 +8,51 @@ import { UserError } from '../errors.js';
  */
 const positiveInt = (fallback: number, max: number) => z.coerce.number().int().min(1).max(max).default(fallback);
 
-const settingsSchema = z
-  .object({
-    ENGAGEMENTS_FILE: z.string().min(1),
-    /** Service Bus: a connection string, or (identity-based) `ServiceBusConnection__fullyQualifiedNamespace`. */
-    ServiceBusConnection: z.string().min(1).optional(),
-    ServiceBusConnection__fullyQualifiedNamespace: z.string().min(1).optional(),
-    CONTACT_BATCHES_QUEUE: z.string().min(1).default('contact-batches'),
-    /** Table Storage: a connection string (UseDevelopmentStorage=true locally), or `AzureWebJobsStorage__tableServiceUri`. */
-    AzureWebJobsStorage: z.string().min(1).optional(),
-    AzureWebJobsStorage__tableServiceUri: z.url().optional(),
-    /** Prefix for every table the app creates, so several deployments (or test runs) can share an account. */
-    TABLE_PREFIX: z
-      .string()
-      .regex(/^[A-Za-z][A-Za-z0-9]{0,20}$|^$/, 'expected letters and digits, starting with a letter, at most 21')
-      .default(''),
-    /** Largest segment page (members) or journey-event request (events) accepted; more gets 413. */
-    INTAKE_MAX_PAGE_SIZE: positiveInt(100_000, 1_000_000),
-    INTAKE_MAX_EVENTS: positiveInt(1_000, 100_000),
-    /** Most call events (outcomes) accepted in one `POST /api/call-events` request; more gets 413. */
-    CALL_EVENTS_MAX_EVENTS: positiveInt(1_000, 100_000),
-    /** Contacts per contact-batch message (messages are also kept under the queue's max message size). */
-    BATCH_MAX_CONTACTS: positiveInt(500, 10_000),
-    /** Parallel Table Storage reads while planning (frequency ledger). */
-    STORE_READ_CONCURRENCY: positiveInt(32, 256),
-    /** Who places the calls: the embedded telephony simulator (local default) or Dynamics 365 Contact Center. */
-    DIALER_BACKEND: z.enum(['simulator', 'dynamics365']).default('simulator'),
-    /** Dataverse organisation URL, e.g. https://contoso.crm.dynamics.com (dynamics365 back-end). */
-    DATAVERSE_URL: z.url({ protocol: /^https$/, message: 'expected an https URL such as https://contoso.crm.dynamics.com' }).optional(),
-    DATAVERSE_API_VERSION: z.string().min(1).default('1.0'),
-    /** Send plain deliveries through CCaaS_CreateProactiveDeliveryBulkV2 (they cannot be cancelled one by one). */
-    DYNAMICS_USE_BULK: z.enum(['true', 'false']).default('true').transform((v) => v === 'true'),
-    /** Where representative availability comes from; defaults to the simulator's own people with the simulator back-end, else Microsoft Graph. */
-    PRESENCE_SOURCE: z.enum(['simulator', 'graph']).optional(),
-    SIMULATOR_SEED: z.coerce.number().int().default(1),
-    /** Simulated seconds per real second (60: a simulated minute passes each second). */
-    SIMULATOR_TIME_SCALE: z.coerce.number().positive().max(3600).default(1),
-    /** JSON call profile for the simulator (answer rates, handle times...); see docs. */
-    SIMULATOR_PROFILE: z.string().optional(),
-    /** NCRONTAB (with seconds) of the pacing timer; the timer binding reads it as %PACING_SCHEDULE%. */
-    PACING_SCHEDULE: z.string().min(11).default('*/5 * * * * *'),
-    /** The pacing lease, renewed every tick; another owner can take over this long after a crash. */
-    PACING_LEASE_SECONDS: positiveInt(30, 600),
-  });
+const settingsSchema = z.object({
+  ENGAGEMENTS_FILE: z.string().min(1),
+  /** Service Bus: a connection string, or (identity-based) `ServiceBusConnection__fullyQualifiedNamespace`. */
+  ServiceBusConnection: z.string().min(1).optional(),
+  ServiceBusConnection__fullyQualifiedNamespace: z.string().min(1).optional(),
+  CONTACT_BATCHES_QUEUE: z.string().min(1).default('contact-batches'),
+  /** Table Storage: a connection string (UseDevelopmentStorage=true locally), or `AzureWebJobsStorage__tableServiceUri`. */
+  AzureWebJobsStorage: z.string().min(1).optional(),
+  AzureWebJobsStorage__tableServiceUri: z.url().optional(),
+  /** Prefix for every table the app creates, so several deployments (or test runs) can share an account. */
+  TABLE_PREFIX: z
+    .string()
+    .regex(/^[A-Za-z][A-Za-z0-9]{0,20}$|^$/, 'expected letters and digits, starting with a letter, at most 21')
+    .default(''),
+  /** Largest segment page (members) or journey-event request (events) accepted; more gets 413. */
+  INTAKE_MAX_PAGE_SIZE: positiveInt(100_000, 1_000_000),
+  INTAKE_MAX_EVENTS: positiveInt(1_000, 100_000),
+  /** Most call events (outcomes) accepted in one `POST /api/call-events` request; more gets 413. */
+  CALL_EVENTS_MAX_EVENTS: positiveInt(1_000, 100_000),
+  /** Contacts per contact-batch message (messages are also kept under the queue's max message size). */
+  BATCH_MAX_CONTACTS: positiveInt(500, 10_000),
+  /** Parallel Table Storage reads while planning (frequency ledger). */
+  STORE_READ_CONCURRENCY: positiveInt(32, 256),
+  /** Who places the calls: the embedded telephony simulator (local default) or Dynamics 365 Contact Center. */
+  DIALER_BACKEND: z.enum(['simulator', 'dynamics365']).default('simulator'),
+  /** Dataverse organisation URL, e.g. https://contoso.crm.dynamics.com (dynamics365 back-end). */
+  DATAVERSE_URL: z.url({ protocol: /^https$/, message: 'expected an https URL such as https://contoso.crm.dynamics.com' }).optional(),
+  DATAVERSE_API_VERSION: z.string().min(1).default('1.0'),
+  /** Send plain deliveries through CCaaS_CreateProactiveDeliveryBulkV2 (they cannot be cancelled one by one). */
+  DYNAMICS_USE_BULK: z
+    .enum(['true', 'false'])
+    .default('true')
+    .transform((v) => v === 'true'),
+  /** Where representative availability comes from; defaults to the simulator's own people with the simulator back-end, else Microsoft Graph. */
+  PRESENCE_SOURCE: z.enum(['simulator', 'graph']).optional(),
+  SIMULATOR_SEED: z.coerce.number().int().default(1),
+  /** Simulated seconds per real second (60: a simulated minute passes each second). */
+  SIMULATOR_TIME_SCALE: z.coerce.number().positive().max(3600).default(1),
+  /** JSON call profile for the simulator (answer rates, handle times...); see docs. */
+  SIMULATOR_PROFILE: z.string().optional(),
+  /** NCRONTAB (with seconds) of the pacing timer; the timer binding reads it as %PACING_SCHEDULE%. */
+  PACING_SCHEDULE: z.string().min(11).default('*/5 * * * * *'),
+  /** The pacing lease, renewed every tick; another owner can take over this long after a crash. */
+  PACING_LEASE_SECONDS: positiveInt(30, 600),
+});
 
 /** Pairs of "connection string or identity-based" settings; one of each pair is required. */
 const REQUIRED_CONNECTIONS = [

@@ -50,7 +50,6 @@ function tableClient(connection: TableConnection, name: string): TableClient {
   return new TableClient(connection.tableServiceUri, name, new DefaultAzureCredential());
 }
 
-
 /** Upserts entities in per-partition transactions of at most 100, with bounded parallelism. */
 export async function upsertAll<T extends TableEntity>(client: TableClient, entities: readonly T[], concurrency = 16): Promise<void> {
   const byPartition = new Map<string, T[]>();

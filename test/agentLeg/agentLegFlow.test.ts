@@ -106,9 +106,7 @@ describe('agent leg flow: greeting and right-party check', () => {
     const result = call.hear('No');
     expect(kinds(result.replies)).toEqual(['say', 'end:completedSuccessfully']);
     expect(call.spoken()).toEqual(['Sorry for the trouble. Goodbye.']);
-    expect(call.outcomes).toEqual([
-      expect.objectContaining({ result: 'LiveAnswer', disposition: 'not-right-party', deliveryId: 'd-1001', attempt: 1 }),
-    ]);
+    expect(call.outcomes).toEqual([expect.objectContaining({ result: 'LiveAnswer', disposition: 'not-right-party', deliveryId: 'd-1001', attempt: 1 })]);
     expect(call.state.transcript.some((e) => e.text.includes('HP-4471'))).toBe(false);
   });
 
@@ -232,14 +230,12 @@ describe('agent leg flow: disposition', () => {
   });
 });
 
-describe('agent leg flow: callbacks in the contact\'s zone', () => {
+describe("agent leg flow: callbacks in the contact's zone", () => {
   it('"tomorrow at 3pm" across the spring-forward night: callbackAt is 15:00 EDT, said back in local time', () => {
     const call = callAtDisposition();
     call.hear('Can you call me back tomorrow at 3pm?', 0);
     expect(call.spoken()).toEqual(['Thank you. We will call you back on Sunday, March 8 at 3:00 PM. Goodbye.']);
-    expect(call.outcomes).toEqual([
-      expect.objectContaining({ result: 'LiveAnswer', disposition: 'callback', callbackAt: '2026-03-08T19:00:00.000Z' }),
-    ]);
+    expect(call.outcomes).toEqual([expect.objectContaining({ result: 'LiveAnswer', disposition: 'callback', callbackAt: '2026-03-08T19:00:00.000Z' })]);
   });
 
   it('a callback without a time asks for one; "at 17:30" then schedules it (tomorrow, as 17:30 has passed)', () => {
@@ -287,7 +283,7 @@ describe('agent leg flow: callbacks in the contact\'s zone', () => {
 });
 
 describe('agent leg flow: machines, hang-ups, timeouts and failures', () => {
-  it('answering machine: the engagement\'s voicemail message is left, AnsweringMachine/voicemail recorded', () => {
+  it("answering machine: the engagement's voicemail message is left, AnsweringMachine/voicemail recorded", () => {
     const call = new Call(engagement('renewals'));
     call.start();
     const result = call.send({ kind: 'machine-detected' }, 3);

@@ -93,12 +93,11 @@ describe('function registrations', () => {
       ],
     });
     const activities = (manifest.jsonBody as { activities: Record<string, { type: string; name?: string }> }).activities;
-    expect(Object.values(activities).map((a) => `${a.type}:${a.name ?? ''}`).sort()).toEqual([
-      'event:answeringMachineDetected',
-      'event:handoff.initiate',
-      'event:startConversation',
-      'message:',
-    ]);
+    expect(
+      Object.values(activities)
+        .map((a) => `${a.type}:${a.name ?? ''}`)
+        .sort(),
+    ).toEqual(['event:answeringMachineDetected', 'event:handoff.initiate', 'event:startConversation', 'message:']);
     expect(provided).toBe(1);
   });
 

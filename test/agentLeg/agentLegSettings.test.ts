@@ -12,7 +12,7 @@ const configured = parseAgentLegSettings({
 });
 
 describe('agent leg settings', () => {
-  it('read from app settings by name; production is Azure\'s AZURE_FUNCTIONS_ENVIRONMENT', () => {
+  it("read from app settings by name; production is Azure's AZURE_FUNCTIONS_ENVIRONMENT", () => {
     const settings = loadAgentLegSettings({
       AGENT_LEG_APP_ID: BOT_APP_ID,
       AGENT_LEG_TENANT_ID: TENANT_ID,
@@ -37,9 +37,7 @@ describe('agent leg settings', () => {
   });
 
   it('production without an app id is refused, naming the setting', () => {
-    expect(() => loadAgentLegSettings({ AZURE_FUNCTIONS_ENVIRONMENT: 'Production' })).toThrow(
-      /appId: an app id is required in production/,
-    );
+    expect(() => loadAgentLegSettings({ AZURE_FUNCTIONS_ENVIRONMENT: 'Production' })).toThrow(/appId: an app id is required in production/);
   });
 
   it('every problem is reported at once, and the secret is never echoed', () => {
@@ -51,7 +49,7 @@ describe('agent leg settings', () => {
     }
     expect(error).toBeInstanceOf(UserError);
     const message = (error as UserError).message;
-    expect(message).toContain('appId: expected the bot\'s Entra application (client) id, a GUID');
+    expect(message).toContain("appId: expected the bot's Entra application (client) id, a GUID");
     expect(message).toContain('allowedCallers');
     expect(message).not.toContain('very-secret-value');
   });
@@ -93,7 +91,7 @@ describe('checkCaller', () => {
     expect(checkCaller({ iss: 'x' }, configured)).toEqual({ allowed: false, reason: 'the token names no calling app (azp or appid claim)' });
   });
 
-  it('the Bot Framework channel service is the bot\'s own channel: allowed', () => {
+  it("the Bot Framework channel service is the bot's own channel: allowed", () => {
     expect(checkCaller({ iss: 'https://api.botframework.com', serviceurl: 'https://smba.trafficmanager.net/amer/' }, configured)).toEqual({
       allowed: true,
       caller: 'channel-service',

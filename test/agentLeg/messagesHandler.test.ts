@@ -51,7 +51,8 @@ describe('POST /api/messages with signed tokens (expectReplies)', () => {
     expect(greeting.activities[0]).toMatchObject({
       type: 'message',
       text: 'Hello, this is the Contoso assistant. Am I speaking with Ana?',
-      speak: '<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="en-US">Hello, this is the Contoso assistant. Am I speaking with Ana?</speak>',
+      speak:
+        '<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="en-US">Hello, this is the Contoso assistant. Am I speaking with Ana?</speak>',
       inputHint: 'expectingInput',
       channelId: 'msteams',
       conversation: { id: 'conv-1' },
@@ -179,7 +180,7 @@ describe('POST /api/messages: anonymous local mode (no app id), like the Bot Fra
     expect(other.outcomes.events).toEqual([]);
   });
 
-  it('without expectReplies the replies are POSTed to the activity\'s serviceUrl', async () => {
+  it("without expectReplies the replies are POSTed to the activity's serviceUrl", async () => {
     const world = new AgentLegWorld();
     const posted: unknown[] = [];
     const channel = nock('https://voice.channel.example')
@@ -209,7 +210,10 @@ describe('POST /api/messages on the voice channel (channel token, replies to the
     const outboundToken = entraToken(key, { audience: 'https://api.botframework.com', callerAppId: BOT_APP_ID });
     const tokenRequests: string[] = [];
     const entra = nock('https://login.microsoftonline.com')
-      .post(`/${TENANT_ID}/oauth2/v2.0/token`, (body: Record<string, string>) => tokenRequests.push(`${body['grant_type']} ${body['client_id']} ${body['scope']}`) > 0)
+      .post(
+        `/${TENANT_ID}/oauth2/v2.0/token`,
+        (body: Record<string, string>) => tokenRequests.push(`${body['grant_type']} ${body['client_id']} ${body['scope']}`) > 0,
+      )
       .query(true)
       .reply(200, { token_type: 'Bearer', expires_in: 3599, ext_expires_in: 3599, access_token: outboundToken });
     const posted: unknown[] = [];
@@ -268,7 +272,10 @@ describe('POST /api/messages: context, validation and failures', () => {
     const token = entraToken(key);
     const notJson = await world.post({}, { token, rawBody: '{"type":' });
     expect(notJson.status).toBe(400);
-    const noConversation = await world.post({}, { token, rawBody: JSON.stringify({ type: 'message', channelId: 'msteams', from: { id: 'a' }, recipient: { id: 'b' } }) });
+    const noConversation = await world.post(
+      {},
+      { token, rawBody: JSON.stringify({ type: 'message', channelId: 'msteams', from: { id: 'a' }, recipient: { id: 'b' } }) },
+    );
     expect(noConversation.status).toBe(400);
     expect(noConversation.body).toMatchObject({ error: 'InvalidRequest', issues: [{ path: 'conversation' }] });
     expect(world.outcomes.events).toEqual([]);
@@ -320,7 +327,7 @@ describe('POST /api/messages: context, validation and failures', () => {
     expect(world.outcomes.events).toEqual([expect.objectContaining({ result: 'BotFailed', handleSeconds: 61 })]);
   });
 
-  it('bridge: Copilot Studio\'s handoff.initiate (context and va_* in value) becomes our hand-off with its fields passed on', async () => {
+  it("bridge: Copilot Studio's handoff.initiate (context and va_* in value) becomes our hand-off with its fields passed on", async () => {
     const world = new AgentLegWorld({ settings: production });
     const response = await world.post(
       {

@@ -60,7 +60,7 @@ describe('toReplyActivities', () => {
     locale: 'en-GB',
   };
 
-  it('speech is SSML in the call\'s language, with markup characters escaped rather than interpreted', () => {
+  it("speech is SSML in the call's language, with markup characters escaped rather than interpreted", () => {
     expect(toSsml('Tom & Jerry <break/> "hi"', 'en-GB')).toBe(
       '<speak version="1.0" xmlns="http://www.w3.org/2001/10/synthesis" xml:lang="en-GB">Tom &amp; Jerry &lt;break/&gt; &quot;hi&quot;</speak>',
     );

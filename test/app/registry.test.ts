@@ -88,7 +88,16 @@ describe('Registry', () => {
     expect(loader.loads).toBe(1);
 
     await registry.dispose();
-    expect(log).toEqual(['compose foundation', 'compose dispatch', 'compose agentLeg', 'compose intake', 'close intake', 'close agentLeg', 'close dispatch', 'close foundation']);
+    expect(log).toEqual([
+      'compose foundation',
+      'compose dispatch',
+      'compose agentLeg',
+      'compose intake',
+      'close intake',
+      'close agentLeg',
+      'close dispatch',
+      'close foundation',
+    ]);
 
     log.length = 0;
     expect(await registry.use(intake)).toBe('fi');

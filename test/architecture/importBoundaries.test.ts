@@ -69,10 +69,7 @@ describe('the boundary rules can fail', () => {
     ],
     [
       'src/dispatch/tick.ts',
-      [
-        "import type { Broker } from '../../dev/serviceBus/broker.js';",
-        "import { planDeliveries } from '../planning/planDeliveries.js';",
-      ].join('\n'),
+      ["import type { Broker } from '../../dev/serviceBus/broker.js';", "import { planDeliveries } from '../planning/planDeliveries.js';"].join('\n'),
     ],
     ['functions/pacingTick.ts', "import '../dev/functionHost.js';\nimport { app } from '@azure/functions';"],
     ['dev/start.ts', "import { startAzurite } from './azurite.js';\nimport { planDeliveries } from '../src/planning/planDeliveries.js';"],

@@ -66,14 +66,29 @@ async function json(path: string, init?: RequestInit): Promise<{ status: number;
 
 describe('npm start (the compiled app on the local host)', () => {
   it('lists every function the entry files register', () => {
-    for (const name of ['journeyEvents', 'segmentMembers', 'preview', 'contactBatches', 'pacingTick', 'callEvents', 'engagementStatus', 'engagementRestart', 'messages', 'skillManifest']) {
+    for (const name of [
+      'journeyEvents',
+      'segmentMembers',
+      'preview',
+      'contactBatches',
+      'pacingTick',
+      'callEvents',
+      'engagementStatus',
+      'engagementRestart',
+      'messages',
+      'skillManifest',
+    ]) {
       expect(output?.text()).toContain(`  ${name}: [`);
     }
   });
 
   it('a journey event becomes a dialed call with an outcome, visible in the status API', async () => {
     const events = [0, 1, 2].map((i) => ({ eventId: `e${i}`, journeyId: 'j', contactId: `c${i}`, firstName: 'Ada', phones: { mobile: `+1212555010${i}` } }));
-    const accepted = await json('/api/engagements/open/journey-events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(events) });
+    const accepted = await json('/api/engagements/open/journey-events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(events),
+    });
     expect(accepted.status).toBe(202);
     expect(accepted.body).toMatchObject({ accepted: 3, batches: 1 });
     let results: Record<string, number> = {};
@@ -94,7 +109,11 @@ describe('npm start (the compiled app on the local host)', () => {
 
   it('routes errors as the Functions host would: 404 for an unknown route, 400 with issues for a bad body', async () => {
     expect((await fetch(`${base}/api/nowhere`)).status).toBe(404);
-    const bad = await json('/api/engagements/open/journey-events', { method: 'POST', headers: { 'content-type': 'application/json' }, body: '[{"eventId":"x"}]' });
+    const bad = await json('/api/engagements/open/journey-events', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: '[{"eventId":"x"}]',
+    });
     expect(bad.status).toBe(400);
     expect((bad.body['issues'] as { path: string }[]).map((i) => i.path)).toContain('[0].contactId');
   });
@@ -130,13 +149,31 @@ describe('npm start with an invalid engagement file', () => {
       JSON.stringify({
         queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days: {} }, representatives: [{ userId: '00000000-0000-4000-8000-000000000001' }] }],
         engagements: [
-          { id: 'bad-one', name: 'x', workstream: 'w', channel: 'voice', routing: { primaryQueue: 'q' }, type: 'representative-led', dialMode: { mode: 'copilot', maxConcurrentCalls: 9999 }, phoneOrder: ['mobile'], quietHours: { mobile: [] } },
+          {
+            id: 'bad-one',
+            name: 'x',
+            workstream: 'w',
+            channel: 'voice',
+            routing: { primaryQueue: 'q' },
+            type: 'representative-led',
+            dialMode: { mode: 'copilot', maxConcurrentCalls: 9999 },
+            phoneOrder: ['mobile'],
+            quietHours: { mobile: [] },
+          },
         ],
       }),
     );
     const [http, bus, tables] = await Promise.all([freePort(), freePort(), freePort()]);
     const child = spawn(process.execPath, ['dist-dev/start.js'], {
-      env: { ...process.env, ENGAGEMENTS_FILE: file, FUNCTIONS_HTTP_PORT: String(http), SERVICEBUS_PORT: String(bus), AZURITE_TABLE_PORT: String(tables), ServiceBusConnection: '', AzureWebJobsStorage: '' },
+      env: {
+        ...process.env,
+        ENGAGEMENTS_FILE: file,
+        FUNCTIONS_HTTP_PORT: String(http),
+        SERVICEBUS_PORT: String(bus),
+        AZURITE_TABLE_PORT: String(tables),
+        ServiceBusConnection: '',
+        AzureWebJobsStorage: '',
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let text = '';
@@ -147,6 +184,11 @@ describe('npm start with an invalid engagement file', () => {
     expect(text).toContain('engagement "bad-one" dialMode.maxConcurrentCalls: Too big: expected number to be <=500');
     expect(text).toContain('engagement "bad-one" dialMode.mode: copilot dial mode is for AI-led engagements only');
     // Azurite (a child process) was stopped: its port is free again.
-    expect(await fetch(`http://127.0.0.1:${tables}/`).then(() => 'listening', () => 'closed')).toBe('closed');
+    expect(
+      await fetch(`http://127.0.0.1:${tables}/`).then(
+        () => 'listening',
+        () => 'closed',
+      ),
+    ).toBe('closed');
   }, 60_000);
 });

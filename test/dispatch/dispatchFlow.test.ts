@@ -27,7 +27,8 @@ import { testTables } from '../support/tables.js';
 const START = Date.parse('2026-11-25T15:00:00Z');
 const allDay = [{ start: '00:00', end: '24:00' }];
 const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
-const reps = (n: number, offset = 0) => Array.from({ length: n }, (_, i) => ({ userId: `00000000-0000-4000-8000-${String(offset + i + 1).padStart(12, '0')}` }));
+const reps = (n: number, offset = 0) =>
+  Array.from({ length: n }, (_, i) => ({ userId: `00000000-0000-4000-8000-${String(offset + i + 1).padStart(12, '0')}` }));
 
 function catalogWith(engagement: Record<string, unknown>, repCount = 3): EngagementCatalog {
   return parseEngagementFile({
@@ -184,7 +185,13 @@ async function publish(queue: string, h: Harness, contacts: ReturnType<typeof pl
 
 async function handle(h: Harness, messages: ServiceBusReceivedMessage[]) {
   return storeContactBatches(
-    { deliveries: h.deliveries, rejected: new RejectedMessageStore(testTables()), knownEngagement: (id) => h.catalog.engagements.has(id), queueName: 'batches', clock: () => h.clock.now() },
+    {
+      deliveries: h.deliveries,
+      rejected: new RejectedMessageStore(testTables()),
+      knownEngagement: (id) => h.catalog.engagements.has(id),
+      queueName: 'batches',
+      clock: () => h.clock.now(),
+    },
     messages.map((m) => m.body as unknown),
     messages.map((m) => ({ messageId: String(m.messageId), enqueuedTimeUtc: m.enqueuedTimeUtc?.toISOString(), deliveryCount: m.deliveryCount })),
     ctx(),
@@ -201,7 +208,14 @@ async function runUntilDone(h: Harness, seconds: number) {
 
 describe('dispatch with the simulator: effectively once', () => {
   it('a batch redelivered after abandon is stored once, and every delivery is dialed once', async () => {
-    const h = harness(catalogWith({}), { liveAnswer: 1, answeringMachine: 0, busy: 0, invalidAddress: 0, callFailed: 0, handleSeconds: { mean: 20, sigma: 0 } });
+    const h = harness(catalogWith({}), {
+      liveAnswer: 1,
+      answeringMachine: 0,
+      busy: 0,
+      invalidAddress: 0,
+      callFailed: 0,
+      handleSeconds: { mean: 20, sigma: 0 },
+    });
     await publish('batches', h, planned(h.catalog, 6), 't-redelivery');
     const receiver = broker.client.createReceiver('batches');
     const first = await receiver.receiveMessages(10, { maxWaitTimeInMs: 2_000 });
@@ -249,8 +263,21 @@ describe('dispatch with the simulator: effectively once', () => {
 
   it('a crash between dial and record: the claim is handed over again with the same attempt and the call is placed once', async () => {
     // Calls ring for two minutes, so they are still up when the stale claims are handed over again.
-    const h = harness(catalogWith({}), { liveAnswer: 1, answeringMachine: 0, busy: 0, invalidAddress: 0, callFailed: 0, liveRingSeconds: { mean: 120, sigma: 0 }, handleSeconds: { mean: 20, sigma: 0 } });
-    await h.deliveries.storeContacts('e', 't', planned(h.catalog, 3, 'crash').map((p) => p.contact), START);
+    const h = harness(catalogWith({}), {
+      liveAnswer: 1,
+      answeringMachine: 0,
+      busy: 0,
+      invalidAddress: 0,
+      callFailed: 0,
+      liveRingSeconds: { mean: 120, sigma: 0 },
+      handleSeconds: { mean: 20, sigma: 0 },
+    });
+    await h.deliveries.storeContacts(
+      'e',
+      't',
+      planned(h.catalog, 3, 'crash').map((p) => p.contact),
+      START,
+    );
     h.dialer.failAfterHandOver = true;
     expect((await h.tick()).dialed).toBe(0);
     expect((await h.deliveries.inFlight('e')).map((r) => r.state)).toEqual(['dialing', 'dialing', 'dialing']);
@@ -268,8 +295,20 @@ describe('dispatch with the simulator: effectively once', () => {
   });
 
   it('a crash between claim and hand-over: the back-end gets each attempt once, after the recovery delay', async () => {
-    const h = harness(catalogWith({}), { liveAnswer: 1, answeringMachine: 0, busy: 0, invalidAddress: 0, callFailed: 0, handleSeconds: { mean: 20, sigma: 0 } });
-    await h.deliveries.storeContacts('e', 't', planned(h.catalog, 2, 'claim').map((p) => p.contact), START);
+    const h = harness(catalogWith({}), {
+      liveAnswer: 1,
+      answeringMachine: 0,
+      busy: 0,
+      invalidAddress: 0,
+      callFailed: 0,
+      handleSeconds: { mean: 20, sigma: 0 },
+    });
+    await h.deliveries.storeContacts(
+      'e',
+      't',
+      planned(h.catalog, 2, 'claim').map((p) => p.contact),
+      START,
+    );
     h.dialer.failBeforeHandOver = true;
     await h.tick();
     h.dialer.failBeforeHandOver = false;
@@ -281,7 +320,12 @@ describe('dispatch with the simulator: effectively once', () => {
 
   it('two ticks at once: only the lease owner dials', async () => {
     const h = harness(catalogWith({}));
-    await h.deliveries.storeContacts('e', 't', planned(h.catalog, 3, 'lease').map((p) => p.contact), START);
+    await h.deliveries.storeContacts(
+      'e',
+      't',
+      planned(h.catalog, 3, 'lease').map((p) => p.contact),
+      START,
+    );
     const other: PacingTickDeps = { ...h.deps, stateStore: new PacingStateStore((h.deps.stateStore as unknown as { tables: never }).tables, 'other-owner') };
     const [a, b] = await Promise.all([h.tick(), runPacingTick(other, h.clock.now())]);
     expect([a.ran, b.ran].filter(Boolean)).toHaveLength(1);
@@ -298,7 +342,12 @@ describe('dispatch outcomes', () => {
       invalidAddress: 0,
       callFailed: 0,
     });
-    await h.deliveries.storeContacts('e', 't', planned(h.catalog, 1, 'na').map((p) => p.contact), START);
+    await h.deliveries.storeContacts(
+      'e',
+      't',
+      planned(h.catalog, 1, 'na').map((p) => p.contact),
+      START,
+    );
     await runUntilDone(h, 60);
     expect(h.events.map((e) => [e.result, e.attempt])).toEqual([['NoAnswer', 1]]);
     expect(await h.deliveries.get('e', h.events[0]?.deliveryId ?? '')).toMatchObject({ state: 'queued', attempt: 2 });
@@ -320,8 +369,21 @@ describe('dispatch outcomes', () => {
       agentLeg: { purpose: 'a reminder', voicemail: { action: 'end' } },
       agentFailurePolicy: { action: 'stop' },
     });
-    const h = harness(catalog, { liveAnswer: 1, answeringMachine: 0, busy: 0, invalidAddress: 0, callFailed: 0, botFailure: 1, agentLegSeconds: { mean: 5, sigma: 0 } });
-    await h.deliveries.storeContacts('e', 't', planned(catalog, 5, 'bot').map((p) => p.contact), START);
+    const h = harness(catalog, {
+      liveAnswer: 1,
+      answeringMachine: 0,
+      busy: 0,
+      invalidAddress: 0,
+      callFailed: 0,
+      botFailure: 1,
+      agentLegSeconds: { mean: 5, sigma: 0 },
+    });
+    await h.deliveries.storeContacts(
+      'e',
+      't',
+      planned(catalog, 5, 'bot').map((p) => p.contact),
+      START,
+    );
     await runUntilDone(h, 120);
     expect(h.events.filter((e) => e.result === 'BotFailed')).toHaveLength(1);
     const status = await describeEngagementStatus(h.deps, catalog.engagements.get('e') ?? (undefined as never), h.clock.now());
@@ -339,7 +401,14 @@ describe('dispatch outcomes', () => {
     await h.deliveries.storeContacts('e', 't', [p.contact], START);
     const [row] = await h.deliveries.queued('e', 1);
     await h.deliveries.claim('e', row ?? (undefined as never), START);
-    const event: CallEvent = { deliveryId: p.contact.deliveryId, attempt: 1, engagementId: 'e', result: 'LiveAnswer', at: new Date(START + 60_000).toISOString(), disposition: 'do-not-contact' };
+    const event: CallEvent = {
+      deliveryId: p.contact.deliveryId,
+      attempt: 1,
+      engagementId: 'e',
+      result: 'LiveAnswer',
+      at: new Date(START + 60_000).toISOString(),
+      disposition: 'do-not-contact',
+    };
     expect(await recordOutcome(h.outcomeDeps, event)).toMatchObject({ status: 'recorded' });
     expect(await recordOutcome(h.outcomeDeps, event)).toEqual({ status: 'duplicate' });
     expect(await h.doNotContact.contains({ phone: p.contact.phones[0]?.e164 ?? '' })).toBe(true);
@@ -380,7 +449,14 @@ describe('dispatch outcomes', () => {
   it('a malformed message is set aside with its reason while the rest of the batch is stored', async () => {
     const h = harness(catalogWith({}));
     const rejected = new RejectedMessageStore(testTables());
-    const [good] = buildContactBatches({ engagement: h.catalog.engagements.get('e') ?? (undefined as never), triggerId: 't-mixed', planned: planned(h.catalog, 2, 'mix'), maxContacts: 500, maxBodyBytes: 200_000, now: START });
+    const [good] = buildContactBatches({
+      engagement: h.catalog.engagements.get('e') ?? (undefined as never),
+      triggerId: 't-mixed',
+      planned: planned(h.catalog, 2, 'mix'),
+      maxContacts: 500,
+      maxBodyBytes: 200_000,
+      now: START,
+    });
     const result = await storeContactBatches(
       { deliveries: h.deliveries, rejected, knownEngagement: (id) => id === 'e', queueName: 'batches' },
       [{ schema: 'contact-batch/v0' }, { ...good?.batch, contacts: [{ contactId: 'x' }] }, good?.batch],

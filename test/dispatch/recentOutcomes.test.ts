@@ -11,7 +11,13 @@ describe('recent outcomes for pacing', () => {
     let now = Date.parse('2026-11-25T12:00:00Z');
     const store = new OutcomeStore(testTables(), () => now);
     const recent = new RecentOutcomes(store, 2 * HOUR);
-    const event = (id: string, at: number): CallEvent => ({ deliveryId: id, attempt: 1, engagementId: 'e', result: 'NoAnswer', at: new Date(at).toISOString() });
+    const event = (id: string, at: number): CallEvent => ({
+      deliveryId: id,
+      attempt: 1,
+      engagementId: 'e',
+      result: 'NoAnswer',
+      at: new Date(at).toISOString(),
+    });
 
     await store.record(event('a', now - 90 * 60_000));
     await store.record(event('b', now - 60_000));

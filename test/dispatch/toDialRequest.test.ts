@@ -48,6 +48,10 @@ describe('dial requests', () => {
       timeZone: 'UTC',
       firstName: 'Ana',
     });
-    expect(toDialRequest(makeEngagement(), record, 'rep-1')).toMatchObject({ attempt: 2, representativeId: 'rep-1', contact: { attributes: { policy: 'P-1' } } });
+    expect(toDialRequest(makeEngagement(), record, 'rep-1')).toMatchObject({
+      attempt: 2,
+      representativeId: 'rep-1',
+      contact: { attributes: { policy: 'P-1' } },
+    });
   });
 });

@@ -45,17 +45,61 @@ describe('engagement file', () => {
   });
 
   it.each([
-    ['copilot for a representative-led engagement', { type: 'representative-led', agentLeg: undefined }, 'engagement "e1" dialMode.mode: copilot dial mode is for AI-led engagements only'],
-    ['preview for an AI-led engagement', { dialMode: { mode: 'preview' } }, 'engagement "e1" dialMode.mode: preview dial mode is for representative-led engagements only'],
-    ['more than 5 calls per representative', { dialMode: { mode: 'progressive', maxCallsPerRepresentative: 6 } }, 'engagement "e1" dialMode.maxCallsPerRepresentative: Too big: expected number to be <=5'],
-    ['max calls per representative in preview mode', { type: 'representative-led', agentLeg: undefined, dialMode: { mode: 'preview', maxCallsPerRepresentative: 2 } }, 'engagement "e1" dialMode: Unrecognized key: "maxCallsPerRepresentative"'],
-    ['more than 500 concurrent copilot calls', { dialMode: { mode: 'copilot', maxConcurrentCalls: 501 } }, 'engagement "e1" dialMode.maxConcurrentCalls: Too big: expected number to be <=500'],
-    ['calling outside queue hours in predictive mode', { dialMode: { mode: 'predictive' }, operatingHours: { allowOutsideQueueHours: true } }, 'engagement "e1" operatingHours.allowOutsideQueueHours: calling outside queue hours applies to copilot and progressive modes, not predictive'],
-    ['a failure policy on a representative-led engagement', { type: 'representative-led', agentLeg: undefined, dialMode: { mode: 'progressive' }, agentFailurePolicy: { action: 'stop' } }, 'engagement "e1" agentFailurePolicy: the AI agent failure policy applies to AI-led engagements only'],
-    ['a failure rate over 5%', { agentFailurePolicy: { action: 'continue-until', failureRatePercent: 6 } }, 'engagement "e1" agentFailurePolicy.failureRatePercent: Too big: expected number to be <=5'],
-    ['a percentage-of-queue rule in copilot mode', { rules: [{ kind: 'percentage-of-queue', threshold: 50, windowMinutes: 60, decreaseByPercent: 10 }] }, 'engagement "e1" rules[0].kind: rule percentage-of-queue does not apply to ai-led engagements in copilot mode'],
-    ['missing quiet hours for a phone type', { phoneOrder: ['mobile', 'home'] }, 'engagement "e1" quietHours.home: quiet hours must be set for every phone type in phoneOrder (use [] for none)'],
-    ['an AI-led engagement without its agent leg', { agentLeg: undefined }, 'engagement "e1" agentLeg: AI-led engagements need agentLeg (purpose and voicemail behaviour)'],
+    [
+      'copilot for a representative-led engagement',
+      { type: 'representative-led', agentLeg: undefined },
+      'engagement "e1" dialMode.mode: copilot dial mode is for AI-led engagements only',
+    ],
+    [
+      'preview for an AI-led engagement',
+      { dialMode: { mode: 'preview' } },
+      'engagement "e1" dialMode.mode: preview dial mode is for representative-led engagements only',
+    ],
+    [
+      'more than 5 calls per representative',
+      { dialMode: { mode: 'progressive', maxCallsPerRepresentative: 6 } },
+      'engagement "e1" dialMode.maxCallsPerRepresentative: Too big: expected number to be <=5',
+    ],
+    [
+      'max calls per representative in preview mode',
+      { type: 'representative-led', agentLeg: undefined, dialMode: { mode: 'preview', maxCallsPerRepresentative: 2 } },
+      'engagement "e1" dialMode: Unrecognized key: "maxCallsPerRepresentative"',
+    ],
+    [
+      'more than 500 concurrent copilot calls',
+      { dialMode: { mode: 'copilot', maxConcurrentCalls: 501 } },
+      'engagement "e1" dialMode.maxConcurrentCalls: Too big: expected number to be <=500',
+    ],
+    [
+      'calling outside queue hours in predictive mode',
+      { dialMode: { mode: 'predictive' }, operatingHours: { allowOutsideQueueHours: true } },
+      'engagement "e1" operatingHours.allowOutsideQueueHours: calling outside queue hours applies to copilot and progressive modes, not predictive',
+    ],
+    [
+      'a failure policy on a representative-led engagement',
+      { type: 'representative-led', agentLeg: undefined, dialMode: { mode: 'progressive' }, agentFailurePolicy: { action: 'stop' } },
+      'engagement "e1" agentFailurePolicy: the AI agent failure policy applies to AI-led engagements only',
+    ],
+    [
+      'a failure rate over 5%',
+      { agentFailurePolicy: { action: 'continue-until', failureRatePercent: 6 } },
+      'engagement "e1" agentFailurePolicy.failureRatePercent: Too big: expected number to be <=5',
+    ],
+    [
+      'a percentage-of-queue rule in copilot mode',
+      { rules: [{ kind: 'percentage-of-queue', threshold: 50, windowMinutes: 60, decreaseByPercent: 10 }] },
+      'engagement "e1" rules[0].kind: rule percentage-of-queue does not apply to ai-led engagements in copilot mode',
+    ],
+    [
+      'missing quiet hours for a phone type',
+      { phoneOrder: ['mobile', 'home'] },
+      'engagement "e1" quietHours.home: quiet hours must be set for every phone type in phoneOrder (use [] for none)',
+    ],
+    [
+      'an AI-led engagement without its agent leg',
+      { agentLeg: undefined },
+      'engagement "e1" agentLeg: AI-led engagements need agentLeg (purpose and voicemail behaviour)',
+    ],
     ['an undeclared queue', { routing: { primaryQueue: 'nowhere' } }, 'engagement "e1" routing.primaryQueue: queue nowhere is not declared in "queues"'],
   ])('rejects %s, naming the engagement and the field', (_case, change, expected) => {
     expect(issuesOf({ ...base, ...change })).toContain(expected);
@@ -68,6 +112,8 @@ describe('engagement file', () => {
 
   it('a missing or malformed file fails with its path', async () => {
     await expect(loadEngagementFile('config/does-not-exist.json')).rejects.toThrow(/cannot read engagement file config\/does-not-exist.json/);
-    await expect(loadEngagementFile('package-lock.json')).rejects.toThrow(/engagement file package-lock.json is invalid:\n {2}- queues: Invalid input: expected array/);
+    await expect(loadEngagementFile('package-lock.json')).rejects.toThrow(
+      /engagement file package-lock.json is invalid:\n {2}- queues: Invalid input: expected array/,
+    );
   });
 });

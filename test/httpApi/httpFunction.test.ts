@@ -13,7 +13,10 @@ function loggingContext() {
 
 describe('httpFunction', () => {
   it('hands the body its dependencies and returns its response as is', async () => {
-    const handler = httpFunction(async () => ({ greeting: 'hello' }), async ({ greeting }) => ({ status: 200, jsonBody: { greeting } }));
+    const handler = httpFunction(
+      async () => ({ greeting: 'hello' }),
+      async ({ greeting }) => ({ status: 200, jsonBody: { greeting } }),
+    );
     expect(await handler(request(), loggingContext().context)).toEqual({ status: 200, jsonBody: { greeting: 'hello' } });
   });
 

@@ -92,7 +92,11 @@ async function pendingRows(): Promise<number> {
 
 describe('journey events through the real handler and broker', () => {
   it('accepts valid events, skips an invalid number, and publishes one batch with the planned contacts', async () => {
-    const response = await post(journeyEventsFunction, 'engagements/open/journey-events', JSON.stringify([event(1), event(2), event(3, { phones: { mobile: '+1212555' } })]));
+    const response = await post(
+      journeyEventsFunction,
+      'engagements/open/journey-events',
+      JSON.stringify([event(1), event(2), event(3, { phones: { mobile: '+1212555' } })]),
+    );
     expect(response.status).toBe(202);
     const body = response.jsonBody as Record<string, unknown>;
     expect(body).toMatchObject({ engagementId: 'open', received: 3, accepted: 2, batches: 1, scheduledBatches: 0 });
@@ -113,7 +117,13 @@ describe('journey events through the real handler and broker', () => {
       attributes: { policy: 'P-1', amountDue: 10 },
     });
     expect(message.messageId).toBe(`${String(body['triggerId'])}-0-0`);
-    expect(message.applicationProperties).toMatchObject({ engagementId: 'open', priority: 2, dialMode: 'progressive', contactCount: 2, schema: 'contact-batch/v1' });
+    expect(message.applicationProperties).toMatchObject({
+      engagementId: 'open',
+      priority: 2,
+      dialMode: 'progressive',
+      contactCount: 2,
+      schema: 'contact-batch/v1',
+    });
     expect(message.contentType).toBe('application/json');
   });
 
@@ -142,7 +152,11 @@ describe('journey events through the real handler and broker', () => {
     const response = await post(
       journeyEventsFunction,
       'engagements/open/journey-events',
-      JSON.stringify([event(30), { ...event(31), timeZone: 'Mars/Olympus', windows: [{ start: 'yesterday', end: soon().end }] }, { ...event(32), contactId: '' }]),
+      JSON.stringify([
+        event(30),
+        { ...event(31), timeZone: 'Mars/Olympus', windows: [{ start: 'yesterday', end: soon().end }] },
+        { ...event(32), contactId: '' },
+      ]),
     );
     expect(response.status).toBe(400);
     const body = response.jsonBody as { error: string; issues: { path: string; message: string }[] };
@@ -164,7 +178,12 @@ describe('journey events through the real handler and broker', () => {
   it('a batch whose window opens later is scheduled, not visible now', async () => {
     const later = { start: new Date(Date.now() + 2 * 3_600_000).toISOString(), end: new Date(Date.now() + 5 * 3_600_000).toISOString() };
     const response = await post(journeyEventsFunction, 'engagements/open/journey-events', JSON.stringify(event(50, { windows: [later] })));
-    expect(response.jsonBody).toMatchObject({ accepted: 1, batches: 1, scheduledBatches: 1, firstWindowStart: new Date(Date.parse(later.start)).toISOString() });
+    expect(response.jsonBody).toMatchObject({
+      accepted: 1,
+      batches: 1,
+      scheduledBatches: 1,
+      firstWindowStart: new Date(Date.parse(later.start)).toISOString(),
+    });
     expect(await drain()).toHaveLength(0);
   });
 });
@@ -177,8 +196,16 @@ describe('segment pages', () => {
     });
 
   it('an NDJSON page of 5,000 members becomes 10 chunks of 500, each split by size to fit a message, in page order', async () => {
-    const body = members(5_000).map((m) => JSON.stringify(m)).join('\n');
-    const response = await post(segmentMembersFunction, 'engagements/open/segment-members', body, { 'content-type': 'application/x-ndjson' }, '?segmentId=seg-a&exportRunId=run-1&page=0');
+    const body = members(5_000)
+      .map((m) => JSON.stringify(m))
+      .join('\n');
+    const response = await post(
+      segmentMembersFunction,
+      'engagements/open/segment-members',
+      body,
+      { 'content-type': 'application/x-ndjson' },
+      '?segmentId=seg-a&exportRunId=run-1&page=0',
+    );
     expect(response.status).toBe(202);
     const result = response.jsonBody as { received: number; accepted: number; batches: number };
     expect(result).toMatchObject({ received: 5_000, accepted: 5_000 });
@@ -216,8 +243,16 @@ describe('segment pages', () => {
   });
 
   it('a page over the configured size is a 413 and publishes nothing', async () => {
-    const body = members(6_001, 20_000).map((m) => JSON.stringify(m)).join('\n');
-    const response = await post(segmentMembersFunction, 'engagements/open/segment-members', body, { 'content-type': 'application/x-ndjson' }, '?segmentId=s&exportRunId=r&page=1');
+    const body = members(6_001, 20_000)
+      .map((m) => JSON.stringify(m))
+      .join('\n');
+    const response = await post(
+      segmentMembersFunction,
+      'engagements/open/segment-members',
+      body,
+      { 'content-type': 'application/x-ndjson' },
+      '?segmentId=s&exportRunId=r&page=1',
+    );
     expect(response.status).toBe(413);
     expect(await drain()).toHaveLength(0);
   });
@@ -225,7 +260,9 @@ describe('segment pages', () => {
 
 describe('compliance preview', () => {
   it('reports what would be called and why others are skipped, publishing nothing', async () => {
-    const contacts = [event(60), event(61, { phones: {} }), event(62, { phones: { mobile: '+1212555' } }), event(60)].map(({ eventId: _e, journeyId: _j, ...c }) => c);
+    const contacts = [event(60), event(61, { phones: {} }), event(62, { phones: { mobile: '+1212555' } }), event(60)].map(
+      ({ eventId: _e, journeyId: _j, ...c }) => c,
+    );
     const response = await post(previewFunction, 'engagements/open/preview', JSON.stringify(contacts));
     expect(response.status).toBe(200);
     expect(response.jsonBody).toMatchObject({

@@ -112,7 +112,11 @@ describe('computePredictiveRate', () => {
       agentLeg: { purpose: 'a reminder', voicemail: { action: 'end' } },
       rules: [{ kind: 'average-wait-time', threshold: 20, windowMinutes: 30, decreaseByPercent: 25 }],
     });
-    const list = [...events(40, 'LiveAnswer', { escalated: true, waitSeconds: 32 }), ...events(160, 'LiveAnswer', { escalated: false }), ...events(800, 'NoAnswer')];
+    const list = [
+      ...events(40, 'LiveAnswer', { escalated: true, waitSeconds: 32 }),
+      ...events(160, 'LiveAnswer', { escalated: false }),
+      ...events(800, 'NoAnswer'),
+    ];
     const p = computePredictiveRate(inputs(list, { engagement: e }));
     expect(p.targetWaitSeconds).toBe(16);
     expect(p.waitScale).toBe(0.5);
@@ -153,7 +157,11 @@ describe('computePredictiveRate', () => {
         fc.double({ min: 0, max: 60, noNaN: true }),
         fc.double({ min: 0.1, max: 30, noNaN: true }),
         (live, abandoned, noAnswer, wait, previousRate) => {
-          const list = [...events(live, 'LiveAnswer', { waitSeconds: wait }), ...events(abandoned, 'Abandoned', { waitSeconds: 2 }), ...events(noAnswer, 'NoAnswer')];
+          const list = [
+            ...events(live, 'LiveAnswer', { waitSeconds: wait }),
+            ...events(abandoned, 'Abandoned', { waitSeconds: 2 }),
+            ...events(noAnswer, 'NoAnswer'),
+          ];
           const p = computePredictiveRate(inputs(list, { previous: { rate: previousRate, ...longAgo } }));
           expect(p.scale).toBeGreaterThanOrEqual(PREDICTIVE_SCALE_MIN);
           expect(p.scale).toBeLessThanOrEqual(PREDICTIVE_SCALE_MAX);

@@ -102,7 +102,14 @@ describe('decidePacing: copilot', () => {
   it('hand-offs already expected from calls up use the capacity first', () => {
     const e = aiLed({ dialMode: { mode: 'copilot', maxConcurrentCalls: 500, maxCallsPerRepresentative: 2 } });
     const calls = active({ ringing: 10, withAgent: 20, waitingForRepresentative: 1 });
-    const d = decisionOf(tick([e], { available: { q1: reps(3) }, active: { 'test-engagement': calls }, pending: { 'test-engagement': 10_000 }, outcomes: { 'test-engagement': history() } }));
+    const d = decisionOf(
+      tick([e], {
+        available: { q1: reps(3) },
+        active: { 'test-engagement': calls },
+        pending: { 'test-engagement': 10_000 },
+        outcomes: { 'test-engagement': history() },
+      }),
+    );
     // The 21 answered calls still up count as dials and answers, the one waiting as an escalation.
     const perDial = 22 / 1022;
     const perAnswer = 22 / 222;
@@ -153,15 +160,30 @@ describe('decidePacing: predictive', () => {
   });
 
   it('a closed queue restarts the ramp: the next morning starts at one line per representative', () => {
-    const closedAtNight = makeQueue({ operatingHours: { timeZone: 'UTC', days: { tuesday: [{ start: '08:00', end: '20:00' }], wednesday: [{ start: '08:00', end: '20:00' }] } } });
+    const closedAtNight = makeQueue({
+      operatingHours: { timeZone: 'UTC', days: { tuesday: [{ start: '08:00', end: '20:00' }], wednesday: [{ start: '08:00', end: '20:00' }] } },
+    });
     const evening = parsePacingState({
       version: 1,
       engagements: { 'test-engagement': { status: 'running', statusSince: NOW.toISOString(), predictive: { rate: 5.2, updatedAt: NOW.toISOString() } } },
       cursors: {},
     });
-    const night = tick([predictive], { queues: [closedAtNight], now: new Date('2026-03-10T23:00:00Z'), staffed: { q1: 50 }, outcomes: { 'test-engagement': day() }, state: evening });
+    const night = tick([predictive], {
+      queues: [closedAtNight],
+      now: new Date('2026-03-10T23:00:00Z'),
+      staffed: { q1: 50 },
+      outcomes: { 'test-engagement': day() },
+      state: evening,
+    });
     expect(decisionOf(night).predictive?.rampRestarted).toBe(true);
-    const morning = tick([predictive], { queues: [closedAtNight], now: new Date('2026-03-11T08:00:00Z'), available: { q1: reps(50) }, staffed: { q1: 50 }, outcomes: { 'test-engagement': day() }, state: night.state });
+    const morning = tick([predictive], {
+      queues: [closedAtNight],
+      now: new Date('2026-03-11T08:00:00Z'),
+      available: { q1: reps(50) },
+      staffed: { q1: 50 },
+      outcomes: { 'test-engagement': day() },
+      state: night.state,
+    });
     expect(decisionOf(morning).predictive?.rate).toBeCloseTo(1.35, 10);
     expect(decisionOf(morning).dialNow).toBe(67);
   });
@@ -367,13 +389,20 @@ describe('decidePacing: properties', () => {
     const builder = modes[s.mode];
     if (builder === undefined) throw new Error('mode index out of range');
     const e = builder(s.maxCalls, s.maxConcurrent);
-    const calls = active({ ringing: s.ringing, withAgent: e.type === 'ai-led' ? s.withAgent : 0, waitingForRepresentative: s.waiting, withRepresentative: s.withRep });
+    const calls = active({
+      ringing: s.ringing,
+      withAgent: e.type === 'ai-led' ? s.withAgent : 0,
+      waitingForRepresentative: s.waiting,
+      withRepresentative: s.withRep,
+    });
     const state =
       s.previousRate === undefined
         ? undefined
         : parsePacingState({
             version: 1,
-            engagements: { [e.id]: { status: 'running', statusSince: NOW.toISOString(), predictive: { rate: s.previousRate, updatedAt: later(-600).toISOString() } } },
+            engagements: {
+              [e.id]: { status: 'running', statusSince: NOW.toISOString(), predictive: { rate: s.previousRate, updatedAt: later(-600).toISOString() } },
+            },
             cursors: {},
           });
     const result = tick([e], {
@@ -381,7 +410,13 @@ describe('decidePacing: properties', () => {
       staffed: { q1: s.staffed },
       active: { [e.id]: calls },
       pending: { [e.id]: s.pending },
-      outcomes: { [e.id]: [...events(s.live, 'LiveAnswer', { waitSeconds: 0.3 }), ...events(s.abandoned, 'Abandoned', { waitSeconds: 2 }), ...events(s.noAnswer, 'NoAnswer')] },
+      outcomes: {
+        [e.id]: [
+          ...events(s.live, 'LiveAnswer', { waitSeconds: 0.3 }),
+          ...events(s.abandoned, 'Abandoned', { waitSeconds: 2 }),
+          ...events(s.noAnswer, 'NoAnswer'),
+        ],
+      },
       ...(state === undefined ? {} : { state }),
     });
     return { e, calls, result, d: decisionOf(result) };

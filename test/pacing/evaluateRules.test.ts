@@ -87,7 +87,10 @@ describe('evaluateRules', () => {
   });
 
   it('percentage of queue: 7 of 10 signed-in representatives on this engagement against 60% decreases by 20%', () => {
-    const e = makeEngagement({ dialMode: { mode: 'predictive' }, rules: [{ kind: 'percentage-of-queue', threshold: 60, windowMinutes: 60, decreaseByPercent: 20 }] });
+    const e = makeEngagement({
+      dialMode: { mode: 'predictive' },
+      rules: [{ kind: 'percentage-of-queue', threshold: 60, windowMinutes: 60, decreaseByPercent: 20 }],
+    });
     const v = verdict(e, [], active({ withRepresentative: 7 }), 10);
     expect(v.factor).toBeCloseTo(0.8, 10);
     expect(v.binding?.measured).toBeCloseTo(70, 10);

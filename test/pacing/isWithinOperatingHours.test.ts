@@ -5,7 +5,10 @@ import { isWithinOperatingHours } from '../../src/pacing/isWithinOperatingHours.
 const newYork: WeeklyHours = {
   timeZone: 'America/New_York',
   days: {
-    tuesday: [{ start: '09:00', end: '12:00' }, { start: '13:00', end: '17:30' }],
+    tuesday: [
+      { start: '09:00', end: '12:00' },
+      { start: '13:00', end: '17:30' },
+    ],
     sunday: [{ start: '08:00', end: '20:00' }],
   },
 };

@@ -61,7 +61,11 @@ describe('pacing against the simulator (two virtual hours, 50 representatives, 2
   it('predictive keeps abandonment under 3% and busies representatives far more than one call per representative', async () => {
     const baseline = await runHours(makeEngagement({ id: 'base', dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 } }), 2);
     const predictive = await runHours(
-      makeEngagement({ id: 'pred', dialMode: { mode: 'predictive' }, rules: [{ kind: 'abandonment-rate', threshold: 3, windowMinutes: 1440, decreaseByPercent: 100 }] }),
+      makeEngagement({
+        id: 'pred',
+        dialMode: { mode: 'predictive' },
+        rules: [{ kind: 'abandonment-rate', threshold: 3, windowMinutes: 1440, decreaseByPercent: 100 }],
+      }),
       2,
     );
     expect(predictive.status).toBe('running');

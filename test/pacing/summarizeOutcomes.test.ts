@@ -83,28 +83,33 @@ describe('OutcomeLog', () => {
 
   it('summaries equal the one-pass summary for any events, windows and restart instants', () => {
     fc.assert(
-      fc.property(fc.array(eventArb, { maxLength: 60 }), fc.integer({ min: 1, max: 180 }), fc.option(fc.integer({ min: 0, max: 7200 }), { nil: undefined }), (raw, window, sinceAgo) => {
-        const list: CallEvent[] = raw.map((r, i) => ({
-          deliveryId: `d${i}`,
-          attempt: 1,
-          engagementId: 'e',
-          result: r.result,
-          at: new Date(NOW.getTime() - r.secondsAgo * 1000).toISOString(),
-          ...(r.wait === undefined ? {} : { waitSeconds: r.wait }),
-          ...(r.escalated === undefined ? {} : { escalated: r.escalated }),
-        }));
-        const options = sinceAgo === undefined ? {} : { since: new Date(NOW.getTime() - sinceAgo * 1000) };
-        const expected = summarizeOutcomes(list, NOW, window, options);
-        const indexed = OutcomeLog.from(list).summarize(NOW, window, options);
-        // Appending in arrival order (out of time order) must index the same events.
-        const appended = new OutcomeLog();
-        for (const e of list) appended.append(e);
-        for (const got of [indexed, appended.summarize(NOW, window, options)]) {
-          expect({ ...got, averageWaitSeconds: null }).toEqual({ ...expected, averageWaitSeconds: null });
-          if (expected.averageWaitSeconds === null) expect(got.averageWaitSeconds).toBeNull();
-          else expect(got.averageWaitSeconds).toBeCloseTo(expected.averageWaitSeconds, 9);
-        }
-      }),
+      fc.property(
+        fc.array(eventArb, { maxLength: 60 }),
+        fc.integer({ min: 1, max: 180 }),
+        fc.option(fc.integer({ min: 0, max: 7200 }), { nil: undefined }),
+        (raw, window, sinceAgo) => {
+          const list: CallEvent[] = raw.map((r, i) => ({
+            deliveryId: `d${i}`,
+            attempt: 1,
+            engagementId: 'e',
+            result: r.result,
+            at: new Date(NOW.getTime() - r.secondsAgo * 1000).toISOString(),
+            ...(r.wait === undefined ? {} : { waitSeconds: r.wait }),
+            ...(r.escalated === undefined ? {} : { escalated: r.escalated }),
+          }));
+          const options = sinceAgo === undefined ? {} : { since: new Date(NOW.getTime() - sinceAgo * 1000) };
+          const expected = summarizeOutcomes(list, NOW, window, options);
+          const indexed = OutcomeLog.from(list).summarize(NOW, window, options);
+          // Appending in arrival order (out of time order) must index the same events.
+          const appended = new OutcomeLog();
+          for (const e of list) appended.append(e);
+          for (const got of [indexed, appended.summarize(NOW, window, options)]) {
+            expect({ ...got, averageWaitSeconds: null }).toEqual({ ...expected, averageWaitSeconds: null });
+            if (expected.averageWaitSeconds === null) expect(got.averageWaitSeconds).toBeNull();
+            else expect(got.averageWaitSeconds).toBeCloseTo(expected.averageWaitSeconds, 9);
+          }
+        },
+      ),
     );
   });
 

@@ -18,9 +18,7 @@ const local = (ms: number, zone: string) => DateTime.fromMillis(ms, { zone });
 describe('calling windows', () => {
   it('keeps to 08:00-21:00 local in Asia/Kolkata (UTC+05:30, a half-hour offset)', () => {
     const spans = windowsFor('Asia/Kolkata', '2026-11-25T00:00:00Z', 24);
-    expect(spans.map((s) => [local(s.start, 'Asia/Kolkata').toFormat('HH:mm'), local(s.end, 'Asia/Kolkata').toFormat('HH:mm')])).toEqual([
-      ['08:00', '21:00'],
-    ]);
+    expect(spans.map((s) => [local(s.start, 'Asia/Kolkata').toFormat('HH:mm'), local(s.end, 'Asia/Kolkata').toFormat('HH:mm')])).toEqual([['08:00', '21:00']]);
     expect(new Date((spans[0] as Span).start).toISOString()).toBe('2026-11-25T02:30:00.000Z');
   });
 
@@ -40,9 +38,7 @@ describe('calling windows', () => {
 
   it('quiet hours crossing midnight remove the evening and the morning', () => {
     const spans = windowsFor('Europe/Paris', '2026-11-24T23:00:00Z', 24, { quietHours: [{ start: '19:00', end: '09:30' }] });
-    expect(spans.map((s) => [local(s.start, 'Europe/Paris').toFormat('HH:mm'), local(s.end, 'Europe/Paris').toFormat('HH:mm')])).toEqual([
-      ['09:30', '19:00'],
-    ]);
+    expect(spans.map((s) => [local(s.start, 'Europe/Paris').toFormat('HH:mm'), local(s.end, 'Europe/Paris').toFormat('HH:mm')])).toEqual([['09:30', '19:00']]);
   });
 
   it('queue operating hours in the queue zone narrow the contact-local window', () => {
@@ -75,7 +71,13 @@ describe('calling windows', () => {
           const rules = { start: `${String(legalStart).padStart(2, '0')}:00`, end: `${String(legalEnd).padStart(2, '0')}:00` };
           const now = start + quarter * 15 * 60_000;
           const cache = new ScheduleCache(now, now + hours * HOUR);
-          const spans = computeCallingWindows([{ start: now, end: now + hours * HOUR }], zone, { legalHours: rules, quietHours: [], queueHours: undefined }, now, cache);
+          const spans = computeCallingWindows(
+            [{ start: now, end: now + hours * HOUR }],
+            zone,
+            { legalHours: rules, quietHours: [], queueHours: undefined },
+            now,
+            cache,
+          );
           for (const s of spans) {
             expect(s.start).toBeGreaterThanOrEqual(now);
             expect(s.end - s.start).toBeGreaterThanOrEqual(MIN_WINDOW_MS);

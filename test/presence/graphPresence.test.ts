@@ -79,7 +79,7 @@ describe('GraphPresence', () => {
     expect(calls.every((c) => c.authorization === `Bearer ${entra.tokenFor(GRAPH_SCOPE)}`)).toBe(true);
   });
 
-  it('unknown availability values and ids Graph leaves out are PresenceUnknown; ids keep the caller\'s spelling', async () => {
+  it("unknown availability values and ids Graph leaves out are PresenceUnknown; ids keep the caller's spelling", async () => {
     entra = fakeEntra();
     const calls: PresenceCall[] = [];
     const answers = new Map([
@@ -118,7 +118,10 @@ describe('GraphPresence', () => {
 
     expect(cached.get(userId(1))).toBe('Available');
     expect(fresh.get(userId(1))).toBe('Busy');
-    expect(calls.map((c) => c.ids)).toEqual([[userId(1), userId(2)], [userId(1), userId(3)]]);
+    expect(calls.map((c) => c.ids)).toEqual([
+      [userId(1), userId(2)],
+      [userId(1), userId(3)],
+    ]);
   });
 
   it('concurrent callers asking for the same representatives share one Graph request', async () => {
@@ -141,7 +144,13 @@ describe('GraphPresence', () => {
       .post(PATH)
       .reply(
         429,
-        { error: { code: 'TooManyRequests', message: 'Too many requests', innerError: { date: '2026-11-25T14:00:00', 'request-id': '9b600954-ba11-4899-8ce9-6abad341f299' } } },
+        {
+          error: {
+            code: 'TooManyRequests',
+            message: 'Too many requests',
+            innerError: { date: '2026-11-25T14:00:00', 'request-id': '9b600954-ba11-4899-8ce9-6abad341f299' },
+          },
+        },
         { 'Retry-After': '1', 'Content-Type': 'application/json' },
       );
     fakePresences(calls, () => 'Away');
@@ -197,7 +206,7 @@ describe('GraphPresence', () => {
     expect(() => new GraphPresence({ credential: entra.credential, retry: { maxRetries: 11 } })).toThrow('retry.maxRetries');
   });
 
-  it('toAvailability keeps Graph\'s documented values and nothing else', () => {
+  it("toAvailability keeps Graph's documented values and nothing else", () => {
     expect(toAvailability('DoNotDisturb')).toBe('DoNotDisturb');
     expect(toAvailability('BeRightBack')).toBe('BeRightBack');
     expect(toAvailability('available')).toBe('PresenceUnknown');

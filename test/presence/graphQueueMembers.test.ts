@@ -18,9 +18,7 @@ function userId(n: number): string {
 function page(ids: string[], nextSkipToken?: string) {
   return {
     '@odata.context': `${GRAPH}/v1.0/$metadata#users(id)`,
-    ...(nextSkipToken === undefined
-      ? {}
-      : { '@odata.nextLink': `${GRAPH}${MEMBERS_PATH}?$select=id&$top=999&$count=true&$skiptoken=${nextSkipToken}` }),
+    ...(nextSkipToken === undefined ? {} : { '@odata.nextLink': `${GRAPH}${MEMBERS_PATH}?$select=id&$top=999&$count=true&$skiptoken=${nextSkipToken}` }),
     value: ids.map((id) => ({ '@odata.type': '#microsoft.graph.user', id })),
   };
 }
@@ -39,11 +37,7 @@ describe('GraphQueueMembers', () => {
   it('follows @odata.nextLink to the last page and returns every member id once', async () => {
     entra = fakeEntra();
     const calls: MembersCall[] = [];
-    const pages = [
-      page([userId(1), userId(2)], 'RFNwdAIAAQAAACM6'),
-      page([userId(3), userId(2)], 'RFNwdAIAAQAAACM7'),
-      page([userId(4)]),
-    ];
+    const pages = [page([userId(1), userId(2)], 'RFNwdAIAAQAAACM6'), page([userId(3), userId(2)], 'RFNwdAIAAQAAACM7'), page([userId(4)])];
     nock(GRAPH)
       .get(MEMBERS_PATH)
       .query(true)
@@ -77,7 +71,12 @@ describe('GraphQueueMembers', () => {
       .query(true)
       .reply(
         404,
-        { error: { code: 'Request_ResourceNotFound', message: `Resource '${GROUP_ID}' does not exist or one of its queried reference-property objects are not present.` } },
+        {
+          error: {
+            code: 'Request_ResourceNotFound',
+            message: `Resource '${GROUP_ID}' does not exist or one of its queried reference-property objects are not present.`,
+          },
+        },
         { 'Content-Type': 'application/json' },
       );
 
@@ -89,7 +88,11 @@ describe('GraphQueueMembers', () => {
 
   it('a nextLink that repeats is stopped instead of looping', async () => {
     entra = fakeEntra();
-    nock(GRAPH).get(MEMBERS_PATH).query(true).times(3).reply(200, page([userId(1)], 'c2FtZQ'), { 'Content-Type': 'application/json' });
+    nock(GRAPH)
+      .get(MEMBERS_PATH)
+      .query(true)
+      .times(3)
+      .reply(200, page([userId(1)], 'c2FtZQ'), { 'Content-Type': 'application/json' });
 
     const error = await new GraphQueueMembers({ credential: entra.credential }).listGroupMembers(GROUP_ID).catch((e: unknown) => e);
 

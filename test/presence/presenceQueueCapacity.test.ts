@@ -26,7 +26,9 @@ function servePresence(availability: Readonly<Record<string, string>>): void {
       const { ids } = (await request.json()) as { ids: string[] };
       const value = ids.flatMap((id) => {
         const known = availability[id];
-        return known === undefined ? [] : [{ id, availability: known, activity: known === 'Busy' ? 'InACall' : known, outOfOfficeSettings: { message: null, isOutOfOffice: false } }];
+        return known === undefined
+          ? []
+          : [{ id, availability: known, activity: known === 'Busy' ? 'InACall' : known, outOfOfficeSettings: { message: null, isOutOfOffice: false } }];
       });
       return [200, { '@odata.context': `${GRAPH}/v1.0/$metadata#Collection(microsoft.graph.presence)`, value }, { 'Content-Type': 'application/json' }];
     })
@@ -43,10 +45,16 @@ function serveGroupMembers(pages: readonly (readonly string[])[]): void {
     .reply(() => {
       const ids = pages[served] ?? [];
       served += 1;
-      const next = served < pages.length ? { '@odata.nextLink': `${GRAPH}${MEMBERS_PATH}?$select=id&$top=999&$count=true&$skiptoken=RFNwdAIAAQAAACM${served}` } : {};
+      const next =
+        served < pages.length ? { '@odata.nextLink': `${GRAPH}${MEMBERS_PATH}?$select=id&$top=999&$count=true&$skiptoken=RFNwdAIAAQAAACM${served}` } : {};
       return [
         200,
-        { '@odata.context': `${GRAPH}/v1.0/$metadata#users(id)`, '@odata.count': pages.flat().length, ...next, value: ids.map((id) => ({ '@odata.type': '#microsoft.graph.user', id })) },
+        {
+          '@odata.context': `${GRAPH}/v1.0/$metadata#users(id)`,
+          '@odata.count': pages.flat().length,
+          ...next,
+          value: ids.map((id) => ({ '@odata.type': '#microsoft.graph.user', id })),
+        },
         { 'Content-Type': 'application/json' },
       ];
     });
@@ -56,7 +64,11 @@ const catalog: EngagementCatalog = {
   engagements: new Map(),
   queues: new Map(
     [
-      makeQueue({ name: 'renewals-voice', skills: ['renewals', 'english'], representatives: [{ userId: userId(1) }, { userId: userId(2) }, { userId: userId(3) }] }),
+      makeQueue({
+        name: 'renewals-voice',
+        skills: ['renewals', 'english'],
+        representatives: [{ userId: userId(1) }, { userId: userId(2) }, { userId: userId(3) }],
+      }),
       makeQueue({ name: 'renewals-overflow', skills: ['renewals'], representatives: undefined, entraGroupId: GROUP_ID }),
     ].map((q) => [q.name, q]),
   ),
@@ -118,7 +130,9 @@ describe('PresenceQueueCapacity over Microsoft Graph', () => {
       .post(PRESENCE_PATH)
       .reply(403, { error: { code: 'Forbidden', message: 'Insufficient privileges to complete the operation.' } }, { 'Content-Type': 'application/json' });
 
-    const error = await capacity().hasCapacity('renewals-voice', ['renewals']).catch((e: unknown) => e);
+    const error = await capacity()
+      .hasCapacity('renewals-voice', ['renewals'])
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(SystemError);
     expect(error).toMatchObject({ retryable: false });

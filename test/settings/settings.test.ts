@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { loadSettings } from '../../src/settings/settings.js';
 
-const minimal = { ENGAGEMENTS_FILE: 'e.json', ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKey=SECRET123', AzureWebJobsStorage: 'UseDevelopmentStorage=true' };
+const minimal = {
+  ENGAGEMENTS_FILE: 'e.json',
+  ServiceBusConnection: 'Endpoint=sb://x/;SharedAccessKey=SECRET123',
+  AzureWebJobsStorage: 'UseDevelopmentStorage=true',
+};
 
 describe('settings', () => {
   it('fills defaults and freezes', () => {

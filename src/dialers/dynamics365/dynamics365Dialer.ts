@@ -2,11 +2,7 @@ import { SystemError, ensureError } from '../../errors.js';
 import type { DialRequest, DialSubmission, DialerPort } from '../dialerPort.js';
 import { type ActionOutcome, DataverseClient } from './dataverseClient.js';
 import { type DeliveryRefStore, InMemoryDeliveryRefStore } from './deliveryRefStore.js';
-import {
-  type Dynamics365DialerOptions,
-  type Dynamics365DialerOptionsInput,
-  parseDynamics365DialerOptions,
-} from './dynamics365DialerOptions.js';
+import { type Dynamics365DialerOptions, type Dynamics365DialerOptionsInput, parseDynamics365DialerOptions } from './dynamics365DialerOptions.js';
 import { type BulkSubmission, type SingleSubmission, planSubmissions } from './planSubmissions.js';
 
 export const CREATE_DELIVERY_ACTION = 'CCaaS_CreateProactiveDelivery';

@@ -35,7 +35,10 @@ export const dynamics365DialerOptionsSchema = z.strictObject({
     (value) => typeof value === 'object' && value !== null && isFunction((value as { getToken?: unknown }).getToken),
     'expected a TokenCredential from @azure/identity (an object with getToken)',
   ),
-  apiVersion: z.string().regex(/^\d+\.\d+$/, 'expected a CCaaS API version such as "1.0"').default(DEFAULT_CCAAS_API_VERSION),
+  apiVersion: z
+    .string()
+    .regex(/^\d+\.\d+$/, 'expected a CCaaS API version such as "1.0"')
+    .default(DEFAULT_CCAAS_API_VERSION),
   /** Plain deliveries go to CCaaS_CreateProactiveDeliveryBulkV2 in chunks of this size; false sends every delivery singly. */
   useBulk: z.boolean().default(true),
   bulkChunkSize: z.int().min(1).max(BULK_MAX_RECORDS).default(DEFAULT_BULK_CHUNK_SIZE),
@@ -47,10 +50,7 @@ export const dynamics365DialerOptionsSchema = z.strictObject({
   retry: retryOptionsSchema.prefault({}),
   refStore: z
     .custom<DeliveryRefStore>(
-      (value) =>
-        typeof value === 'object' &&
-        value !== null &&
-        ['get', 'put', 'delete'].every((key) => isFunction((value as Record<string, unknown>)[key])),
+      (value) => typeof value === 'object' && value !== null && ['get', 'put', 'delete'].every((key) => isFunction((value as Record<string, unknown>)[key])),
       'expected a DeliveryRefStore (get, put, delete)',
     )
     .optional(),
@@ -70,11 +70,7 @@ export function parseDynamics365DialerOptions(input: Dynamics365DialerOptionsInp
   const result = dynamics365DialerOptionsSchema.safeParse(input);
   if (!result.success) {
     const issues = toFieldIssues(result.error);
-    throw new UserError(
-      'InvalidSettings',
-      `invalid Dynamics 365 dialer options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw new UserError('InvalidSettings', `invalid Dynamics 365 dialer options: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
   }
   return result.data;
 }

@@ -24,9 +24,7 @@ export interface ProactiveContact {
   readonly windows?: readonly ProactiveWindow[];
 }
 
-export type ContactConversion =
-  | { readonly ok: true; readonly contact: ProactiveContact }
-  | { readonly ok: false; readonly reason: string };
+export type ContactConversion = { readonly ok: true; readonly contact: ProactiveContact } | { readonly ok: false; readonly reason: string };
 
 const PHONE_FIELDS: Readonly<Record<PhoneType, 'mobilePhoneNumber' | 'businessPhoneNumber' | 'homePhoneNumber'>> = {
   mobile: 'mobilePhoneNumber',
@@ -75,9 +73,7 @@ export function toProactiveContact(request: DialRequest): ContactConversion {
       ...(contact.email === undefined ? {} : { email: contact.email }),
       ...phones,
       timezone,
-      ...(attributes.length === 0
-        ? {}
-        : { inputAttributes: Object.fromEntries(attributes.map(([key, value]) => [key, String(value)])) }),
+      ...(attributes.length === 0 ? {} : { inputAttributes: Object.fromEntries(attributes.map(([key, value]) => [key, String(value)])) }),
       ...(windows.length === 0 ? {} : { windows }),
     },
   };

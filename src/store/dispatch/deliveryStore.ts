@@ -220,7 +220,12 @@ export class DeliveryStore {
       const contact = windows === undefined ? current.contact : { ...current.contact, windows, phones: current.contact.phones.map((p) => ({ ...p, windows })) };
       const rowKey = queueRowKey(band, contact.callOrderKey, deliveryId);
       return [
-        ['update', { ...base, contact: JSON.stringify(contact), state: 'queued', attempt: attempt + 1, queueRowKey: rowKey, backendRef: undefined }, 'Replace', { etag: current.etag }],
+        [
+          'update',
+          { ...base, contact: JSON.stringify(contact), state: 'queued', attempt: attempt + 1, queueRowKey: rowKey, backendRef: undefined },
+          'Replace',
+          { etag: current.etag },
+        ],
         removeInFlight,
         ['create', queueEntity(engagementId, rowKey, notBefore, contact)],
       ];
@@ -249,7 +254,12 @@ export class DeliveryStore {
     const client = await this.client();
     try {
       await client.submitTransaction([
-        ['update', { ...toEntity(current), state: 'cancelled', queueRowKey: undefined, lastResult: 'Cancelled', updatedAt: new Date(now).toISOString() }, 'Replace', { etag: current.etag }],
+        [
+          'update',
+          { ...toEntity(current), state: 'cancelled', queueRowKey: undefined, lastResult: 'Cancelled', updatedAt: new Date(now).toISOString() },
+          'Replace',
+          { etag: current.etag },
+        ],
         ['delete', { partitionKey: engagementId, rowKey: row.rowKey }],
       ]);
       return current;
@@ -304,7 +314,14 @@ function queueEntity(engagementId: string, rowKey: string, notBefore: number, co
   return { partitionKey: engagementId, rowKey, notBefore, windows: JSON.stringify(contact.windows) };
 }
 
-function inFlightEntity(engagementId: string, deliveryId: string, attempt: number, state: 'dialing' | 'submitted', now: number, representativeId: string | undefined) {
+function inFlightEntity(
+  engagementId: string,
+  deliveryId: string,
+  attempt: number,
+  state: 'dialing' | 'submitted',
+  now: number,
+  representativeId: string | undefined,
+) {
   return {
     partitionKey: engagementId,
     rowKey: inFlightRow(deliveryId),

@@ -45,10 +45,25 @@ export class RejectedMessageStore {
   async list(queue: string): Promise<(RejectedMessage & { rejectedAt: string })[]> {
     const client = await this.client();
     const out: (RejectedMessage & { rejectedAt: string })[] = [];
-    for await (const e of client.listEntities<{ rowKey: string; reason: string; description: string; enqueuedTimeUtc: string; deliveryCount: number; rejectedAt: string }>({
+    for await (const e of client.listEntities<{
+      rowKey: string;
+      reason: string;
+      description: string;
+      enqueuedTimeUtc: string;
+      deliveryCount: number;
+      rejectedAt: string;
+    }>({
       queryOptions: { filter: `PartitionKey eq '${queue.replace(/'/g, "''")}'` },
     })) {
-      out.push({ queue, messageId: e.rowKey, reason: e.reason, description: e.description, enqueuedTimeUtc: e.enqueuedTimeUtc || undefined, deliveryCount: e.deliveryCount, rejectedAt: e.rejectedAt });
+      out.push({
+        queue,
+        messageId: e.rowKey,
+        reason: e.reason,
+        description: e.description,
+        enqueuedTimeUtc: e.enqueuedTimeUtc || undefined,
+        deliveryCount: e.deliveryCount,
+        rejectedAt: e.rejectedAt,
+      });
     }
     return out;
   }

@@ -34,7 +34,9 @@ export class TableDeliveryRefStore implements DeliveryRefStore {
   }
 
   async put(deliveryId: string, ref: DeliveryRef): Promise<void> {
-    await (await this.client()).upsertEntity({ ...this.keys(deliveryId), attempt: ref.attempt, backendRef: ref.backendRef, deliveryTaskId: ref.deliveryTaskId ?? '' }, 'Replace');
+    await (
+      await this.client()
+    ).upsertEntity({ ...this.keys(deliveryId), attempt: ref.attempt, backendRef: ref.backendRef, deliveryTaskId: ref.deliveryTaskId ?? '' }, 'Replace');
   }
 
   async delete(deliveryId: string): Promise<void> {

@@ -3,8 +3,7 @@ import type { EngagementConfig } from '../../../src/engagement/engagementSchema.
 import type { CallContext } from '../../../src/agentLeg/callContext.js';
 import { callContextSchema } from '../../../src/agentLeg/callContext.js';
 
-const weekdays = (start: string, end: string) =>
-  Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, [{ start, end }]]));
+const weekdays = (start: string, end: string) => Object.fromEntries(['monday', 'tuesday', 'wednesday', 'thursday', 'friday'].map((d) => [d, [{ start, end }]]));
 
 const aiLed = {
   name: 'Policy renewal reminders',

@@ -1,10 +1,6 @@
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
 import { configWith, type QueueDeclaration } from '../../../dev/serviceBus/config.js';
-import {
-  startServiceBusBroker,
-  type ServiceBusBrokerHandle,
-  type ServiceBusBrokerOptions,
-} from '../../../dev/serviceBus/broker.js';
+import { startServiceBusBroker, type ServiceBusBrokerHandle, type ServiceBusBrokerOptions } from '../../../dev/serviceBus/broker.js';
 
 const CLIENT_CLOSE_WAIT_MS = 2_000;
 
@@ -21,10 +17,7 @@ export interface TestBroker {
 }
 
 /** Starts a broker on a free port with the given queues, and a client connected to it. */
-export async function startTestBroker(
-  queues: TestQueue[],
-  options: Omit<ServiceBusBrokerOptions, 'config'> = {},
-): Promise<TestBroker> {
+export async function startTestBroker(queues: TestQueue[], options: Omit<ServiceBusBrokerOptions, 'config'> = {}): Promise<TestBroker> {
   const broker = await startServiceBusBroker({ port: 0, config: configWith(queues), ...options });
   const clients: ServiceBusClient[] = [];
   const newClient = (): ServiceBusClient => {
@@ -65,11 +58,7 @@ export async function rejectionOf(promise: Promise<unknown>): Promise<Error & { 
 }
 
 /** Receives until `count` messages arrived or `timeoutMs` passed. */
-export async function receiveUpTo(
-  receiver: ServiceBusReceiver,
-  count: number,
-  timeoutMs = 5_000,
-): Promise<ServiceBusReceivedMessage[]> {
+export async function receiveUpTo(receiver: ServiceBusReceiver, count: number, timeoutMs = 5_000): Promise<ServiceBusReceivedMessage[]> {
   const received: ServiceBusReceivedMessage[] = [];
   const deadline = Date.now() + timeoutMs;
   while (received.length < count && Date.now() < deadline) {

@@ -3,12 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startServiceBusBroker } from '../../../dev/serviceBus/broker.js';
-import {
-  BrokerConfigError,
-  loadBrokerConfigFile,
-  parseBrokerConfig,
-  type BrokerConfig,
-} from '../../../dev/serviceBus/config.js';
+import { BrokerConfigError, loadBrokerConfigFile, parseBrokerConfig, type BrokerConfig } from '../../../dev/serviceBus/config.js';
 import { emulatorConnectionString } from '../../../dev/serviceBus/connectionString.js';
 import { rejectionOf } from './brokerFixture.js';
 
@@ -77,9 +72,7 @@ describe('the broker config (the official emulator format)', () => {
     expect(configErrorOf(withQueue({ Name: 'q', Properties: { MaxDeliveryCount: '10' } }))).toContain(
       'UserConfig.Namespaces[0].Queues[0].Properties.MaxDeliveryCount',
     );
-    expect(configErrorOf(withQueue({ Name: 'q', Properties: { LockDurationn: 'PT1M' } }))).toMatch(
-      /Queues\[0\]\.Properties: .*LockDurationn/,
-    );
+    expect(configErrorOf(withQueue({ Name: 'q', Properties: { LockDurationn: 'PT1M' } }))).toMatch(/Queues\[0\]\.Properties: .*LockDurationn/);
   });
 
   it('rejects RequiresSession true, saying sessions are not supported by the local broker', () => {

@@ -119,7 +119,10 @@ describe('credit and drain handling of the local Service Bus broker', () => {
       // One flow frame with credit 3 and drain=true while 3 messages wait: all credit is used at once.
       receiver.add_credit(3);
       receiver.drain_credit();
-      const outcome = await drained.then(() => 'drained', () => 'timed out');
+      const outcome = await drained.then(
+        () => 'drained',
+        () => 'timed out',
+      );
       expect(outcome).toBe('drained');
       expect(messages).toHaveLength(3);
       for (const context of messages) context.delivery?.accept();

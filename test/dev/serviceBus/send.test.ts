@@ -82,9 +82,7 @@ describe('sending through the local Service Bus broker with @azure/service-bus',
   });
 
   it('rejects a single message over the size limit with MessageSizeExceeded and stores nothing', async () => {
-    const error = await rejectionOf(
-      t.client.createSender('oversize').sendMessages({ body: Buffer.alloc(DEFAULT_MAX_MESSAGE_SIZE_BYTES + 1) }),
-    );
+    const error = await rejectionOf(t.client.createSender('oversize').sendMessages({ body: Buffer.alloc(DEFAULT_MAX_MESSAGE_SIZE_BYTES + 1) }));
     expect(error.code).toBe('MessageSizeExceeded');
     expect(error.message).toMatch(/exceeds the limit \(262144 bytes\)/);
     expect(t.broker.stats('oversize').active).toBe(0);

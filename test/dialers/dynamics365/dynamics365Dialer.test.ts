@@ -252,9 +252,15 @@ describe('Dynamics365Dialer.dial', () => {
   it('throttling that outlasts the budget is a retryable Throttled SystemError carrying the server delay', async () => {
     entra = fakeEntra();
     const captured: Captured[] = [];
-    fakeAction('CCaaS_CreateProactiveDelivery', [[429, odataError('0x80072326', 'Combined execution time of incoming requests exceeded limit.'), { 'Retry-After': '300' }]], captured);
+    fakeAction(
+      'CCaaS_CreateProactiveDelivery',
+      [[429, odataError('0x80072326', 'Combined execution time of incoming requests exceeded limit.'), { 'Retry-After': '300' }]],
+      captured,
+    );
 
-    const error = await dialer().dial([aiLedRequest(1)]).catch((e: unknown) => e);
+    const error = await dialer()
+      .dial([aiLedRequest(1)])
+      .catch((e: unknown) => e);
 
     expect(error).toMatchObject({ name: 'SystemError', code: 'Throttled', retryable: true, retryAfterMs: 300_000 });
     expect(captured).toHaveLength(1);
@@ -312,10 +318,7 @@ describe('Dynamics365Dialer.dial', () => {
   it('an unmapped time zone and a missing dynamicsConfigId are rejected without calling Dataverse', async () => {
     entra = fakeEntra();
     // No Dataverse interceptor: any call would fail the test with a disallowed-net-connect error.
-    const submissions = await dialer().dial([
-      aiLedRequest(1, { contact: { timeZone: 'Antarctica/Troll' } }),
-      aiLedRequest(2, { dynamicsConfigId: undefined }),
-    ]);
+    const submissions = await dialer().dial([aiLedRequest(1, { contact: { timeZone: 'Antarctica/Troll' } }), aiLedRequest(2, { dynamicsConfigId: undefined })]);
 
     expect(submissions).toEqual([
       {
@@ -332,11 +335,13 @@ describe('Dynamics365Dialer.dial', () => {
     entra = fakeEntra();
     fakeAction(
       'CCaaS_CreateProactiveDelivery',
-      [[403, odataError('0x80040220', "Principal user (Id=0e1d2c3b-4a59-4867-8756-a4b3c2d1e0f9) is missing prvCreatemsdyn_proactive_delivery privilege.")]],
+      [[403, odataError('0x80040220', 'Principal user (Id=0e1d2c3b-4a59-4867-8756-a4b3c2d1e0f9) is missing prvCreatemsdyn_proactive_delivery privilege.')]],
       [],
     );
 
-    const error = await dialer().dial([aiLedRequest(1)]).catch((e: unknown) => e);
+    const error = await dialer()
+      .dial([aiLedRequest(1)])
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(SystemError);
     expect(error).toMatchObject({ code: 'DependencyFailed', retryable: false });
@@ -350,14 +355,17 @@ describe('Dynamics365Dialer.dial', () => {
       .query(true)
       .reply(401, {
         error: 'invalid_client',
-        error_description: "AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.",
+        error_description:
+          'AADSTS7000215: Invalid client secret provided. Ensure the secret being sent in the request is the client secret value, not the client secret ID.',
         error_codes: [7000215],
         timestamp: '2026-11-25 14:00:00Z',
         trace_id: '0b1c2d3e-4f50-4617-8283-94a5b6c7d8e9',
         correlation_id: '1c2d3e4f-5061-4728-9394-a5b6c7d8e9f0',
       });
 
-    const error = await dialer().dial([aiLedRequest(1)]).catch((e: unknown) => e);
+    const error = await dialer()
+      .dial([aiLedRequest(1)])
+      .catch((e: unknown) => e);
 
     expect(error).toMatchObject({ name: 'SystemError', code: 'DependencyFailed', retryable: false });
     expect((error as Error).message).toContain(`could not get a token for ${ORG_URL}/.default`);

@@ -43,7 +43,14 @@ describe('planSubmissions', () => {
       plainRequest(2, { dynamicsConfigId: OTHER_CONFIG_ID }),
       plainRequest(3),
       plainRequest(4),
-      plainRequest(5, { contact: { phones: [{ type: 'mobile', e164: '+14155550005' }, { type: 'business', e164: '+14155559005' }] } }),
+      plainRequest(5, {
+        contact: {
+          phones: [
+            { type: 'mobile', e164: '+14155550005' },
+            { type: 'business', e164: '+14155559005' },
+          ],
+        },
+      }),
     ];
     const plan = planSubmissions(requests, { ...options, bulkChunkSize: 2 });
     expect(plan.singles).toEqual([]);
@@ -76,7 +83,17 @@ describe('planSubmissions', () => {
     ['input attributes', plainRequest(1, { contact: { attributes: { orderNumber: 'ORD-1' } } })],
     ['calling windows', plainRequest(1, { contact: { windows: [{ start: '2026-11-25T17:00:00Z', end: '2026-11-25T18:00:00Z' }] } })],
     ['a raised priority', plainRequest(1, { priority: 2 })],
-    ['a home number', plainRequest(1, { contact: { phones: [{ type: 'mobile', e164: '+14155550001' }, { type: 'home', e164: '+16505550001' }] } })],
+    [
+      'a home number',
+      plainRequest(1, {
+        contact: {
+          phones: [
+            { type: 'mobile', e164: '+14155550001' },
+            { type: 'home', e164: '+16505550001' },
+          ],
+        },
+      }),
+    ],
     ['no mobile number', plainRequest(1, { contact: { phones: [{ type: 'business', e164: '+14155550001' }] } })],
     ['no last name', plainRequest(1, { contact: { lastName: undefined } })],
   ])('a delivery with %s goes singly (bulk V2 cannot carry it)', (_case, request) => {
@@ -93,7 +110,12 @@ describe('planSubmissions', () => {
 
   it('the first number of a phone type wins the one D365 slot for that type', () => {
     const request = plainRequest(1, {
-      contact: { phones: [{ type: 'mobile', e164: '+14155550001' }, { type: 'mobile', e164: '+14155550999' }] },
+      contact: {
+        phones: [
+          { type: 'mobile', e164: '+14155550001' },
+          { type: 'mobile', e164: '+14155550999' },
+        ],
+      },
     });
     const [single] = planSubmissions([request], { ...options, useBulk: false }).singles;
     expect(JSON.parse(single?.body.Contacts ?? '')[0].mobilePhoneNumber).toBe('+14155550001');

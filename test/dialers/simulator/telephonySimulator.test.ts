@@ -198,10 +198,7 @@ describe('TelephonySimulator', () => {
 
   it('rejects an engagement it does not know and a contact without a phone', async () => {
     const { sim } = setup();
-    const [unknown, phoneless] = await sim.dial([
-      request(1, 'nope'),
-      { ...request(2), contact: { ...request(2).contact, phones: [] } },
-    ]);
+    const [unknown, phoneless] = await sim.dial([request(1, 'nope'), { ...request(2), contact: { ...request(2).contact, phones: [] } }]);
     expect(unknown).toMatchObject({ status: 'rejected', reason: 'engagement nope is not known to the simulator' });
     expect(phoneless).toMatchObject({ status: 'rejected', reason: 'the contact has no phone number' });
   });

@@ -5,7 +5,10 @@ import { testTables } from '../../support/tables.js';
 describe('pending contacts', () => {
   it('marks by engagement and clears only for the delivery that marked it', async () => {
     const pending = new PendingContactStore(testTables());
-    await pending.markPending('e1', Array.from({ length: 150 }, (_, i) => ({ contactId: `c${i}`, triggerId: 't1', deliveryId: `d${i}` })));
+    await pending.markPending(
+      'e1',
+      Array.from({ length: 150 }, (_, i) => ({ contactId: `c${i}`, triggerId: 't1', deliveryId: `d${i}` })),
+    );
     expect((await pending.byEngagement('e1')).size).toBe(150);
     await pending.clear('e1', 'c1', 'some-other-delivery');
     await pending.clear('e1', 'c2', 'd2');
@@ -18,7 +21,10 @@ describe('pending contacts', () => {
   it('contact ids with characters Table keys forbid come back as they were marked, and each clears on its own', async () => {
     const pending = new PendingContactStore(testTables());
     const ids = ['a/b', 'a\\b', 'a#b', 'a?b', 'a%2fb'];
-    await pending.markPending('e1', ids.map((contactId, i) => ({ contactId, triggerId: 't1', deliveryId: `d${i}` })));
+    await pending.markPending(
+      'e1',
+      ids.map((contactId, i) => ({ contactId, triggerId: 't1', deliveryId: `d${i}` })),
+    );
 
     await pending.clear('e1', 'a/b', 'd0');
 

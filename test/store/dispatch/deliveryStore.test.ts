@@ -92,7 +92,13 @@ describe('delivery store', () => {
     expect(await store.finishAttempt('e1', 'd-1', 1, 'Abandoned', { final: 'done' }, NOW + 61_000)).toBe(false);
     await store.markSubmitted('e1', 'd-1', 1, 'deliveryTask:b', NOW + 62_000);
 
-    expect(await store.get('e1', 'd-1')).toMatchObject({ state: 'done', attempt: 1, lastResult: 'LiveAnswer', backendRef: 'deliveryTask:a', queueRowKey: undefined });
+    expect(await store.get('e1', 'd-1')).toMatchObject({
+      state: 'done',
+      attempt: 1,
+      lastResult: 'LiveAnswer',
+      backendRef: 'deliveryTask:a',
+      queueRowKey: undefined,
+    });
     expect(await store.inFlight('e1')).toEqual([]);
     expect(await store.queued('e1', 10)).toEqual([]);
   });

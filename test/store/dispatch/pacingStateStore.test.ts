@@ -64,7 +64,9 @@ describe('pacing state store: state between ticks', () => {
 
   it('a stored state that is not a pacing state is a precise error, never a silent reset', async () => {
     const tables = workerTables();
-    await (await tables().table(PACING_TABLE)).upsertEntity({ partitionKey: 'pacing', rowKey: 'state', state: JSON.stringify({ version: 2, engagements: {} }) });
+    await (
+      await tables().table(PACING_TABLE)
+    ).upsertEntity({ partitionKey: 'pacing', rowKey: 'state', state: JSON.stringify({ version: 2, engagements: {} }) });
 
     const error = await new PacingStateStore(tables(), 'a').load().catch((e: unknown) => e);
 
@@ -120,7 +122,12 @@ describe('pacing state store: recent decisions for the status API', () => {
     await store.appendDecisions([]);
 
     const renewals = await instance('b').decisions('renewals');
-    expect(renewals).toEqual(ticks.map((t) => decisionOf(t, 'renewals')).reverse().slice(0, RECENT_DECISIONS));
+    expect(renewals).toEqual(
+      ticks
+        .map((t) => decisionOf(t, 'renewals'))
+        .reverse()
+        .slice(0, RECENT_DECISIONS),
+    );
     expect((await instance('b').decisions('collections')).map((d) => d.engagementId)).toEqual(Array(RECENT_DECISIONS).fill('collections'));
     expect(await instance('b').decisions('never-paced')).toEqual([]);
   });

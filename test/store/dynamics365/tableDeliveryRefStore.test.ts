@@ -34,7 +34,11 @@ describe.each(implementations)('delivery ref store contract: %s', (_name, stores
 
   it('keeps the attempt, the backend ref and the DeliveryTaskId of a single delivery; a bulk one has no task id', async () => {
     const store = storesOf()();
-    await store.put('dlv-0001', { attempt: 1, backendRef: 'deliveryTask:68b36193-49cc-4749-8118-433a0e8c4b9a', deliveryTaskId: '68b36193-49cc-4749-8118-433a0e8c4b9a' });
+    await store.put('dlv-0001', {
+      attempt: 1,
+      backendRef: 'deliveryTask:68b36193-49cc-4749-8118-433a0e8c4b9a',
+      deliveryTaskId: '68b36193-49cc-4749-8118-433a0e8c4b9a',
+    });
     await store.put('dlv-0002', { attempt: 2, backendRef: 'bulk:2f1d6c1e-9b7a-4c52-8f3e-0a1b2c3d4e5f' });
 
     expect(await store.get('dlv-0001')).toStrictEqual({
