@@ -75,7 +75,11 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       case 'httpTrigger': {
         const route = routeOf(fn, trigger, prefix);
         routes.push(route);
-        described.push({ name: fn.name, trigger: 'http', detail: `${route.methods.join(',')} /${joinRoute(prefix, String(trigger['route'] ?? fn.name))}` });
+        described.push({
+          name: fn.name,
+          trigger: 'http',
+          detail: `${route.methods.join(',')} /${joinRoute(prefix, bindingString(trigger, 'route') ?? fn.name)}`,
+        });
         break;
       }
       case 'serviceBusTrigger':
@@ -113,12 +117,18 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   };
 }
 
+/** A binding property that function.json holds as a string (route, queue name, connection setting). */
+function bindingString(binding: BindingMetadata, key: string): string | undefined {
+  const value = binding[key];
+  return typeof value === 'string' ? value : undefined;
+}
+
 function joinRoute(prefix: string, route: string): string {
   return [prefix, route].filter((p) => p !== '').join('/');
 }
 
 function routeOf(fn: RegisteredFunction, trigger: BindingMetadata, prefix: string): HttpRoute {
-  const template = joinRoute(prefix, String(trigger['route'] ?? fn.name));
+  const template = joinRoute(prefix, bindingString(trigger, 'route') ?? fn.name);
   const names: string[] = [];
   const source = template
     .split('/')
@@ -169,7 +179,7 @@ async function serveHttp(routes: readonly HttpRoute[], req: IncomingMessage, res
     method,
     headers,
     ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
-  } as RequestInit);
+  });
   const request = new HttpRequest({ method, url: url.toString(), headers, params: matched.params, nativeRequest } as ConstructorParameters<
     typeof HttpRequest
   >[0]);
@@ -219,8 +229,8 @@ const RECEIVE_BATCH = 32;
 const RECEIVE_WAIT_MS = 1_000;
 
 function startServiceBusTrigger(fn: RegisteredFunction, trigger: BindingMetadata, env: NodeJS.ProcessEnv, log: (line: string) => void): () => Promise<void> {
-  const queueName = resolveSetting(String(trigger['queueName']), env);
-  const client = serviceBusClientFor(String(trigger['connection'] ?? 'ServiceBusConnection'), env);
+  const queueName = resolveSetting(bindingString(trigger, 'queueName') ?? '', env);
+  const client = serviceBusClientFor(bindingString(trigger, 'connection') ?? 'ServiceBusConnection', env);
   const receiver = client.createReceiver(queueName, { receiveMode: 'peekLock' });
   const many = trigger['cardinality'] === 'many';
   let running = true;

@@ -154,7 +154,7 @@ export class ConsumerLink implements Consumer {
           const error = asChanges(state?.['error']);
           const { DeadLetterReason, DeadLetterErrorDescription, ...changes } = asChanges(error['info']);
           if (error['condition'] !== undefined && error['condition'] !== CONDITION_DEAD_LETTER) {
-            this.log(`${this.store.name}: a receiver rejected a message with ${String(error['condition'])}; dead-lettering it`);
+            this.log(`${this.store.name}: a receiver rejected a message with ${JSON.stringify(error['condition'])}; dead-lettering it`);
           }
           this.store.deadLetter(
             lock,

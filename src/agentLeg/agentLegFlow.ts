@@ -80,7 +80,7 @@ export const INITIAL_AGENT_LEG_STATE: AgentLegState = Object.freeze({
   reprompts: 0,
   topics: [],
   transcript: [],
-}) as AgentLegState;
+});
 
 export type FlowInput =
   /**

@@ -96,5 +96,5 @@ export function loadAgentLegSettings(env: Readonly<Record<string, string | undef
     production: env['AZURE_FUNCTIONS_ENVIRONMENT'] === 'Production' || env['NODE_ENV']?.toLowerCase() === 'production',
   };
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
-  return parseAgentLegSettings(input as AgentLegSettingsInput);
+  return parseAgentLegSettings(input);
 }

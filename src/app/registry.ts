@@ -74,7 +74,8 @@ export class Registry implements CompositionContext {
         failures.push(ensureError(error));
       }
     }
-    if (failures.length === 1) throw failures[0];
+    const [only] = failures;
+    if (failures.length === 1 && only !== undefined) throw only;
     if (failures.length > 1) throw new AggregateError(failures, `${failures.length} capabilities failed to close`);
   }
 

@@ -14,8 +14,8 @@ function batchMetadata(context: InvocationContext, count: number): BatchMetadata
   const enqueued = (meta['enqueuedTimeUtcArray'] as unknown[] | undefined) ?? [];
   const deliveryCounts = (meta['deliveryCountArray'] as unknown[] | undefined) ?? [];
   return Array.from({ length: count }, (_, i) => ({
-    messageId: String(ids[i] ?? `${context.invocationId}-${i}`),
-    enqueuedTimeUtc: enqueued[i] === undefined ? undefined : String(enqueued[i]),
+    messageId: typeof ids[i] === 'string' ? ids[i] : `${context.invocationId}-${i}`,
+    enqueuedTimeUtc: typeof enqueued[i] === 'string' ? enqueued[i] : undefined,
     deliveryCount: typeof deliveryCounts[i] === 'number' ? deliveryCounts[i] : undefined,
   }));
 }

@@ -26,7 +26,7 @@ export class RecentOutcomes {
   /** Events of the engagement that ended within the lookback. */
   async of(engagementId: string, now: number): Promise<CallEvent[]> {
     const from = now - this.lookbackMs;
-    const window = this.windows.get(engagementId) ?? { entries: new Map(), lastRowKey: undefined };
+    const window: Window = this.windows.get(engagementId) ?? { entries: new Map(), lastRowKey: undefined };
     const page =
       window.lastRowKey === undefined
         ? await this.store.since(engagementId, from - REPORTING_SLACK_MS)

@@ -5,7 +5,7 @@ import { NO_ACTIVE_CALLS, type ActiveCalls } from '../pacing/activeCalls.js';
 import { decidePacing } from '../pacing/decidePacing.js';
 import { isCallableNow } from '../pacing/isCallableNow.js';
 import type { PacingDecision } from '../pacing/pacingDecision.js';
-import { isAvailable, type PresencePort, type QueueMembersPort } from '../presence/presencePort.js';
+import { isAvailable, type Availability, type PresencePort, type QueueMembersPort } from '../presence/presencePort.js';
 import { frequencyLimitLiftsAt, frequencyLimitReached } from '../planning/planDeliveries.js';
 import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
 import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
@@ -146,7 +146,7 @@ async function representativesByQueue(
     }),
   );
   const everyone = [...new Set([...members.values()].flat())];
-  const presence = everyone.length === 0 ? new Map() : await deps.presence.getAvailability(everyone);
+  const presence = everyone.length === 0 ? new Map<string, Availability>() : await deps.presence.getAvailability(everyone);
   const availableRepresentatives = new Map<string, string[]>();
   const staffedRepresentatives = new Map<string, number>();
   for (const [queue, ids] of members) {

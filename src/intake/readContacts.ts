@@ -1,6 +1,6 @@
 import { JSONParser } from '@streamparser/json';
 import type { z } from 'zod';
-import { formatPath, UserError, type FieldIssue } from '../errors.js';
+import { ensureError, formatPath, UserError, type FieldIssue } from '../errors.js';
 
 /** At most this many issues are listed in a 400; the rest are counted. */
 export const MAX_REPORTED_ISSUES = 100;
@@ -82,13 +82,13 @@ async function readJson(body: ReadableStream<Uint8Array>, accept: (value: unknow
   // so the array itself never accumulates.
   const parser = new JSONParser({ paths: ['$.*'], keepStack: false });
   let index = 0;
-  let failure: unknown;
+  let failure: Error | undefined;
   parser.onValue = ({ value, stack }) => {
     if (failure !== undefined || stack.length !== 1) return;
     try {
       accept(value, `[${index++}]`);
     } catch (error) {
-      failure = error;
+      failure = ensureError(error);
     }
   };
   try {
@@ -101,7 +101,7 @@ async function readJson(body: ReadableStream<Uint8Array>, accept: (value: unknow
     }
     if (failure === undefined && !parser.isEnded) parser.end();
   } catch (error) {
-    throw new UserError('InvalidRequest', `the body is not valid JSON: ${(error as Error).message}`, [{ path: '(root)', message: 'expected valid JSON' }]);
+    throw new UserError('InvalidRequest', `the body is not valid JSON: ${ensureError(error).message}`, [{ path: '(root)', message: 'expected valid JSON' }]);
   } finally {
     if (failure !== undefined) await reader.cancel().catch(() => undefined);
   }
@@ -141,7 +141,7 @@ function parseJson(text: string): unknown {
   try {
     return JSON.parse(text);
   } catch (error) {
-    throw new UserError('InvalidRequest', `the body is not valid JSON: ${(error as Error).message}`, [{ path: '(root)', message: 'expected valid JSON' }]);
+    throw new UserError('InvalidRequest', `the body is not valid JSON: ${ensureError(error).message}`, [{ path: '(root)', message: 'expected valid JSON' }]);
   }
 }
 

@@ -58,13 +58,13 @@ export class GraphQueueMembers implements QueueMembersPort {
     const members = new Set<string>();
     const seenLinks = new Set<string>();
     try {
-      let page = await this.client
+      let page = (await this.client
         .api(`/groups/${groupId}/transitiveMembers/microsoft.graph.user`)
         .header('ConsistencyLevel', 'eventual')
         .count(true)
         .select('id')
         .top(MEMBERS_PAGE_SIZE)
-        .get();
+        .get()) as unknown;
       for (let pages = 1; ; pages += 1) {
         const parsed = membersPageSchema.safeParse(page);
         if (!parsed.success) {
@@ -78,7 +78,7 @@ export class GraphQueueMembers implements QueueMembersPort {
           throw new SystemError('DependencyFailed', `${operation}: paging did not end after ${pages} pages`, false);
         }
         seenLinks.add(next);
-        page = await this.client.api(next).header('ConsistencyLevel', 'eventual').get();
+        page = (await this.client.api(next).header('ConsistencyLevel', 'eventual').get()) as unknown;
       }
     } catch (thrown) {
       throw graphFailure(thrown, operation, 'GroupMember.Read.All');

@@ -13,7 +13,7 @@ import { BOT_APP_ID, TENANT_ID } from './support/tokens.js';
 const quiet = () => new InvocationContext({ logHandler: () => undefined });
 
 async function call(options: typeof messagesFunction, request: HttpRequest): Promise<HttpResponseInit> {
-  return (await options.handler(request, quiet())) as HttpResponseInit;
+  return await options.handler(request, quiet());
 }
 
 const manifestRequest = () => new HttpRequest({ method: 'GET', url: 'https://agents.contoso.example/api/messages/manifest' });

@@ -54,7 +54,7 @@ export class TableConversationStorage implements Storage {
         else await client.updateEntity(entity, 'Replace', { etag: eTag });
       } catch (error) {
         const status = tableErrorStatus(error);
-        if (status === 412 || status === 404) throw new Error(`eTag conflict writing conversation state "${key}"`);
+        if (status === 412 || status === 404) throw new Error(`eTag conflict writing conversation state "${key}"`, { cause: error });
         throw error;
       }
     }
