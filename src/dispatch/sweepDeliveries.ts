@@ -1,16 +1,10 @@
 import type { CallEvent } from '../contacts/callEvent.js';
 import type { HandedCall } from '../dialers/dialerPort.js';
 import type { EngagementConfig } from '../engagement/engagementSchema.js';
-import { lastWindowEnd, nextCallable } from '../pacing/nextCallable.js';
+import { lastWindowEnd, LONGEST_CALL_MS, nextCallable } from '../pacing/nextCallable.js';
 import type { DeliveryRecord, QueuedRow } from '../store/dispatch/deliveryStore.js';
 import type { PacingTickDeps } from './runPacingTick.js';
 
-/**
- * The longest plausible call, from hand-over to outcome: ringing, the agent leg, waiting, talk and
- * wrap-up. A call handed over this long ago without an outcome is asked about (reconcile); a call the
- * back-end cannot account for is ended as `Unknown`.
- */
-export const LONGEST_CALL_MS = 60 * 60_000;
 
 export interface SweepReport {
   /** Waiting rows made ready because their window opened. */

@@ -29,3 +29,15 @@ export function nextCallable(windows: readonly CallWindow[], from: number): Call
 export function lastWindowEnd(windows: readonly CallWindow[]): number {
   return Math.max(0, ...windows.map((w) => Date.parse(w.end)));
 }
+
+/**
+ * The longest plausible call, from hand-over to outcome: ringing, the agent leg, waiting, talk and
+ * wrap-up. A call handed over this long ago without an outcome is asked about, then ended.
+ */
+export const LONGEST_CALL_MS = 60 * 60_000;
+
+/**
+ * Every delivery is terminal by its last window end plus this grace: a call placed at the last moment
+ * may run the longest call, and the sweep that ends it runs on the next ticks.
+ */
+export const DELIVERY_GRACE_MS = 2 * LONGEST_CALL_MS;
