@@ -6,6 +6,9 @@ import type { DeliveryRecord, QueuedRow } from '../store/dispatch/deliveryStore.
 import type { PacingTickDeps } from './runPacingTick.js';
 
 
+/** Due rows gathered before they are moved: bounds memory; every due row is still moved in this sweep. */
+const PROMOTE_CHUNK = 330;
+
 export interface SweepReport {
   /** Waiting rows made ready because their window opened. */
   readonly promoted: number;
@@ -30,9 +33,15 @@ export async function sweepDeliveries(deps: PacingTickDeps, engagement: Engageme
   let promoted = 0;
   let deferred = 0;
   let expired = 0;
+  let due: QueuedRow[] = [];
   for await (const row of deps.deliveries.due(engagement.id, now)) {
-    if (await deps.deliveries.promote(engagement.id, row, now)) promoted++;
+    due.push(row);
+    if (due.length >= PROMOTE_CHUNK) {
+      promoted += await deps.deliveries.promote(engagement.id, due, now);
+      due = [];
+    }
   }
+  promoted += await deps.deliveries.promote(engagement.id, due, now);
   for await (const row of deps.deliveries.closed(engagement.id, now)) {
     const moved = await deps.deliveries.demote(engagement.id, row, now);
     if (moved === 'moved') deferred++;

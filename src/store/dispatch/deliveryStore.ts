@@ -61,6 +61,8 @@ export interface QueuedRow {
   readonly at: number;
   readonly notBefore: number;
   readonly windows: PlannedContact['windows'];
+  readonly band: QueueBand;
+  readonly callOrderKey: string;
 }
 
 export interface InFlightRow {
@@ -86,8 +88,11 @@ type RecordEntity = {
   etag?: string;
 };
 
-/** `at` is a zero-padded epoch-ms string: compared as a string in filters, the same on every table service. */
-type QueueEntity = { partitionKey: string; rowKey: string; at: string; notBefore: number; windows: string };
+/**
+ * `at` is a zero-padded epoch-ms string: compared as a string in filters, the same on every table
+ * service. `band` and `key` (the call-order key) let a waiting row be made ready without reading its record.
+ */
+type QueueEntity = { partitionKey: string; rowKey: string; at: string; notBefore: number; windows: string; band: number; key: string };
 
 const recordRow = (deliveryId: string) => `d|${deliveryId}`;
 const inFlightRow = (deliveryId: string) => `f|${deliveryId}`;
@@ -187,7 +192,7 @@ export class DeliveryStore {
     const client = await this.client();
     const pages = client
       .listEntities<QueueEntity>({
-        queryOptions: { filter: `PartitionKey eq ${odataString(engagementId)} and ${range}`, select: ['RowKey', 'at', 'notBefore', 'windows'] },
+        queryOptions: { filter: `PartitionKey eq ${odataString(engagementId)} and ${range}`, select: ['RowKey', 'at', 'notBefore', 'windows', 'band', 'key'] },
       })
       .byPage({ maxPageSize: PAGE_SIZE });
     for await (const page of pages) {
@@ -196,27 +201,43 @@ export class DeliveryStore {
   }
 
   /**
-   * Makes a due waiting row ready: it moves to the call-order index with the span it is callable in,
-   * or, when no window is left, to the ready index with a closed span so the sweep ends it. Guarded by
-   * the waiting row itself: if it is gone (claimed, cancelled), nothing changes.
+   * Makes due waiting rows ready: each moves to the call-order index with the span it is callable in,
+   * or, when no window is left, with a closed span so the sweep ends it. Up to 33 rows go in one
+   * transaction; each is guarded by its waiting row, which the transaction deletes: a row claimed,
+   * cancelled or promoted by someone else in between fails its transaction, and the rows are then
+   * moved one by one. Returns how many were moved.
    */
-  async promote(engagementId: string, row: QueuedRow, now: number): Promise<boolean> {
-    const current = await this.get(engagementId, row.deliveryId);
-    if (current === undefined || current.state !== 'queued' || current.queueRowKey !== row.rowKey) return false;
-    const span = nextCallable(row.windows, Math.max(now, row.notBefore));
-    const rowKey = queueRowKey(current.band, current.contact.callOrderKey, row.deliveryId);
+  async promote(engagementId: string, rows: readonly QueuedRow[], now: number): Promise<number> {
     const client = await this.client();
-    try {
-      await client.submitTransaction([
-        ['update', { ...toEntity(current), queueRowKey: rowKey }, 'Replace', { etag: current.etag }],
+    const actionsOf = (row: QueuedRow): TransactionAction[] => {
+      const span = nextCallable(row.windows, Math.max(now, row.notBefore));
+      const rowKey = queueRowKey(row.band, row.callOrderKey, row.deliveryId);
+      return [
+        ['update', { partitionKey: engagementId, rowKey: recordRow(row.deliveryId), queueRowKey: rowKey }, 'Merge'],
         ['delete', { partitionKey: engagementId, rowKey: row.rowKey }],
-        ['create', { partitionKey: engagementId, rowKey, at: padTime(span?.end ?? 0), notBefore: row.notBefore, windows: JSON.stringify(row.windows) }],
-      ]);
-      return true;
-    } catch (error) {
-      if (isConflict(error) || tableErrorStatus(error) === 412 || tableErrorStatus(error) === 404) return false;
-      throw error;
+        ['create', queueRow(engagementId, rowKey, padTime(span?.end ?? 0), row)],
+      ];
+    };
+    let moved = 0;
+    const perTransaction = Math.floor(MAX_TRANSACTION_ACTIONS / 3);
+    for (let i = 0; i < rows.length; i += perTransaction) {
+      const chunk = rows.slice(i, i + perTransaction);
+      try {
+        await client.submitTransaction(chunk.flatMap(actionsOf));
+        moved += chunk.length;
+      } catch (error) {
+        if (!isGone(error)) throw error;
+        for (const row of chunk) {
+          try {
+            await client.submitTransaction(actionsOf(row));
+            moved++;
+          } catch (inner) {
+            if (!isGone(inner)) throw inner;
+          }
+        }
+      }
     }
+    return moved;
   }
 
   /**
@@ -234,7 +255,7 @@ export class DeliveryStore {
       await client.submitTransaction([
         ['update', { ...toEntity(current), queueRowKey: rowKey }, 'Replace', { etag: current.etag }],
         ['delete', { partitionKey: engagementId, rowKey: row.rowKey }],
-        ['create', { partitionKey: engagementId, rowKey, at: padTime(span.start), notBefore: row.notBefore, windows: JSON.stringify(row.windows) }],
+        ['create', queueRow(engagementId, rowKey, padTime(span.start), row)],
       ]);
       return 'moved';
     } catch (error) {
@@ -389,14 +410,22 @@ export class DeliveryStore {
  */
 function queueEntry(engagementId: string, band: QueueBand, contact: PlannedContact, deliveryId: string, notBefore: number, now: number): QueueEntity {
   const span = nextCallable(contact.windows, Math.max(now, notBefore));
-  const windows = JSON.stringify(contact.windows);
-  if (span !== undefined && span.start > now) {
-    return { partitionKey: engagementId, rowKey: waitingRowKey(span.start, deliveryId), at: padTime(span.start), notBefore, windows };
-  }
-  return { partitionKey: engagementId, rowKey: queueRowKey(band, contact.callOrderKey, deliveryId), at: padTime(span?.end ?? 0), notBefore, windows };
+  const row = { notBefore, windows: contact.windows, band, callOrderKey: contact.callOrderKey };
+  if (span !== undefined && span.start > now) return queueRow(engagementId, waitingRowKey(span.start, deliveryId), padTime(span.start), row);
+  return queueRow(engagementId, queueRowKey(band, contact.callOrderKey, deliveryId), padTime(span?.end ?? 0), row);
 }
 
-function toQueuedRow(row: { rowKey: string; at: string; notBefore: number; windows: string }): QueuedRow {
+function queueRow(engagementId: string, rowKey: string, at: string, row: Pick<QueuedRow, 'notBefore' | 'windows' | 'band' | 'callOrderKey'>): QueueEntity {
+  return { partitionKey: engagementId, rowKey, at, notBefore: row.notBefore, windows: JSON.stringify(row.windows), band: row.band, key: row.callOrderKey };
+}
+
+/** The row a transaction guards on is gone or changed: someone else moved the delivery first. */
+function isGone(error: unknown): boolean {
+  const status = tableErrorStatus(error);
+  return status === 404 || status === 412 || isConflict(error);
+}
+
+function toQueuedRow(row: Omit<QueueEntity, 'partitionKey'>): QueuedRow {
   return {
     rowKey: row.rowKey,
     deliveryId: row.rowKey.slice(row.rowKey.lastIndexOf('|') + 1),
@@ -404,6 +433,8 @@ function toQueuedRow(row: { rowKey: string; at: string; notBefore: number; windo
     at: Number(row.at),
     notBefore: Number(row.notBefore),
     windows: windowsSchema.parse(JSON.parse(row.windows)),
+    band: toBand(row.band),
+    callOrderKey: row.key,
   };
 }
 
