@@ -431,5 +431,8 @@ export function callablePhones(contact: PlannedContact, now: number): { phones: 
   });
   if (open.length === 0) return { phones: [], windows: [] };
   const end = Math.min(...open.map((o) => o.end));
-  return { phones: open.map(({ phone }) => ({ type: phone.type, e164: phone.e164 })), windows: [{ start: new Date(now).toISOString(), end: new Date(end).toISOString() }] };
+  return {
+    phones: open.map(({ phone }) => ({ type: phone.type, e164: phone.e164 })),
+    windows: [{ start: new Date(now).toISOString(), end: new Date(end).toISOString() }],
+  };
 }

@@ -5,7 +5,6 @@ import { lastWindowEnd, LONGEST_CALL_MS, nextCallable } from '../pacing/nextCall
 import type { DeliveryRecord, QueuedRow } from '../store/dispatch/deliveryStore.js';
 import type { PacingTickDeps } from './runPacingTick.js';
 
-
 /** Due rows gathered before they are moved: bounds memory; every due row is still moved in this sweep. */
 const PROMOTE_CHUNK = 330;
 
@@ -71,7 +70,11 @@ export function expiredEvent(record: DeliveryRecord, now: number): CallEvent {
  * until its last window end plus the longest call; anything else ends as `Unknown` (no reattempt: the
  * call may have happened, and a second dial of the same attempt is worse than a missed one).
  */
-async function endHandedCalls(deps: PacingTickDeps, engagement: EngagementConfig, now: number): Promise<{ reconciled: number; abandonedWithoutOutcome: number }> {
+async function endHandedCalls(
+  deps: PacingTickDeps,
+  engagement: EngagementConfig,
+  now: number,
+): Promise<{ reconciled: number; abandonedWithoutOutcome: number }> {
   const stale = (await deps.deliveries.inFlight(engagement.id)).filter((row) => row.state === 'submitted' && now - row.since >= LONGEST_CALL_MS);
   if (stale.length === 0) return { reconciled: 0, abandonedWithoutOutcome: 0 };
   const records = (await Promise.all(stale.map((row) => deps.deliveries.get(engagement.id, row.deliveryId)))).filter(

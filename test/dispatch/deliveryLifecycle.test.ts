@@ -88,7 +88,13 @@ function harness(repCount: number, options: { canReconcile?: boolean; lose?: (e:
   const tables = testTables();
   const cat = catalog(repCount);
   const clock = new VirtualClock(START);
-  const simulator = new TelephonySimulator({ seed: 3, clock, engagements: [...cat.engagements.values()], queues: [...cat.queues.values()], profile: options.profile ?? {} });
+  const simulator = new TelephonySimulator({
+    seed: 3,
+    clock,
+    engagements: [...cat.engagements.values()],
+    queues: [...cat.queues.values()],
+    profile: options.profile ?? {},
+  });
   const dialer = new Dialer(simulator, options.canReconcile ?? true);
   const deliveries = new DeliveryStore(tables);
   const outcomes = new OutcomeStore(tables, () => clock.now());

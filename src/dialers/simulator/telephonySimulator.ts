@@ -148,13 +148,15 @@ export class TelephonySimulator implements DialerPort, PresencePort {
   }
 
   /** The simulator remembers every call it placed: a lost outcome is given again, a live call said to be in progress. */
-  async reconcile(calls: readonly HandedCall[]): Promise<Reconciliation[]> {
-    return calls.map(({ deliveryId, attempt }) => {
-      const known = this.calls.get(`${deliveryId}\u0000${attempt}`);
-      if (known?.ended !== undefined) return { deliveryId, attempt, status: 'ended', event: known.ended };
-      if (known?.call !== undefined) return { deliveryId, attempt, status: 'in-progress' };
-      return { deliveryId, attempt, status: 'unknown' };
-    });
+  reconcile(calls: readonly HandedCall[]): Promise<Reconciliation[]> {
+    return Promise.resolve(
+      calls.map(({ deliveryId, attempt }): Reconciliation => {
+        const known = this.calls.get(`${deliveryId}\u0000${attempt}`);
+        if (known?.ended !== undefined) return { deliveryId, attempt, status: 'ended', event: known.ended };
+        if (known?.call !== undefined) return { deliveryId, attempt, status: 'in-progress' };
+        return { deliveryId, attempt, status: 'unknown' };
+      }),
+    );
   }
 
   async getAvailability(userIds: readonly string[]): Promise<Map<string, Availability>> {

@@ -147,7 +147,15 @@ export class PendingContactStore {
         const next = change(entity);
         if (next === undefined) return;
         await client.updateEntity(
-          { partitionKey: engagementId, rowKey: toTableKey(contactId), state: next.state, triggerId: next.triggerId, deliveryId: next.deliveryId, until: next.until, finished: next.finished },
+          {
+            partitionKey: engagementId,
+            rowKey: toTableKey(contactId),
+            state: next.state,
+            triggerId: next.triggerId,
+            deliveryId: next.deliveryId,
+            until: next.until,
+            finished: next.finished,
+          },
           'Replace',
           { etag: entity.etag },
         );

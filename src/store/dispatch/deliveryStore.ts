@@ -351,7 +351,12 @@ export class DeliveryStore {
     return this.transition(engagementId, deliveryId, attempt, ['dialing'], (current) => {
       const entry = queueEntry(engagementId, current.band, current.contact, deliveryId, notBefore, now);
       return [
-        ['update', { ...toEntity(current), state: 'queued', queueRowKey: entry.rowKey, updatedAt: new Date(now).toISOString() }, 'Replace', { etag: current.etag }],
+        [
+          'update',
+          { ...toEntity(current), state: 'queued', queueRowKey: entry.rowKey, updatedAt: new Date(now).toISOString() },
+          'Replace',
+          { etag: current.etag },
+        ],
         ['delete', { partitionKey: engagementId, rowKey: inFlightRow(deliveryId) }],
         ['create', entry],
       ];
@@ -370,7 +375,12 @@ export class DeliveryStore {
     const client = await this.client();
     try {
       await client.submitTransaction([
-        ['update', { ...toEntity(current), state, queueRowKey: undefined, lastResult: result, updatedAt: new Date(now).toISOString() }, 'Replace', { etag: current.etag }],
+        [
+          'update',
+          { ...toEntity(current), state, queueRowKey: undefined, lastResult: result, updatedAt: new Date(now).toISOString() },
+          'Replace',
+          { etag: current.etag },
+        ],
         ['delete', { partitionKey: engagementId, rowKey: row.rowKey }],
       ]);
       return current;

@@ -25,7 +25,12 @@ describe('pending contacts', () => {
   it('ids with characters Table Storage forbids in keys round-trip', async () => {
     const pending = new PendingContactStore(testTables());
     const ids = ['a/b', 'c\\d', 'e#f', 'g?h', '100%'];
-    await pending.reserve('e1', await pending.byEngagement('e1', NOW), ids.map((id, i) => mark(id, 't', `d${i}`)), NOW);
+    await pending.reserve(
+      'e1',
+      await pending.byEngagement('e1', NOW),
+      ids.map((id, i) => mark(id, 't', `d${i}`)),
+      NOW,
+    );
     await pending.clear('e1', 'a/b', 'd0');
     expect([...(await pending.byEngagement('e1', NOW)).pending.keys()].sort()).toEqual(ids.slice(1).sort());
   });
@@ -34,8 +39,8 @@ describe('pending contacts', () => {
     const pending = new PendingContactStore(testTables());
     const [a, b] = await Promise.all([pending.byEngagement('e1', NOW), pending.byEngagement('e1', NOW)]);
     const [first, second] = await Promise.all([
-      pending.reserve('e1', a!, [mark('c1', 'tA', 'dA')], NOW),
-      pending.reserve('e1', b!, [mark('c1', 'tB', 'dB')], NOW),
+      pending.reserve('e1', a, [mark('c1', 'tA', 'dA')], NOW),
+      pending.reserve('e1', b, [mark('c1', 'tB', 'dB')], NOW),
     ]);
     expect(first.size + second.size).toBe(1);
     const winner = first.size === 1 ? 'tA' : 'tB';
