@@ -1,3 +1,4 @@
+import type { CallEvent } from '../contacts/callEvent.js';
 import type { CallWindow, ContactPhone, AttributeValue } from '../contacts/plannedContact.js';
 
 /** One call to place. `deliveryId` + `attempt` is the idempotency key: a back-end never dials it twice. */
@@ -34,4 +35,28 @@ export interface DialerPort {
   dial(requests: readonly DialRequest[]): Promise<DialSubmission[]>;
   /** Cancels calls not yet placed (engagement stopped). Unknown or finished ids are ignored. */
   cancel(deliveryIds: readonly string[]): Promise<void>;
+  /**
+   * Optional: what became of calls handed over long ago without an outcome (a lost event). The sweep
+   * asks before ending them itself; a back-end that cannot say leaves this out.
+   */
+  reconcile?(calls: readonly HandedCall[]): Promise<Reconciliation[]>;
 }
+
+/** A call handed to the back-end whose outcome has not arrived. */
+export interface HandedCall {
+  readonly engagementId: string;
+  readonly deliveryId: string;
+  readonly attempt: number;
+  readonly backendRef: string | undefined;
+  /** When it was handed over (epoch ms). */
+  readonly since: number;
+}
+
+/**
+ * The back-end's answer for one handed call: it ended (with its outcome, recorded like any other),
+ * it is still in progress (ask again later), or the back-end does not know it.
+ */
+export type Reconciliation =
+  | { readonly deliveryId: string; readonly attempt: number; readonly status: 'ended'; readonly event: CallEvent }
+  | { readonly deliveryId: string; readonly attempt: number; readonly status: 'in-progress' }
+  | { readonly deliveryId: string; readonly attempt: number; readonly status: 'unknown' };

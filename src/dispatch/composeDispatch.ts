@@ -53,6 +53,7 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
     presence: back.presence,
     ...(back.queueMembers === undefined ? {} : { queueMembers: back.queueMembers }),
     leaseMs: settings.PACING_LEASE_SECONDS * 1000,
+    record,
     log,
   };
   return {

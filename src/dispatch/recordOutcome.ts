@@ -4,7 +4,7 @@ import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
 import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
 import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
 import { countsAsEngagement, decideReattempt } from './decideReattempt.js';
-import type { DeliveryStore } from '../store/dispatch/deliveryStore.js';
+import { isTerminal, type DeliveryStore } from '../store/dispatch/deliveryStore.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 
 export interface OutcomeDeps {
@@ -65,7 +65,7 @@ export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promis
       : { requeue: { notBefore: decision.notBefore, band: decision.band, ...(decision.windows === undefined ? {} : { windows: decision.windows }) } },
     now,
   );
-  if (decision.kind === 'final' && (changed || delivery.state === 'done' || delivery.state === 'rejected')) {
+  if (decision.kind === 'final' && (changed || isTerminal(delivery.state))) {
     await deps.pending.clear(event.engagementId, contact.contactId, event.deliveryId);
   }
   if (recorded === 'merged' && !changed) return { status: 'merged' };

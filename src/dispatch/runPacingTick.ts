@@ -3,7 +3,9 @@ import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { EngagementConfig, QueueConfig } from '../engagement/engagementSchema.js';
 import { NO_ACTIVE_CALLS, type ActiveCalls } from '../pacing/activeCalls.js';
 import { decidePacing } from '../pacing/decidePacing.js';
-import { isCallableNow } from '../pacing/isCallableNow.js';
+import { lastWindowEnd, nextCallable } from '../pacing/nextCallable.js';
+import type { CallWindow, ContactPhone, PlannedContact } from '../contacts/plannedContact.js';
+import type { CallEvent } from '../contacts/callEvent.js';
 import type { PacingDecision } from '../pacing/pacingDecision.js';
 import { isAvailable, type Availability, type PresencePort, type QueueMembersPort } from '../presence/presencePort.js';
 import { frequencyLimitLiftsAt, frequencyLimitReached } from '../planning/planDeliveries.js';
@@ -11,13 +13,18 @@ import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
 import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
 import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
 import { ensureError } from '../errors.js';
-import type { DeliveryRecord, DeliveryStore, InFlightRow, QueuedRow } from '../store/dispatch/deliveryStore.js';
+import type { DeliveryRecord, DeliveryStore, InFlightRow } from '../store/dispatch/deliveryStore.js';
+import { expiredEvent, sweepDeliveries } from './sweepDeliveries.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 import type { RecentOutcomes } from './recentOutcomes.js';
 import type { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
 
-/** Rows of each engagement's call order read per tick: the callable head of the queue. */
-export const QUEUE_SCAN_LIMIT = 1_000;
+/**
+ * Ready rows counted for pacing's "pending" input. Only a count: pacing never dials more than its
+ * capacity, far below this, and which rows are dialed is decided by reading the ready index in call
+ * order as far as needed.
+ */
+export const PENDING_COUNT_CAP = 5_000;
 /** Outcomes older than this are not read per tick (rules look back at most this far in practice). */
 export const OUTCOME_LOOKBACK_MS = 24 * 3_600_000;
 /** A claim left in `dialing` this long (a crash between claim and hand-over) is handed over again. */
@@ -44,6 +51,8 @@ export interface PacingTickDeps {
   readonly presence: PresencePort;
   readonly queueMembers?: QueueMembersPort;
   readonly leaseMs: number;
+  /** Applies an outcome (the one recorder): the sweep records what reconcile gives, or `Unknown`. */
+  readonly record: (event: CallEvent) => Promise<unknown>;
   readonly log: (line: string) => void;
 }
 
@@ -54,12 +63,17 @@ export interface TickReport {
   readonly rejected: number;
   readonly recovered: number;
   readonly cancelled: number;
+  /** Deliveries ended by the sweep or at dial time because no window was left. */
+  readonly expired: number;
+  /** Claimed attempts put back because no phone was callable or a frequency limit was reached. */
+  readonly postponed: number;
 }
 
 interface EngagementView {
   readonly engagement: EngagementConfig;
   readonly inFlight: readonly InFlightRow[];
-  readonly callable: readonly QueuedRow[];
+  /** Ready rows (callable now), counted up to {@link PENDING_COUNT_CAP}. */
+  readonly ready: number;
 }
 
 /**
@@ -70,10 +84,15 @@ interface EngagementView {
  * behind is handed over again with the same (delivery, attempt), which back-ends treat idempotently.
  */
 export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<TickReport> {
-  const idle: TickReport = { ran: false, decisions: [], dialed: 0, rejected: 0, recovered: 0, cancelled: 0 };
+  const idle: TickReport = { ran: false, decisions: [], dialed: 0, rejected: 0, recovered: 0, cancelled: 0, expired: 0, postponed: 0 };
   if (!(await deps.stateStore.acquireLease(now, deps.leaseMs))) return idle;
   const engagements = [...deps.catalog.engagements.values()];
-  const views = await Promise.all(engagements.map((engagement) => viewOf(deps, engagement, now)));
+  let expired = 0;
+  for (const engagement of engagements) {
+    const swept = await sweepDeliveries(deps, engagement, now);
+    expired += swept.expired;
+  }
+  const views = await Promise.all(engagements.map((engagement) => viewOf(deps, engagement)));
   const stored = await deps.stateStore.load();
   const outcomes = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.recentOutcomes.of(e.id, now)] as const)));
   const { availableRepresentatives, staffedRepresentatives } = await representativesByQueue(deps);
@@ -85,7 +104,7 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
     staffedRepresentatives,
     active: new Map(views.map((v) => [v.engagement.id, activeCallsOf(deps.dialer, v)])),
     outcomes,
-    pending: new Map(views.map((v) => [v.engagement.id, v.callable.length])),
+    pending: new Map(views.map((v) => [v.engagement.id, v.ready])),
     state: stored.state,
   });
   if (!(await deps.stateStore.save(result.state, stored.etag))) {
@@ -98,6 +117,7 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
   let rejected = 0;
   let recovered = 0;
   let cancelled = 0;
+  let postponed = 0;
   for (const decision of result.decisions) {
     const view = views.find((v) => v.engagement.id === decision.engagementId);
     if (view === undefined) continue;
@@ -105,23 +125,31 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
       cancelled += await cancelQueued(deps, view, now);
       continue;
     }
-    recovered += await recoverStaleClaims(deps, view, now);
+    const recovery = await recoverStaleClaims(deps, view, now);
+    recovered += recovery.handed;
+    rejected += recovery.checks.rejected;
+    expired += recovery.checks.expired;
+    postponed += recovery.checks.postponed;
     if (decision.dialNow <= 0) continue;
     const outcome = await dialNow(deps, view, decision, now);
     dialed += outcome.dialed;
-    rejected += outcome.rejected;
+    rejected += outcome.rejected + outcome.checks.rejected;
+    expired += outcome.checks.expired;
+    postponed += outcome.checks.postponed;
   }
-  if (dialed + rejected + recovered + cancelled > 0) {
-    deps.log(`pacing tick: dialed ${dialed}, rejected ${rejected}, re-handed ${recovered}, cancelled ${cancelled}`);
+  if (dialed + rejected + recovered + cancelled + expired + postponed > 0) {
+    deps.log(`pacing tick: dialed ${dialed}, rejected ${rejected}, re-handed ${recovered}, cancelled ${cancelled}, expired ${expired}, postponed ${postponed}`);
   }
-  return { ran: true, decisions: result.decisions, dialed, rejected, recovered, cancelled };
+  return { ran: true, decisions: result.decisions, dialed, rejected, recovered, cancelled, expired, postponed };
 }
 
-async function viewOf(deps: PacingTickDeps, engagement: EngagementConfig, now: number): Promise<EngagementView> {
-  const [inFlight, queued] = await Promise.all([deps.deliveries.inFlight(engagement.id), deps.deliveries.queued(engagement.id, QUEUE_SCAN_LIMIT)]);
-  const at = new Date(now);
-  const callable = queued.filter((row) => row.notBefore <= now && isCallableNow(row.windows, at));
-  return { engagement, inFlight, callable };
+async function viewOf(deps: PacingTickDeps, engagement: EngagementConfig): Promise<EngagementView> {
+  const inFlight = await deps.deliveries.inFlight(engagement.id);
+  let ready = 0;
+  for await (const row of deps.deliveries.ready(engagement.id)) {
+    if (row.kind === 'ready' && ++ready >= PENDING_COUNT_CAP) break;
+  }
+  return { engagement, inFlight, ready };
 }
 
 /** What pacing knows of calls in flight: the back-end's own view when it has one, else our in-flight rows as ringing. */
@@ -165,33 +193,76 @@ async function membersOf(deps: PacingTickDeps, queue: QueueConfig): Promise<stri
   return [];
 }
 
-async function dialNow(deps: PacingTickDeps, view: EngagementView, decision: PacingDecision, now: number): Promise<{ dialed: number; rejected: number }> {
+interface CheckCounts {
+  rejected: number;
+  expired: number;
+  postponed: number;
+}
+
+type DialCheck = { readonly ok: true; readonly request: DialRequest } | { readonly ok: false; readonly ended: keyof CheckCounts };
+
+/**
+ * Reads the ready index in call order, as far as needed to claim `dialNow` attempts. Every claim is
+ * checked as a first dial would be ({@link checkAtDial}); rows that fail go back or end, and the read
+ * goes on past them.
+ */
+async function dialNow(
+  deps: PacingTickDeps,
+  view: EngagementView,
+  decision: PacingDecision,
+  now: number,
+): Promise<{ dialed: number; rejected: number; checks: CheckCounts }> {
   const { engagement } = view;
-  const claimed: DeliveryRecord[] = [];
-  const representatives: (string | undefined)[] = [];
-  let rejected = 0;
-  for (const row of view.callable) {
-    if (claimed.length >= decision.dialNow) break;
-    const representativeId = engagement.dialMode.mode === 'preview' ? decision.reservedRepresentativeIds[claimed.length] : undefined;
+  const requests: DialRequest[] = [];
+  const checks: CheckCounts = { rejected: 0, expired: 0, postponed: 0 };
+  for await (const row of deps.deliveries.ready(engagement.id)) {
+    if (requests.length >= decision.dialNow) break;
+    if (row.at <= now || row.notBefore > now) continue; // the next sweep moves it; it is not callable now
+    const representativeId = engagement.dialMode.mode === 'preview' ? decision.reservedRepresentativeIds[requests.length] : undefined;
     if (engagement.dialMode.mode === 'preview' && representativeId === undefined) break;
     const record = await deps.deliveries.claim(engagement.id, row, now, representativeId);
     if (record === undefined) continue;
-    // The do-not-contact list may have grown since planning: check again at dial time.
-    if (await isDoNotContact(deps.doNotContact, record)) {
-      await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Cancelled', { final: 'rejected' }, now);
-      await deps.pending.clear(engagement.id, record.contact.contactId, record.deliveryId);
-      rejected++;
-      continue;
-    }
-    // So may the contact's engagements elsewhere: frequency limits are checked again too.
-    if (await postponedForFrequency(deps, engagement, record, now)) continue;
-    claimed.push(record);
-    representatives.push(representativeId);
+    const check = await checkAtDial(deps, engagement, record, representativeId, now);
+    if (check.ok) requests.push(check.request);
+    else checks[check.ended]++;
   }
-  if (claimed.length === 0) return { dialed: 0, rejected };
-  const requests = claimed.map((record, i) => toDialRequest(engagement, record, representatives[i]));
+  if (requests.length === 0) return { dialed: 0, rejected: 0, checks };
   const handed = await handOver(deps, engagement, requests, now);
-  return { dialed: handed.accepted, rejected: rejected + handed.rejected };
+  return { dialed: handed.accepted, rejected: handed.rejected, checks };
+}
+
+/**
+ * The rules a claimed attempt must pass right before it is handed over, whether it is a first dial or
+ * a claim handed over again after a crash: the do-not-contact list (it may have grown since planning),
+ * frequency limits (other engagements may have reached the contact), and the phones' own windows
+ * (quiet hours are per phone type, legal and operating hours are inside those windows). Only phones
+ * callable now are sent, with a window in which every one of them is.
+ */
+export async function checkAtDial(
+  deps: PacingTickDeps,
+  engagement: EngagementConfig,
+  record: DeliveryRecord,
+  representativeId: string | undefined,
+  now: number,
+): Promise<DialCheck> {
+  if (await isDoNotContact(deps.doNotContact, record)) {
+    await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Cancelled', { final: 'rejected' }, now);
+    await deps.pending.clear(engagement.id, record.contact.contactId, record.deliveryId);
+    return { ok: false, ended: 'rejected' };
+  }
+  if (await postponedForFrequency(deps, engagement, record, now)) return { ok: false, ended: 'postponed' };
+  const request = toDialRequest(engagement, record, representativeId, now);
+  if (request.contact.phones.length > 0) return { ok: true, request };
+  const next = nextCallable(record.contact.windows, now + 1);
+  if (next !== undefined) {
+    await deps.deliveries.postpone(engagement.id, record.deliveryId, record.attempt, next.start, now);
+    return { ok: false, ended: 'postponed' };
+  }
+  if (await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Expired', { final: 'expired' }, now)) {
+    await deps.outcomes.record(expiredEvent(record, now));
+  }
+  await deps.pending.clear(engagement.id, record.contact.contactId, record.deliveryId);
+  return { ok: false, ended: 'expired' };
 }
 
 /**
@@ -206,11 +277,13 @@ async function postponedForFrequency(deps: PacingTickDeps, engagement: Engagemen
   const limit = frequencyLimitReached(engagement, recent, contact.timeZone, now);
   if (limit === undefined) return false;
   const liftsAt = frequencyLimitLiftsAt(limit, contact.timeZone, now);
-  const lastEnd = Math.max(0, ...contact.windows.map((w) => Date.parse(w.end)));
+  const lastEnd = lastWindowEnd(contact.windows);
   if (liftsAt < lastEnd) {
     await deps.deliveries.postpone(engagement.id, record.deliveryId, record.attempt, liftsAt, now);
   } else {
-    await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Expired', { final: 'rejected' }, now);
+    if (await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Expired', { final: 'expired' }, now)) {
+      await deps.outcomes.record(expiredEvent(record, now));
+    }
     await deps.pending.clear(engagement.id, contact.contactId, record.deliveryId);
   }
   deps.log(
@@ -262,15 +335,28 @@ async function handOver(
   return { accepted, rejected };
 }
 
-async function recoverStaleClaims(deps: PacingTickDeps, view: EngagementView, now: number): Promise<number> {
+/**
+ * Claims left in `dialing` (a crash between the claim and the hand-over, or a back-end that failed as a
+ * whole) are handed over again with the same (delivery, attempt), after the same checks as a first
+ * dial: time has passed, and the contact may have left its window or joined the do-not-contact list.
+ */
+async function recoverStaleClaims(deps: PacingTickDeps, view: EngagementView, now: number): Promise<{ handed: number; checks: CheckCounts }> {
+  const checks: CheckCounts = { rejected: 0, expired: 0, postponed: 0 };
   const stale = view.inFlight.filter((row) => row.state === 'dialing' && now - row.since >= DIAL_RECOVERY_MS);
-  if (stale.length === 0) return 0;
+  if (stale.length === 0) return { handed: 0, checks };
   const records = (await Promise.all(stale.map((row) => deps.deliveries.get(view.engagement.id, row.deliveryId)))).filter(
     (r): r is DeliveryRecord => r !== undefined && r.state === 'dialing',
   );
-  const requests = records.map((record) => toDialRequest(view.engagement, record, stale.find((s) => s.deliveryId === record.deliveryId)?.representativeId));
+  const requests: DialRequest[] = [];
+  for (const record of records) {
+    const representativeId = stale.find((s) => s.deliveryId === record.deliveryId)?.representativeId;
+    const check = await checkAtDial(deps, view.engagement, record, representativeId, now);
+    if (check.ok) requests.push(check.request);
+    else checks[check.ended]++;
+  }
+  if (requests.length === 0) return { handed: 0, checks };
   const handed = await handOver(deps, view.engagement, requests, now);
-  return handed.accepted + handed.rejected;
+  return { handed: handed.accepted + handed.rejected, checks };
 }
 
 /**
@@ -298,8 +384,9 @@ async function cancelQueued(deps: PacingTickDeps, view: EngagementView, now: num
  * name): Contact Center passes input attributes to the Copilot Studio agent as its context, which
  * forwards them to /api/messages, and they let a call-events flow name the attempt it reports.
  */
-export function toDialRequest(engagement: EngagementConfig, record: DeliveryRecord, representativeId: string | undefined): DialRequest {
+export function toDialRequest(engagement: EngagementConfig, record: DeliveryRecord, representativeId: string | undefined, now: number): DialRequest {
   const { contact } = record;
+  const open = callablePhones(contact, now);
   const callContext =
     engagement.type === 'ai-led'
       ? {
@@ -322,11 +409,30 @@ export function toDialRequest(engagement: EngagementConfig, record: DeliveryReco
       ...(contact.firstName === undefined ? {} : { firstName: contact.firstName }),
       ...(contact.lastName === undefined ? {} : { lastName: contact.lastName }),
       ...(contact.email === undefined ? {} : { email: contact.email }),
-      phones: contact.phones.map(({ type, e164 }) => ({ type, e164 })),
+      phones: open.phones,
       timeZone: contact.timeZone,
       attributes: { ...contact.attributes, ...callContext },
-      windows: contact.windows,
+      windows: open.windows,
     },
     ...(representativeId === undefined ? {} : { representativeId }),
+  };
+}
+
+/**
+ * The phones that may be dialed now, each inside its own windows (quiet hours are per phone type), in
+ * the engagement's phone order, and one window in which every one of them stays callable: from now to
+ * the earliest end of their open spans. A back-end that dials later (Dynamics 365 holds the delivery
+ * for its windows) can then never reach a phone in that phone's quiet hours.
+ */
+export function callablePhones(contact: PlannedContact, now: number): { phones: ContactPhone[]; windows: CallWindow[] } {
+  const open = contact.phones.flatMap((phone) => {
+    const span = nextCallable(phone.windows, now);
+    return span !== undefined && span.start <= now ? [{ phone, end: span.end }] : [];
+  });
+  if (open.length === 0) return { phones: [], windows: [] };
+  const end = Math.min(...open.map((o) => o.end));
+  return {
+    phones: open.map(({ phone }) => ({ type: phone.type, e164: phone.e164 })),
+    windows: [{ start: new Date(now).toISOString(), end: new Date(end).toISOString() }],
   };
 }

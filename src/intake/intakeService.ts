@@ -7,7 +7,8 @@ import { UserError } from '../errors.js';
 import { planDeliveries, type Plan, type SkipReason, type TriggerContact } from '../planning/planDeliveries.js';
 import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
 import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
-import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
+import type { PendingContactStore, PendingSnapshot } from '../store/contacts/pendingContactStore.js';
+import { DELIVERY_GRACE_MS, lastWindowEnd } from '../pacing/nextCallable.js';
 
 export interface IntakeDeps {
   readonly catalog: EngagementCatalog;
@@ -91,7 +92,8 @@ export class IntakeService {
     const { engagement, queue } = this.engagement(engagementId);
     const triggerId = triggerIdFor(engagement.id, trigger.sourceKey);
     const now = this.clock();
-    const plan = await this.plan(engagement, queue, triggerId, trigger.contacts, now);
+    const planned = await this.plan(engagement, queue, triggerId, trigger.contacts, now);
+    const plan = await this.reserve(engagement.id, triggerId, planned, now);
     const batches = buildContactBatches({
       engagement,
       triggerId,
@@ -100,13 +102,18 @@ export class IntakeService {
       maxBodyBytes: await this.bodyBudget(),
       now,
     });
-    const published = await publishContactBatches(this.deps.sender, batches);
-    // A retried trigger finds its contacts already marked by the first attempt: only the rest are written.
-    const unmarked = plan.planned.filter(({ contact }) => plan.pendingTriggers.get(contact.contactId) !== triggerId);
-    await this.deps.pending.markPending(
-      engagement.id,
-      unmarked.map(({ contact }) => ({ contactId: contact.contactId, triggerId, deliveryId: contact.deliveryId })),
-    );
+    let published;
+    try {
+      published = await publishContactBatches(this.deps.sender, batches);
+    } catch (error) {
+      // Give back what this call reserved, so neither a retry nor another trigger finds the contacts held by nothing.
+      const fresh = plan.planned.filter(({ contact }) => planned.pending.pending.get(contact.contactId) !== triggerId);
+      await this.deps.pending.unreserve(
+        engagement.id,
+        fresh.map(({ contact }) => ({ contactId: contact.contactId, deliveryId: contact.deliveryId })),
+      );
+      throw error;
+    }
     return {
       triggerId,
       engagementId: engagement.id,
@@ -153,17 +160,45 @@ export class IntakeService {
     };
   }
 
+  /**
+   * Reserves the planned contacts with a conditional write before anything is published. A planned
+   * contact whose delivery already ended (a replayed trigger) or that another trigger reserved first
+   * is skipped as a duplicate and changes nothing.
+   */
+  private async reserve(engagementId: string, triggerId: string, plan: Plan & { pending: PendingSnapshot }, now: number): Promise<Plan> {
+    const candidates = plan.planned.filter(({ contact }) => !plan.pending.finished.has(contact.deliveryId));
+    const reserved = await this.deps.pending.reserve(
+      engagementId,
+      plan.pending,
+      candidates.map(({ contact }) => ({
+        contactId: contact.contactId,
+        triggerId,
+        deliveryId: contact.deliveryId,
+        until: lastWindowEnd(contact.windows) + DELIVERY_GRACE_MS,
+      })),
+      now,
+    );
+    const planned = candidates.filter(({ contact }) => reserved.has(contact.contactId));
+    const lost = plan.planned.filter(({ contact }) => !reserved.has(contact.contactId));
+    if (lost.length === 0) return plan;
+    return {
+      planned,
+      skipped: [...plan.skipped, ...lost.map(({ contact }) => ({ contactId: contact.contactId, reason: 'duplicate' as const }))],
+      skippedCounts: { ...plan.skippedCounts, duplicate: plan.skippedCounts.duplicate + lost.length },
+    };
+  }
+
   private async plan(
     engagement: EngagementConfig,
     queue: QueueConfig,
     triggerId: string,
     contacts: readonly TriggerContact[],
     now: number,
-  ): Promise<Plan & { pendingTriggers: ReadonlyMap<string, string> }> {
+  ): Promise<Plan & { pending: PendingSnapshot }> {
     const needsLedger = engagement.frequencyLimits.perDay !== undefined || engagement.frequencyLimits.perWeek !== undefined;
     const [dnc, pending, recent] = await Promise.all([
       this.deps.doNotContact.keys(),
-      this.deps.pending.byEngagement(engagement.id),
+      this.deps.pending.byEngagement(engagement.id, now),
       needsLedger ? this.deps.ledger.recent([...new Set(contacts.map((c) => c.contact.contactId))], now) : new Map<string, number[]>(),
     ]);
     const plan = planDeliveries({
@@ -175,10 +210,10 @@ export class IntakeService {
       state: {
         isDoNotContact: (key) => dnc.has(key),
         recentEngagements: (id) => recent.get(id) ?? [],
-        pendingTrigger: (id) => pending.get(id),
+        pendingTrigger: (id) => pending.pending.get(id),
       },
     });
-    return { ...plan, pendingTriggers: pending };
+    return { ...plan, pending };
   }
 
   private bodyBudget(): Promise<number> {

@@ -119,6 +119,7 @@ function harness(catalog: EngagementCatalog, profile: Record<string, unknown> = 
     dialer,
     presence: simulator,
     leaseMs: 30_000,
+    record: (event) => recordOutcome(outcomeDeps, event),
     log: () => undefined,
   };
   return {
@@ -430,7 +431,7 @@ describe('dispatch outcomes', () => {
     expect(report.rejected).toBe(1);
     expect(await h.deliveries.get('e', dnc.deliveryId)).toMatchObject({ state: 'rejected', lastResult: 'Cancelled' });
     // Planned windows end at 23:00 UTC, before the limit lifts at midnight: nothing is left to call in.
-    expect(await h.deliveries.get('e', busy.deliveryId)).toMatchObject({ state: 'rejected', lastResult: 'Expired' });
+    expect(await h.deliveries.get('e', busy.deliveryId)).toMatchObject({ state: 'expired', lastResult: 'Expired' });
   });
 
   it('a frequency limit reached since planning postpones the call to the next local day when a window is left', async () => {

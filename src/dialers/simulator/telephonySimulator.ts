@@ -3,7 +3,7 @@ import type { CallResult } from '../../contacts/callResult.js';
 import type { EngagementConfig, QueueConfig } from '../../engagement/engagementSchema.js';
 import type { ActiveCalls } from '../../pacing/activeCalls.js';
 import type { Availability, PresencePort } from '../../presence/presencePort.js';
-import type { DialerPort, DialRequest, DialSubmission } from '../dialerPort.js';
+import type { DialerPort, DialRequest, DialSubmission, HandedCall, Reconciliation } from '../dialerPort.js';
 import { parseCallProfile, type CallProfile, type CallProfileInput, type Duration } from './callProfile.js';
 import { deriveSeed, Random } from './random.js';
 import type { SimClock, TimerId } from './simClock.js';
@@ -97,7 +97,7 @@ export class TelephonySimulator implements DialerPort, PresencePort {
   private readonly repsByQueue = new Map<string, Rep[]>();
   /** Customers waiting for a representative, per queue, oldest first (Set keeps insertion order). */
   private readonly waiting = new Map<string, Set<SimCall>>();
-  private readonly calls = new Map<string, { submission: DialSubmission; call?: SimCall }>();
+  private readonly calls = new Map<string, { submission: DialSubmission; call?: SimCall; ended?: CallEvent }>();
   private readonly active = new Map<string, Set<SimCall>>();
   private readonly listeners = new Set<CallEventListener>();
   private refs = 0;
@@ -145,6 +145,18 @@ export class TelephonySimulator implements DialerPort, PresencePort {
         this.finish(call, 'Cancelled', {});
       }
     }
+  }
+
+  /** The simulator remembers every call it placed: a lost outcome is given again, a live call said to be in progress. */
+  reconcile(calls: readonly HandedCall[]): Promise<Reconciliation[]> {
+    return Promise.resolve(
+      calls.map(({ deliveryId, attempt }): Reconciliation => {
+        const known = this.calls.get(`${deliveryId}\u0000${attempt}`);
+        if (known?.ended !== undefined) return { deliveryId, attempt, status: 'ended', event: known.ended };
+        if (known?.call !== undefined) return { deliveryId, attempt, status: 'in-progress' };
+        return { deliveryId, attempt, status: 'unknown' };
+      }),
+    );
   }
 
   async getAvailability(userIds: readonly string[]): Promise<Map<string, Availability>> {
@@ -428,6 +440,8 @@ export class TelephonySimulator implements DialerPort, PresencePort {
       at: new Date(this.clock.now()).toISOString(),
       ...extra,
     };
+    const known = this.calls.get(`${call.deliveryId}\u0000${call.attempt}`);
+    if (known !== undefined) known.ended = event;
     for (const listener of [...this.listeners]) listener(event);
   }
 }

@@ -2,18 +2,26 @@ import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { z } from 'zod';
 import type { PlannedContact } from '../../contacts/plannedContact.js';
 import { plannedContactSchema } from '../../bus/contactBatchMessage.js';
+import { nextCallable } from '../../pacing/nextCallable.js';
 import { odataString } from '../tableKey.js';
 import { MAX_TRANSACTION_ACTIONS, tableErrorStatus, type Tables } from '../tables.js';
 
 export const DELIVERIES_TABLE = 'Deliveries';
 
 /**
- * Where a delivery is. `queued` waits in the engagement's call order; `dialing` is claimed by a pacing
- * tick for one attempt and being handed to the back-end; `submitted` is with the back-end; the rest
- * are final.
+ * Where a delivery is (docs/lifecycle.md has the diagram). `queued` waits for its next attempt;
+ * `dialing` is claimed by a pacing tick for one attempt and being handed to the back-end; `submitted`
+ * is with the back-end. The rest are terminal: `done` (called, final result), `expired` (no window
+ * left), `cancelled` (engagement stopped), `rejected` (the number or the back-end refused it).
  */
-export const DELIVERY_STATES = ['queued', 'dialing', 'submitted', 'done', 'cancelled', 'rejected'] as const;
+export const DELIVERY_STATES = ['queued', 'dialing', 'submitted', 'done', 'expired', 'cancelled', 'rejected'] as const;
 export type DeliveryState = (typeof DELIVERY_STATES)[number];
+export const TERMINAL_STATES: readonly DeliveryState[] = ['done', 'expired', 'cancelled', 'rejected'];
+export type TerminalState = 'done' | 'expired' | 'cancelled' | 'rejected';
+
+export function isTerminal(state: DeliveryState): state is TerminalState {
+  return TERMINAL_STATES.includes(state);
+}
 
 /**
  * Reattempt bands sort before the call-order key: a reattempt configured "higher than new deliveries"
@@ -31,18 +39,30 @@ export interface DeliveryRecord {
   readonly contact: PlannedContact;
   readonly triggerId: string;
   readonly queueRowKey: string | undefined;
+  /** Band of the next attempt while queued (kept so a waiting row can be made ready in call order). */
+  readonly band: QueueBand;
   readonly backendRef: string | undefined;
   readonly lastResult: string | undefined;
   readonly updatedAt: string;
   readonly etag: string;
 }
 
-/** A row of the engagement's call-order index: enough to decide callability without reading the record. */
+/**
+ * A queued delivery, as one of the two queue indexes holds it. `ready` rows (`q|band|callOrderKey|id`)
+ * are callable now and sorted in call order; `waiting` rows (`w|callableAt|id`) are sorted by the time
+ * they become callable. A tick promotes due waiting rows to ready, and a ready row whose span closed
+ * goes back to waiting (or expires), so rows that cannot be called never stand in front of rows that can.
+ */
 export interface QueuedRow {
   readonly rowKey: string;
   readonly deliveryId: string;
+  readonly kind: 'ready' | 'waiting';
+  /** Ready: when the current callable span ends. Waiting: when the row becomes callable. */
+  readonly at: number;
   readonly notBefore: number;
   readonly windows: PlannedContact['windows'];
+  readonly band: QueueBand;
+  readonly callOrderKey: string;
 }
 
 export interface InFlightRow {
@@ -61,27 +81,40 @@ type RecordEntity = {
   contact: string;
   triggerId: string;
   queueRowKey?: string;
+  band?: number;
   backendRef?: string;
   lastResult?: string;
   updatedAt: string;
   etag?: string;
 };
 
+/**
+ * `at` is a zero-padded epoch-ms string: compared as a string in filters, the same on every table
+ * service. `band` and `key` (the call-order key) let a waiting row be made ready without reading its record.
+ */
+type QueueEntity = { partitionKey: string; rowKey: string; at: string; notBefore: number; windows: string; band: number; key: string };
+
 const recordRow = (deliveryId: string) => `d|${deliveryId}`;
 const inFlightRow = (deliveryId: string) => `f|${deliveryId}`;
-/** Row keys sort the queue: band, then the engagement's call-order key, then the id for uniqueness. */
+/** Ready rows sort the callable queue: band, then the engagement's call-order key, then the id for uniqueness. */
 export const queueRowKey = (band: QueueBand, callOrderKey: string, deliveryId: string) => `q|${band}|${callOrderKey}|${deliveryId}`;
+/** Waiting rows sort by the instant they become callable (epoch ms, zero-padded so string order is time order). */
+export const waitingRowKey = (callableAt: number, deliveryId: string) => `w|${padTime(callableAt)}|${deliveryId}`;
+const padTime = (ms: number) => String(Math.max(0, Math.floor(ms))).padStart(15, '0');
 
 /** Contacts per transaction when storing a batch: two rows each, 100 actions at most. */
 const CONTACTS_PER_TRANSACTION = MAX_TRANSACTION_ACTIONS / 2;
+/** Rows per page when reading an index: bounds memory, never how far a read may go. */
+const PAGE_SIZE = 200;
 
 const windowsSchema = plannedContactSchema.shape.windows;
 
 /**
  * Pending deliveries per engagement in one Table Storage partition: the delivery records (`d|`), the
- * call-order index (`q|`) and the in-flight index (`f|`). Every state change that touches two of them
- * is one entity-group transaction guarded by the record's etag, so two pacing instances can never both
- * claim the same attempt, and a redelivered batch never creates a second delivery.
+ * two queue indexes (`q|` ready in call order, `w|` waiting by callable time) and the in-flight index
+ * (`f|`). Every state change that touches two of them is one entity-group transaction guarded by the
+ * record's etag or by the queue row it removes, so two pacing instances can never both claim the same
+ * attempt, and a redelivered batch never creates a second delivery.
  */
 export class DeliveryStore {
   constructor(private readonly tables: Tables) {}
@@ -128,30 +161,107 @@ export class DeliveryStore {
     }
   }
 
-  /** The head of the call-order index, up to `limit` rows, in order. */
+  /** Ready rows in call order, read page by page as far as the caller goes. */
+  ready(engagementId: string): AsyncIterable<QueuedRow> {
+    return this.rows(engagementId, `RowKey ge 'q|' and RowKey lt 'q}'`);
+  }
+
+  /** Waiting rows that are due (callable at or before `now`), earliest first. */
+  due(engagementId: string, now: number): AsyncIterable<QueuedRow> {
+    return this.rows(engagementId, `RowKey ge 'w|' and RowKey lt ${odataString(waitingRowKey(now + 1, ''))}`);
+  }
+
+  /** Ready rows whose callable span has closed (window ended, every phone in quiet hours). */
+  closed(engagementId: string, now: number): AsyncIterable<QueuedRow> {
+    return this.rows(engagementId, `RowKey ge 'q|' and RowKey lt 'q}' and at le ${odataString(padTime(now))}`);
+  }
+
+  /** Every queued row, ready ones first (in call order), then waiting ones (by callable time), up to `limit`. */
   async queued(engagementId: string, limit: number): Promise<QueuedRow[]> {
-    const client = await this.client();
     const rows: QueuedRow[] = [];
-    const pages = client
-      .listEntities<{ rowKey: string; notBefore: number; windows: string }>({
-        queryOptions: {
-          filter: `PartitionKey eq ${odataString(engagementId)} and RowKey ge 'q|' and RowKey lt 'q}'`,
-          select: ['RowKey', 'notBefore', 'windows'],
-        },
-      })
-      .byPage({ maxPageSize: Math.min(limit, 1000) });
-    for await (const page of pages) {
-      for (const row of page) {
-        rows.push({
-          rowKey: row.rowKey,
-          deliveryId: row.rowKey.slice(row.rowKey.lastIndexOf('|') + 1),
-          notBefore: row.notBefore,
-          windows: windowsSchema.parse(JSON.parse(row.windows)),
-        });
+    for (const range of [`RowKey ge 'q|' and RowKey lt 'q}'`, `RowKey ge 'w|' and RowKey lt 'w}'`]) {
+      for await (const row of this.rows(engagementId, range)) {
         if (rows.length >= limit) return rows;
+        rows.push(row);
       }
     }
     return rows;
+  }
+
+  private async *rows(engagementId: string, range: string): AsyncIterable<QueuedRow> {
+    const client = await this.client();
+    const pages = client
+      .listEntities<QueueEntity>({
+        queryOptions: { filter: `PartitionKey eq ${odataString(engagementId)} and ${range}`, select: ['RowKey', 'at', 'notBefore', 'windows', 'band', 'key'] },
+      })
+      .byPage({ maxPageSize: PAGE_SIZE });
+    for await (const page of pages) {
+      for (const row of page) yield toQueuedRow(row);
+    }
+  }
+
+  /**
+   * Makes due waiting rows ready: each moves to the call-order index with the span it is callable in,
+   * or, when no window is left, with a closed span so the sweep ends it. Up to 33 rows go in one
+   * transaction; each is guarded by its waiting row, which the transaction deletes: a row claimed,
+   * cancelled or promoted by someone else in between fails its transaction, and the rows are then
+   * moved one by one. Returns how many were moved.
+   */
+  async promote(engagementId: string, rows: readonly QueuedRow[], now: number): Promise<number> {
+    const client = await this.client();
+    const actionsOf = (row: QueuedRow): TransactionAction[] => {
+      const span = nextCallable(row.windows, Math.max(now, row.notBefore));
+      const rowKey = queueRowKey(row.band, row.callOrderKey, row.deliveryId);
+      return [
+        ['update', { partitionKey: engagementId, rowKey: recordRow(row.deliveryId), queueRowKey: rowKey }, 'Merge'],
+        ['delete', { partitionKey: engagementId, rowKey: row.rowKey }],
+        ['create', queueRow(engagementId, rowKey, padTime(span?.end ?? 0), row)],
+      ];
+    };
+    let moved = 0;
+    const perTransaction = Math.floor(MAX_TRANSACTION_ACTIONS / 3);
+    for (let i = 0; i < rows.length; i += perTransaction) {
+      const chunk = rows.slice(i, i + perTransaction);
+      try {
+        await client.submitTransaction(chunk.flatMap(actionsOf));
+        moved += chunk.length;
+      } catch (error) {
+        if (!isGone(error)) throw error;
+        for (const row of chunk) {
+          try {
+            await client.submitTransaction(actionsOf(row));
+            moved++;
+          } catch (inner) {
+            if (!isGone(inner)) throw inner;
+          }
+        }
+      }
+    }
+    return moved;
+  }
+
+  /**
+   * A ready row whose span closed goes back to waiting for its next window. Returns `expired` when no
+   * window is left (the caller ends it with {@link endQueued}), `moved` or `gone` otherwise.
+   */
+  async demote(engagementId: string, row: QueuedRow, now: number): Promise<'moved' | 'expired' | 'gone'> {
+    const current = await this.get(engagementId, row.deliveryId);
+    if (current === undefined || current.state !== 'queued' || current.queueRowKey !== row.rowKey) return 'gone';
+    const span = nextCallable(row.windows, Math.max(now, row.notBefore));
+    if (span === undefined) return 'expired';
+    const rowKey = waitingRowKey(span.start, row.deliveryId);
+    const client = await this.client();
+    try {
+      await client.submitTransaction([
+        ['update', { ...toEntity(current), queueRowKey: rowKey }, 'Replace', { etag: current.etag }],
+        ['delete', { partitionKey: engagementId, rowKey: row.rowKey }],
+        ['create', queueRow(engagementId, rowKey, padTime(span.start), row)],
+      ]);
+      return 'moved';
+    } catch (error) {
+      if (isConflict(error) || tableErrorStatus(error) === 412 || tableErrorStatus(error) === 404) return 'gone';
+      throw error;
+    }
   }
 
   async inFlight(engagementId: string): Promise<InFlightRow[]> {
@@ -167,12 +277,13 @@ export class DeliveryStore {
   }
 
   /**
-   * Claims a queued delivery for its next attempt: the record moves to `dialing`, its queue row is
+   * Claims a ready delivery for its next attempt: the record moves to `dialing`, its queue row is
    * removed and an in-flight row added, atomically and only if nobody changed the record since it was
    * read. Returns undefined when the delivery is no longer queued under that row (claimed elsewhere,
-   * cancelled).
+   * cancelled), or the row is not a ready one.
    */
   async claim(engagementId: string, row: QueuedRow, now: number, representativeId?: string): Promise<DeliveryRecord | undefined> {
+    if (row.kind !== 'ready') return undefined;
     const client = await this.client();
     const current = await this.get(engagementId, row.deliveryId);
     if (current === undefined || current.state !== 'queued' || current.queueRowKey !== row.rowKey) return undefined;
@@ -199,16 +310,16 @@ export class DeliveryStore {
   }
 
   /**
-   * Ends an attempt: the record becomes final (`done`, `rejected`) or is queued again for the next
-   * attempt at `requeue.notBefore`; the in-flight row goes. Idempotent: an attempt that has already
-   * ended, or a later attempt, is left alone. Returns whether this call made the change.
+   * Ends an attempt: the record becomes terminal or is queued again for the next attempt at
+   * `requeue.notBefore`; the in-flight row goes. Idempotent: an attempt that has already ended, or a
+   * later attempt, is left alone. Returns whether this call made the change.
    */
   async finishAttempt(
     engagementId: string,
     deliveryId: string,
     attempt: number,
     result: string,
-    outcome: { final: 'done' | 'rejected' } | { requeue: { notBefore: number; band: QueueBand; windows?: PlannedContact['windows'] } },
+    outcome: { final: 'done' | 'rejected' | 'expired' } | { requeue: { notBefore: number; band: QueueBand; windows?: PlannedContact['windows'] } },
     now: number,
   ): Promise<boolean> {
     return this.transition(engagementId, deliveryId, attempt, ['dialing', 'submitted'], (current) => {
@@ -218,37 +329,47 @@ export class DeliveryStore {
       const { notBefore, band, windows } = outcome.requeue;
       // A callback replaces the planned windows with the one the customer asked for, on every phone.
       const contact = windows === undefined ? current.contact : { ...current.contact, windows, phones: current.contact.phones.map((p) => ({ ...p, windows })) };
-      const rowKey = queueRowKey(band, contact.callOrderKey, deliveryId);
+      const entry = queueEntry(engagementId, band, contact, deliveryId, notBefore, now);
       return [
         [
           'update',
-          { ...base, contact: JSON.stringify(contact), state: 'queued', attempt: attempt + 1, queueRowKey: rowKey, backendRef: undefined },
+          { ...base, contact: JSON.stringify(contact), state: 'queued', attempt: attempt + 1, queueRowKey: entry.rowKey, band, backendRef: undefined },
           'Replace',
           { etag: current.etag },
         ],
         removeInFlight,
-        ['create', queueEntity(engagementId, rowKey, notBefore, contact)],
+        ['create', entry],
       ];
     });
   }
 
   /**
    * Puts a claimed attempt back in the queue, untried, to be called from `notBefore` (a frequency limit
-   * reached since planning). The attempt number stays: no call was placed.
+   * reached since planning, or no phone callable at dial time). The attempt number stays: no call was placed.
    */
   async postpone(engagementId: string, deliveryId: string, attempt: number, notBefore: number, now: number): Promise<boolean> {
     return this.transition(engagementId, deliveryId, attempt, ['dialing'], (current) => {
-      const rowKey = queueRowKey(NEW_DELIVERY_BAND, current.contact.callOrderKey, deliveryId);
+      const entry = queueEntry(engagementId, current.band, current.contact, deliveryId, notBefore, now);
       return [
-        ['update', { ...toEntity(current), state: 'queued', queueRowKey: rowKey, updatedAt: new Date(now).toISOString() }, 'Replace', { etag: current.etag }],
+        [
+          'update',
+          { ...toEntity(current), state: 'queued', queueRowKey: entry.rowKey, updatedAt: new Date(now).toISOString() },
+          'Replace',
+          { etag: current.etag },
+        ],
         ['delete', { partitionKey: engagementId, rowKey: inFlightRow(deliveryId) }],
-        ['create', queueEntity(engagementId, rowKey, notBefore, current.contact)],
+        ['create', entry],
       ];
     });
   }
 
   /** Cancels one queued delivery (engagement stopped). Returns it when it was still queued. */
   async cancelQueued(engagementId: string, row: QueuedRow, now: number): Promise<DeliveryRecord | undefined> {
+    return this.endQueued(engagementId, row, 'cancelled', 'Cancelled', now);
+  }
+
+  /** Ends one queued delivery in a terminal state (cancelled, or expired when no window is left). */
+  async endQueued(engagementId: string, row: QueuedRow, state: 'cancelled' | 'expired', result: string, now: number): Promise<DeliveryRecord | undefined> {
     const current = await this.get(engagementId, row.deliveryId);
     if (current === undefined || current.state !== 'queued' || current.queueRowKey !== row.rowKey) return undefined;
     const client = await this.client();
@@ -256,7 +377,7 @@ export class DeliveryStore {
       await client.submitTransaction([
         [
           'update',
-          { ...toEntity(current), state: 'cancelled', queueRowKey: undefined, lastResult: 'Cancelled', updatedAt: new Date(now).toISOString() },
+          { ...toEntity(current), state, queueRowKey: undefined, lastResult: result, updatedAt: new Date(now).toISOString() },
           'Replace',
           { etag: current.etag },
         ],
@@ -292,8 +413,43 @@ export class DeliveryStore {
   }
 }
 
+/**
+ * The queue row for a delivery's next attempt: ready (in call order) when it is callable now, else
+ * waiting for the start of its next callable span. With no window left it is made ready with a closed
+ * span, so the next sweep ends it as Expired rather than leaving it to wait forever.
+ */
+function queueEntry(engagementId: string, band: QueueBand, contact: PlannedContact, deliveryId: string, notBefore: number, now: number): QueueEntity {
+  const span = nextCallable(contact.windows, Math.max(now, notBefore));
+  const row = { notBefore, windows: contact.windows, band, callOrderKey: contact.callOrderKey };
+  if (span !== undefined && span.start > now) return queueRow(engagementId, waitingRowKey(span.start, deliveryId), padTime(span.start), row);
+  return queueRow(engagementId, queueRowKey(band, contact.callOrderKey, deliveryId), padTime(span?.end ?? 0), row);
+}
+
+function queueRow(engagementId: string, rowKey: string, at: string, row: Pick<QueuedRow, 'notBefore' | 'windows' | 'band' | 'callOrderKey'>): QueueEntity {
+  return { partitionKey: engagementId, rowKey, at, notBefore: row.notBefore, windows: JSON.stringify(row.windows), band: row.band, key: row.callOrderKey };
+}
+
+/** The row a transaction guards on is gone or changed: someone else moved the delivery first. */
+function isGone(error: unknown): boolean {
+  const status = tableErrorStatus(error);
+  return status === 404 || status === 412 || isConflict(error);
+}
+
+function toQueuedRow(row: Omit<QueueEntity, 'partitionKey'>): QueuedRow {
+  return {
+    rowKey: row.rowKey,
+    deliveryId: row.rowKey.slice(row.rowKey.lastIndexOf('|') + 1),
+    kind: row.rowKey.startsWith('q|') ? 'ready' : 'waiting',
+    at: Number(row.at),
+    notBefore: Number(row.notBefore),
+    windows: windowsSchema.parse(JSON.parse(row.windows)),
+    band: toBand(row.band),
+    callOrderKey: row.key,
+  };
+}
+
 function createActions(engagementId: string, triggerId: string, contact: PlannedContact, now: number): TransactionAction[] {
-  const rowKey = queueRowKey(NEW_DELIVERY_BAND, contact.callOrderKey, contact.deliveryId);
+  const entry = queueEntry(engagementId, NEW_DELIVERY_BAND, contact, contact.deliveryId, 0, now);
   const record: RecordEntity = {
     partitionKey: engagementId,
     rowKey: recordRow(contact.deliveryId),
@@ -301,17 +457,14 @@ function createActions(engagementId: string, triggerId: string, contact: Planned
     attempt: 1,
     contact: JSON.stringify(contact),
     triggerId,
-    queueRowKey: rowKey,
+    queueRowKey: entry.rowKey,
+    band: NEW_DELIVERY_BAND,
     updatedAt: new Date(now).toISOString(),
   };
   return [
     ['create', record],
-    ['create', queueEntity(engagementId, rowKey, 0, contact)],
+    ['create', entry],
   ];
-}
-
-function queueEntity(engagementId: string, rowKey: string, notBefore: number, contact: PlannedContact) {
-  return { partitionKey: engagementId, rowKey, notBefore, windows: JSON.stringify(contact.windows) };
 }
 
 function inFlightEntity(
@@ -341,6 +494,7 @@ function toRecord(engagementId: string, e: RecordEntity): DeliveryRecord {
     contact: plannedContactSchema.parse(JSON.parse(e.contact)),
     triggerId: e.triggerId,
     queueRowKey: e.queueRowKey ?? undefined,
+    band: toBand(e.band),
     backendRef: e.backendRef ?? undefined,
     lastResult: e.lastResult ?? undefined,
     updatedAt: e.updatedAt,
@@ -357,6 +511,7 @@ function toEntity(r: DeliveryRecord): RecordEntity {
     contact: JSON.stringify(r.contact),
     triggerId: r.triggerId,
     ...(r.queueRowKey === undefined ? {} : { queueRowKey: r.queueRowKey }),
+    band: r.band,
     ...(r.backendRef === undefined ? {} : { backendRef: r.backendRef }),
     ...(r.lastResult === undefined ? {} : { lastResult: r.lastResult }),
     updatedAt: r.updatedAt,
@@ -368,4 +523,8 @@ function isConflict(error: unknown): boolean {
   if (tableErrorStatus(error) === 409) return true;
   const code = (error as { details?: { odataError?: { code?: string } } } | null)?.details?.odataError?.code;
   return code === 'EntityAlreadyExists';
+}
+
+function toBand(value: number | undefined): QueueBand {
+  return value === 0 || value === 2 ? value : NEW_DELIVERY_BAND;
 }

@@ -2,32 +2,83 @@ import { describe, expect, it } from 'vitest';
 import { PendingContactStore } from '../../../src/store/contacts/pendingContactStore.js';
 import { testTables } from '../../support/tables.js';
 
+const NOW = Date.parse('2026-11-25T15:00:00Z');
+const DAY = 86_400_000;
+const mark = (contactId: string, triggerId: string, deliveryId: string, until = NOW + DAY) => ({ contactId, triggerId, deliveryId, until });
+
 describe('pending contacts', () => {
-  it('marks by engagement and clears only for the delivery that marked it', async () => {
+  it('reserves contacts per engagement, and only the delivery holding a mark releases it', async () => {
     const pending = new PendingContactStore(testTables());
-    await pending.markPending(
-      'e1',
-      Array.from({ length: 150 }, (_, i) => ({ contactId: `c${i}`, triggerId: 't1', deliveryId: `d${i}` })),
-    );
-    expect((await pending.byEngagement('e1')).size).toBe(150);
+    const contacts = Array.from({ length: 150 }, (_, i) => mark(`c${i}`, 't1', `d${i}`));
+    const reserved = await pending.reserve('e1', await pending.byEngagement('e1', NOW), contacts, NOW);
+    expect(reserved.size).toBe(150);
     await pending.clear('e1', 'c1', 'some-other-delivery');
     await pending.clear('e1', 'c2', 'd2');
-    const after = await pending.byEngagement('e1');
-    expect(after.get('c1')).toBe('t1');
-    expect(after.has('c2')).toBe(false);
-    expect((await pending.byEngagement('e2')).size).toBe(0);
+    const after = await pending.byEngagement('e1', NOW);
+    expect(after.pending.size).toBe(149);
+    expect(after.pending.get('c1')).toBe('t1');
+    expect(after.pending.has('c2')).toBe(false);
+    expect(after.finished.has('d2')).toBe(true);
+    expect((await pending.byEngagement('e2', NOW)).pending.size).toBe(0);
   });
 
-  it('contact ids with characters Table keys forbid come back as they were marked, and each clears on its own', async () => {
+  it('ids with characters Table Storage forbids in keys round-trip', async () => {
     const pending = new PendingContactStore(testTables());
-    const ids = ['a/b', 'a\\b', 'a#b', 'a?b', 'a%2fb'];
-    await pending.markPending(
+    const ids = ['a/b', 'c\\d', 'e#f', 'g?h', '100%'];
+    await pending.reserve(
       'e1',
-      ids.map((contactId, i) => ({ contactId, triggerId: 't1', deliveryId: `d${i}` })),
+      await pending.byEngagement('e1', NOW),
+      ids.map((id, i) => mark(id, 't', `d${i}`)),
+      NOW,
     );
-
     await pending.clear('e1', 'a/b', 'd0');
+    expect([...(await pending.byEngagement('e1', NOW)).pending.keys()].sort()).toEqual(ids.slice(1).sort());
+  });
 
-    expect([...(await pending.byEngagement('e1')).keys()].sort()).toEqual(ids.slice(1).sort());
+  it('two triggers reserving one contact at the same moment: exactly one wins, and its retry still holds it', async () => {
+    const pending = new PendingContactStore(testTables());
+    const [a, b] = await Promise.all([pending.byEngagement('e1', NOW), pending.byEngagement('e1', NOW)]);
+    const [first, second] = await Promise.all([
+      pending.reserve('e1', a, [mark('c1', 'tA', 'dA')], NOW),
+      pending.reserve('e1', b, [mark('c1', 'tB', 'dB')], NOW),
+    ]);
+    expect(first.size + second.size).toBe(1);
+    const winner = first.size === 1 ? 'tA' : 'tB';
+    const retry = await pending.reserve('e1', await pending.byEngagement('e1', NOW), [mark('c1', winner, `d${winner.slice(1)}`)], NOW);
+    expect(retry.has('c1')).toBe(true);
+  });
+
+  it('a released contact can be reserved again by a new trigger, racing ones still win once; the finished delivery is remembered', async () => {
+    const pending = new PendingContactStore(testTables());
+    await pending.reserve('e1', await pending.byEngagement('e1', NOW), [mark('c1', 't1', 'd1')], NOW);
+    await pending.clear('e1', 'c1', 'd1');
+    await pending.clear('e1', 'c1', 'd1');
+    const snapshot = await pending.byEngagement('e1', NOW);
+    const [x, y] = await Promise.all([
+      pending.reserve('e1', snapshot, [mark('c1', 't2', 'd2')], NOW),
+      pending.reserve('e1', snapshot, [mark('c1', 't3', 'd3')], NOW),
+    ]);
+    expect(x.size + y.size).toBe(1);
+    const after = await pending.byEngagement('e1', NOW);
+    expect(after.finished).toEqual(new Set(['d1']));
+    expect(after.pending.size).toBe(1);
+  });
+
+  it('a mark past its lapse time no longer holds the contact (a reservation whose batch was never stored)', async () => {
+    const pending = new PendingContactStore(testTables());
+    await pending.reserve('e1', await pending.byEngagement('e1', NOW), [mark('c1', 't1', 'd1', NOW + 1000)], NOW);
+    expect((await pending.byEngagement('e1', NOW)).pending.has('c1')).toBe(true);
+    const later = await pending.byEngagement('e1', NOW + 2000);
+    expect(later.pending.has('c1')).toBe(false);
+    expect((await pending.reserve('e1', later, [mark('c1', 't2', 'd2', NOW + DAY)], NOW + 2000)).has('c1')).toBe(true);
+  });
+
+  it('a reservation given back after a failed publish frees the contact', async () => {
+    const pending = new PendingContactStore(testTables());
+    await pending.reserve('e1', await pending.byEngagement('e1', NOW), [mark('c1', 't1', 'd1')], NOW);
+    await pending.unreserve('e1', [{ contactId: 'c1', deliveryId: 'd1' }]);
+    const after = await pending.byEngagement('e1', NOW);
+    expect(after.pending.has('c1')).toBe(false);
+    expect(after.finished.has('d1')).toBe(false);
   });
 });

@@ -61,9 +61,10 @@ describe('delivery store', () => {
     expect(await store.finishAttempt('e1', 'd-1', 1, 'NoAnswer', requeue, NOW)).toBe(true);
     expect(await store.finishAttempt('e1', 'd-1', 1, 'NoAnswer', requeue, NOW)).toBe(false);
     const queued = await store.queued('e1', 10);
-    expect(queued.map((q) => [q.deliveryId, q.notBefore])).toEqual([
-      ['d-1', NOW + 3_600_000],
-      ['d-2', 0],
+    // The reattempt is not callable for an hour: it waits by callable time, behind nothing and in front of nothing.
+    expect(queued.map((q) => [q.deliveryId, q.kind, q.notBefore])).toEqual([
+      ['d-2', 'ready', 0],
+      ['d-1', 'waiting', NOW + 3_600_000],
     ]);
     expect(await store.get('e1', 'd-1')).toMatchObject({ state: 'queued', attempt: 2, lastResult: 'NoAnswer' });
     expect(await store.inFlight('e1')).toEqual([]);

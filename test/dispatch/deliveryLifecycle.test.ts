@@ -1,0 +1,218 @@
+import { describe, expect, it } from 'vitest';
+import type { CallEvent } from '../../src/contacts/callEvent.js';
+import type { PlannedContact } from '../../src/contacts/plannedContact.js';
+import type { DialerPort, DialRequest, DialSubmission } from '../../src/dialers/dialerPort.js';
+import { TelephonySimulator } from '../../src/dialers/simulator/telephonySimulator.js';
+import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
+import { recordOutcome, type OutcomeDeps } from '../../src/dispatch/recordOutcome.js';
+import { RecentOutcomes } from '../../src/dispatch/recentOutcomes.js';
+import { OUTCOME_LOOKBACK_MS, runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
+import { parseEngagementFile, type EngagementCatalog } from '../../src/engagement/loadEngagementFile.js';
+import { LONGEST_CALL_MS } from '../../src/pacing/nextCallable.js';
+import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
+import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
+import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
+import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
+import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
+import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
+import { testTables } from '../support/tables.js';
+
+const START = Date.parse('2026-11-25T15:00:00Z');
+const HOUR = 3_600_000;
+const allDay = [{ start: '00:00', end: '24:00' }];
+const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
+const reps = (n: number) => Array.from({ length: n }, (_, i) => ({ userId: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}` }));
+
+function catalog(repCount: number): EngagementCatalog {
+  return parseEngagementFile({
+    queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: reps(repCount) }],
+    engagements: [
+      {
+        id: 'e',
+        name: 'E',
+        workstream: 'ws',
+        channel: 'voice',
+        routing: { primaryQueue: 'q' },
+        type: 'representative-led',
+        dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
+        callOrder: { kind: 'fifo' },
+        phoneOrder: ['mobile'],
+        quietHours: { mobile: [] },
+        legalHours: { start: '00:00', end: '24:00' },
+        timeZonePolicy: 'utc',
+      },
+    ],
+  });
+}
+
+function contact(i: number, start: number, end: number): PlannedContact {
+  const windows = [{ start: new Date(start).toISOString(), end: new Date(end).toISOString() }];
+  return {
+    contactId: `c${i}`,
+    phones: [{ type: 'mobile', e164: `+1212555${String(i).padStart(4, '0')}`, windows }],
+    timeZone: 'UTC',
+    timezoneInferred: false,
+    windows,
+    attributes: {},
+    callOrderKey: `k${String(i).padStart(6, '0')}`,
+    priority: 1,
+    source: 'segment:s/r/1',
+    deliveryId: `d-${i}`,
+  };
+}
+
+/** Passes calls to the simulator; can lose an outcome or hide the back-end's memory (no reconcile). */
+class Dialer implements DialerPort {
+  readonly name = 'simulator' as const;
+  readonly handed: DialRequest[] = [];
+  reconcile?: TelephonySimulator['reconcile'];
+  constructor(
+    readonly simulator: TelephonySimulator,
+    canReconcile: boolean,
+  ) {
+    if (canReconcile) this.reconcile = (calls) => simulator.reconcile(calls);
+  }
+  async dial(requests: readonly DialRequest[]): Promise<DialSubmission[]> {
+    this.handed.push(...requests);
+    return this.simulator.dial(requests);
+  }
+  cancel(ids: readonly string[]): Promise<void> {
+    return this.simulator.cancel(ids);
+  }
+  activeCalls(engagementId: string) {
+    return this.simulator.activeCalls(engagementId);
+  }
+}
+
+function harness(repCount: number, options: { canReconcile?: boolean; lose?: (e: CallEvent) => boolean; profile?: Record<string, unknown> } = {}) {
+  const tables = testTables();
+  const cat = catalog(repCount);
+  const clock = new VirtualClock(START);
+  const simulator = new TelephonySimulator({
+    seed: 3,
+    clock,
+    engagements: [...cat.engagements.values()],
+    queues: [...cat.queues.values()],
+    profile: options.profile ?? {},
+  });
+  const dialer = new Dialer(simulator, options.canReconcile ?? true);
+  const deliveries = new DeliveryStore(tables);
+  const outcomes = new OutcomeStore(tables, () => clock.now());
+  const pending = new PendingContactStore(tables);
+  const outcomeDeps: OutcomeDeps = {
+    catalog: cat,
+    deliveries,
+    outcomes,
+    ledger: new FrequencyLedgerStore(tables),
+    doNotContact: new DoNotContactStore(tables, 0),
+    pending,
+    clock: () => clock.now(),
+  };
+  const recording: Promise<unknown>[] = [];
+  simulator.onCallEvent((event) => {
+    if (options.lose?.(event) !== true) recording.push(recordOutcome(outcomeDeps, event));
+  });
+  const deps: PacingTickDeps = {
+    catalog: cat,
+    deliveries,
+    outcomes,
+    recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
+    stateStore: new PacingStateStore(tables, 'owner'),
+    pending,
+    doNotContact: outcomeDeps.doNotContact,
+    ledger: outcomeDeps.ledger,
+    dialer,
+    presence: simulator,
+    leaseMs: 30_000,
+    record: (event) => recordOutcome(outcomeDeps, event),
+    log: () => undefined,
+  };
+  return {
+    clock,
+    dialer,
+    deliveries,
+    outcomes,
+    pending,
+    tick: () => runPacingTick(deps, clock.now()),
+    async advance(ms: number) {
+      const end = clock.now() + ms;
+      while (clock.now() < end) {
+        clock.advanceTo(Math.min(end, clock.now() + 60_000));
+        await Promise.all(recording.splice(0));
+      }
+    },
+  };
+}
+
+describe('delivery lifecycle', () => {
+  it('a few callable contacts spread through thousands whose windows open hours later are all dialed at once', async () => {
+    const h = harness(10, { profile: { liveAnswer: 0, answeringMachine: 0, busy: 0, invalidAddress: 0, callFailed: 0 } });
+    const callable = new Set([17, 900, 1_750, 2_400, 2_999]);
+    const contacts = Array.from({ length: 3_000 }, (_, i) =>
+      callable.has(i) ? contact(i, START - HOUR, START + 4 * HOUR) : contact(i, START + 5 * HOUR, START + 9 * HOUR),
+    );
+    await h.deliveries.storeContacts('e', 't', contacts, START);
+    const report = await h.tick();
+    expect(report.dialed).toBe(5);
+    // FIFO among the callable rows: the call-order key decides, whatever sits between them.
+    expect(h.dialer.handed.map((r) => r.deliveryId)).toEqual(['d-17', 'd-900', 'd-1750', 'd-2400', 'd-2999']);
+    // When the later windows open, those rows become callable and are dialed in call order.
+    await h.advance(5 * HOUR);
+    const later = await h.tick();
+    expect(later.dialed).toBe(10);
+    expect(h.dialer.handed.slice(5).map((r) => r.deliveryId)).toEqual(['d-0', 'd-1', 'd-2', 'd-3', 'd-4', 'd-5', 'd-6', 'd-7', 'd-8', 'd-9']);
+  });
+
+  it('a delivery whose windows all pass is Expired, recorded as an outcome, and its contact released', async () => {
+    const h = harness(0);
+    const pendingSnapshot = await h.pending.byEngagement('e', START);
+    await h.pending.reserve('e', pendingSnapshot, [{ contactId: 'c1', triggerId: 't', deliveryId: 'd-1', until: START + 10 * HOUR }], START);
+    await h.deliveries.storeContacts('e', 't', [contact(1, START, START + 2 * HOUR)], START);
+    await h.tick();
+    expect(await h.deliveries.get('e', 'd-1')).toMatchObject({ state: 'queued' });
+    await h.advance(2 * HOUR);
+    const report = await h.tick();
+    expect(report.expired).toBe(1);
+    expect(await h.deliveries.get('e', 'd-1')).toMatchObject({ state: 'expired', lastResult: 'Expired' });
+    expect((await h.outcomes.since('e', START)).events).toEqual([expect.objectContaining({ deliveryId: 'd-1', result: 'Expired', attempt: 1 })]);
+    const after = await h.pending.byEngagement('e', h.clock.now());
+    expect(after.pending.has('c1')).toBe(false);
+    expect(after.finished.has('d-1')).toBe(true);
+    expect(await h.deliveries.queued('e', 10)).toEqual([]);
+  });
+
+  it('an outcome lost on its way is reconciled with the back-end after the longest call, and in-flight counts come back down', async () => {
+    const h = harness(2, { lose: () => true, profile: { liveAnswer: 0, answeringMachine: 0, busy: 1, invalidAddress: 0, callFailed: 0 } });
+    await h.deliveries.storeContacts('e', 't', [contact(1, START, START + 8 * HOUR)], START);
+    await h.tick();
+    await h.advance(10 * 60_000);
+    expect(await h.deliveries.inFlight('e')).toHaveLength(1);
+    await h.advance(LONGEST_CALL_MS);
+    await h.tick();
+    expect(await h.deliveries.get('e', 'd-1')).toMatchObject({ state: 'done', lastResult: 'Busy' });
+    expect(await h.deliveries.inFlight('e')).toEqual([]);
+  });
+
+  it('a back-end that cannot say what happened: the call is ended as Unknown after the longest call, never dialed again', async () => {
+    const h = harness(2, { canReconcile: false, lose: () => true, profile: { liveAnswer: 0, answeringMachine: 0, busy: 1, invalidAddress: 0, callFailed: 0 } });
+    await h.deliveries.storeContacts('e', 't', [contact(1, START, START + 8 * HOUR)], START);
+    await h.tick();
+    await h.advance(LONGEST_CALL_MS);
+    const report = await h.tick();
+    expect(await h.deliveries.get('e', 'd-1')).toMatchObject({ state: 'done', lastResult: 'Unknown' });
+    expect(report.dialed).toBe(0);
+    expect(h.dialer.handed).toHaveLength(1);
+  });
+
+  it('a claim left by a crash is checked again like a first dial: past its window it expires instead of being handed over', async () => {
+    const h = harness(2);
+    await h.deliveries.storeContacts('e', 't', [contact(1, START, START + HOUR)], START);
+    const [row] = await h.deliveries.queued('e', 1);
+    expect(await h.deliveries.claim('e', row!, START)).toBeDefined();
+    await h.advance(HOUR);
+    const report = await h.tick();
+    expect(report.expired).toBe(1);
+    expect(h.dialer.handed).toEqual([]);
+    expect(await h.deliveries.get('e', 'd-1')).toMatchObject({ state: 'expired' });
+  });
+});

@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { contactInputSchema } from '../../src/contacts/contactInput.js';
+import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
+import { IntakeService, type Trigger } from '../../src/intake/intakeService.js';
+import { deliveryIdFor } from '../../src/planning/planDeliveries.js';
+import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
+import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
+import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
+import { startBroker } from '../support/serviceBus.js';
+import { testTables } from '../support/tables.js';
+
+const NOW = Date.parse('2026-11-25T15:00:00Z');
+const allDay = [{ start: '00:00', end: '24:00' }];
+const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
+const catalog = parseEngagementFile({
+  queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: [{ userId: '00000000-0000-4000-8000-000000000001' }] }],
+  engagements: [
+    {
+      id: 'e',
+      name: 'E',
+      workstream: 'ws',
+      channel: 'voice',
+      routing: { primaryQueue: 'q' },
+      type: 'representative-led',
+      dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
+      phoneOrder: ['mobile'],
+      quietHours: { mobile: [] },
+      legalHours: { start: '00:00', end: '24:00' },
+      timeZonePolicy: 'utc',
+    },
+  ],
+});
+
+let broker: Awaited<ReturnType<typeof startBroker>>;
+beforeAll(async () => {
+  broker = await startBroker([{ name: 'batches', duplicateDetection: true }]);
+});
+afterAll(async () => broker.stop());
+
+function trigger(sourceKey: string, ids: readonly string[]): Trigger {
+  return {
+    sourceKey,
+    contacts: ids.map((id, i) => ({
+      source: `segment:${sourceKey}`,
+      contact: contactInputSchema.parse({
+        contactId: id,
+        phones: { mobile: `+1212555${String(2000 + i)}` },
+        windows: [{ start: new Date(NOW).toISOString(), end: new Date(NOW + 8 * 3_600_000).toISOString() }],
+      }),
+    })),
+  };
+}
+
+function service() {
+  const tables = testTables();
+  const pending = new PendingContactStore(tables);
+  const intake = new IntakeService({
+    catalog,
+    doNotContact: new DoNotContactStore(tables, 0),
+    ledger: new FrequencyLedgerStore(tables),
+    pending,
+    sender: broker.client.createSender('batches'),
+    batchMaxContacts: 500,
+    clock: () => NOW,
+  });
+  return { intake, pending };
+}
+
+describe('intake reservations', () => {
+  it('two triggers carrying the same contact at the same moment: exactly one accepts it', async () => {
+    const { intake } = service();
+    const [a, b] = await Promise.all([intake.accept('e', trigger('page-a', ['c1', 'c2'])), intake.accept('e', trigger('page-b', ['c1', 'c3']))]);
+    expect(a.accepted + b.accepted).toBe(3);
+    expect(a.skipped.duplicate + b.skipped.duplicate).toBe(1);
+  });
+
+  it('a replayed trigger of a finished delivery changes nothing, and a new trigger engages the contact again', async () => {
+    const { intake, pending } = service();
+    const first = await intake.accept('e', trigger('page-1', ['c1']));
+    expect(first.accepted).toBe(1);
+    // A retry of the same trigger while its delivery runs is the same trigger: accepted again, idempotently.
+    expect((await intake.accept('e', trigger('page-1', ['c1']))).accepted).toBe(1);
+    // Another trigger while it runs: a duplicate.
+    expect((await intake.accept('e', trigger('page-2', ['c1']))).skipped.duplicate).toBe(1);
+    expect((await pending.byEngagement('e', NOW)).pending.get('c1')).toBe(first.triggerId);
+    // The delivery ends: dispatch releases the mark.
+    await pending.clear('e', 'c1', deliveryOf('page-1', 'c1'));
+    const replay = await intake.accept('e', trigger('page-1', ['c1']));
+    expect(replay).toMatchObject({ accepted: 0, batches: 0 });
+    expect(replay.skipped.duplicate).toBe(1);
+    expect((await pending.byEngagement('e', NOW)).pending.has('c1')).toBe(false);
+    const fresh = await intake.accept('e', trigger('page-3', ['c1']));
+    expect(fresh.accepted).toBe(1);
+    expect((await pending.byEngagement('e', NOW)).pending.get('c1')).toBe(fresh.triggerId);
+  });
+});
+
+/** The delivery id intake reserved for the contact (the planner derives it from the source and the contact). */
+function deliveryOf(sourceKey: string, contactId: string): string {
+  return deliveryIdFor('e', `segment:${sourceKey}`, contactId);
+}
