@@ -6,6 +6,8 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   InvalidMessage: 400,
   EngagementNotFound: 404,
   PayloadTooLarge: 413,
+  Unauthorized: 401,
+  OutcomeRefused: 409,
   Throttled: 429,
 };
 

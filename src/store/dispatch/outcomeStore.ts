@@ -118,6 +118,18 @@ export class OutcomeStore {
     return 'duplicate';
   }
 
+  /** Whether a report of this attempt has been recorded. */
+  async has(engagementId: string, deliveryId: string, attempt: number): Promise<boolean> {
+    const client = await this.client();
+    try {
+      await client.getEntity(engagementId, markerRow(deliveryId, attempt), { queryOptions: { select: ['RowKey'] } });
+      return true;
+    } catch (error) {
+      if (tableErrorStatus(error) === 404) return false;
+      throw error;
+    }
+  }
+
   /** Events of an engagement recorded at or after `since` (ms), in recording order. */
   async since(engagementId: string, since: number): Promise<OutcomePage> {
     return this.read(engagementId, `RowKey ge ${odataString(`t|${new Date(since).toISOString()}`)}`);
