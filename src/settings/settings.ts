@@ -54,8 +54,6 @@ const settingsSchema = z.object({
   PACING_LEASE_SECONDS: positiveInt(30, 600),
   /** Shared secret for the `X-Call-Events-Signature` HMAC of `POST /api/call-events`; required in Azure. */
   CALL_EVENTS_SIGNING_SECRET: z.string().min(32, 'expected at least 32 characters (e.g. 32 random bytes, base64)').optional(),
-  /** Key of the keyed hash do-not-contact numbers are stored under; required in Azure, a development default locally. */
-  DNC_HASH_KEY: z.string().min(32, 'expected at least 32 characters (e.g. 32 random bytes, base64)').default('local-development-do-not-contact-key-not-secret'),
 });
 
 /** Running in App Service / Azure Functions: the platform sets these on every instance. */
@@ -72,7 +70,7 @@ const REQUIRED_CONNECTIONS = [
 export type Settings = Readonly<z.infer<typeof settingsSchema>>;
 
 /** Names of settings whose values are secrets: never echoed in errors or logs. */
-const SECRET_SETTINGS = new Set(['ServiceBusConnection', 'AzureWebJobsStorage', 'CALL_EVENTS_SIGNING_SECRET', 'DNC_HASH_KEY']);
+const SECRET_SETTINGS = new Set(['ServiceBusConnection', 'AzureWebJobsStorage', 'CALL_EVENTS_SIGNING_SECRET']);
 
 /**
  * Reads and validates the settings. Fails fast with one error listing every bad setting by name;
@@ -104,7 +102,6 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     if (input['DIALER_BACKEND'] === undefined)
       lines.push('  - DIALER_BACKEND: required in Azure (simulator or dynamics365); the simulator is never chosen silently');
     if (input['CALL_EVENTS_SIGNING_SECRET'] === undefined) lines.push('  - CALL_EVENTS_SIGNING_SECRET: required in Azure, so call events are authenticated');
-    if (input['DNC_HASH_KEY'] === undefined) lines.push('  - DNC_HASH_KEY: required in Azure (the local default is public)');
   }
   if (!result.success || lines.length > 0) throw new UserError('InvalidSettings', `invalid app settings:\n${lines.join('\n')}`);
   return Object.freeze(result.data);
