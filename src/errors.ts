@@ -10,6 +10,8 @@ export type ErrorCode =
   | 'InvalidRequest'
   | 'EngagementNotFound'
   | 'PayloadTooLarge'
+  | 'Unauthorized'
+  | 'OutcomeRefused'
   | 'InvalidMessage'
   | 'DependencyFailed'
   | 'Throttled';

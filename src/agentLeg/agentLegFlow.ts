@@ -33,6 +33,10 @@ import { formatSpokenDateTime, renderPurpose } from './renderPurpose.js';
 
 export const MAX_REPROMPTS = 2;
 export const MAX_TRANSCRIPT_ENTRIES = 60;
+/** Characters of transcript text kept in the state (newest first), so the state always fits in storage. */
+export const MAX_TRANSCRIPT_CHARS = 100_000;
+/** Longest duration a call event may carry (`callEventSchema`): a conversation resumed after a day reports this. */
+const MAX_EVENT_SECONDS = 86_400;
 export const MIN_CALLBACK_LEAD_MINUTES = 5;
 export const MAX_CALLBACK_DAYS = 14;
 
@@ -453,7 +457,7 @@ function recordOutcome(state: AgentLegState, context: CallContext, now: Date, ou
     attempt: context.attempt,
     result: outcome.result,
     at: now.toISOString(),
-    ...(state.startedAt === undefined ? {} : { handleSeconds: secondsBetween(state.startedAt, now) }),
+    ...(state.startedAt === undefined ? {} : { handleSeconds: Math.min(MAX_EVENT_SECONDS, secondsBetween(state.startedAt, now)) }),
     ...(outcome.disposition === undefined ? {} : { disposition: outcome.disposition }),
     ...(outcome.callbackAt === undefined ? {} : { callbackAt: outcome.callbackAt }),
     ...(outcome.escalated === undefined ? {} : { escalated: outcome.escalated }),
@@ -499,7 +503,11 @@ function withTranscript(state: AgentLegState, replies: readonly FlowReply[], now
 }
 
 function appendTranscript(state: AgentLegState, entries: readonly TranscriptEntry[]): AgentLegState {
-  return { ...state, transcript: [...state.transcript, ...entries].slice(-MAX_TRANSCRIPT_ENTRIES) };
+  const all = [...state.transcript, ...entries].slice(-MAX_TRANSCRIPT_ENTRIES);
+  let chars = 0;
+  let from = all.length;
+  while (from > 0 && chars + (all[from - 1]?.text.length ?? 0) <= MAX_TRANSCRIPT_CHARS) chars += all[--from]?.text.length ?? 0;
+  return { ...state, transcript: all.slice(from) };
 }
 
 function isTimedOut(state: AgentLegState, now: Date, timeoutSeconds: number): boolean {

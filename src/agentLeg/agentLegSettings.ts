@@ -1,5 +1,14 @@
 import { z } from 'zod';
 import { UserError } from '../errors.js';
+import { isRunningInAzure } from '../settings/settings.js';
+
+/**
+ * Hosts the bot replies to when it runs in Azure and AGENT_LEG_ALLOWED_SERVICE_URLS is not set: the
+ * Bot Framework channel service (public and US Government clouds) and Teams' regional endpoints.
+ */
+export const DEFAULT_SERVICE_URL_HOSTS = ['*.botframework.com', '*.botframework.us', '*.botframework.azure.us', 'smba.trafficmanager.net'] as const;
+
+const hostPattern = z.string().regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'expected a host name such as "smba.trafficmanager.net" or "*.botframework.com"');
 
 /**
  * The agent leg's own settings: who the bot is (Entra app registration), who may call it, and what it
@@ -30,6 +39,11 @@ export const agentLegSettingsSchema = z
     agentName: z.string().trim().min(1).max(100).default('the Contoso virtual assistant'),
     /** Public base URL of the function app, for the skill manifest (else taken from the request). */
     publicBaseUrl: z.url().optional(),
+    /**
+     * Hosts outbound replies may go to (an activity's serviceUrl); `*.` matches any subdomain. Unset:
+     * DEFAULT_SERVICE_URL_HOSTS in production, any host locally (the Emulator, test channels).
+     */
+    allowedServiceUrlHosts: z.array(hostPattern).optional(),
     /** Production refuses to run without an app id (no anonymous bot endpoint on the internet). */
     production: z.boolean().default(false),
   })
@@ -54,6 +68,7 @@ export const AGENT_LEG_SETTING_NAMES = {
   clientSecret: 'AGENT_LEG_CLIENT_SECRET',
   managedIdentity: 'AGENT_LEG_USE_MANAGED_IDENTITY',
   allowedCallers: 'AGENT_LEG_ALLOWED_CALLERS',
+  allowedServiceUrls: 'AGENT_LEG_ALLOWED_SERVICE_URLS',
   agentName: 'AGENT_LEG_NAME',
   publicBaseUrl: 'AGENT_LEG_PUBLIC_BASE_URL',
 } as const;
@@ -70,7 +85,8 @@ export function parseAgentLegSettings(input: AgentLegSettingsInput): AgentLegSet
 
 /**
  * Reads the agent leg settings from app settings (see AGENT_LEG_SETTING_NAMES). Production is Azure's
- * `AZURE_FUNCTIONS_ENVIRONMENT=Production` or `NODE_ENV=production`. The secret is never echoed.
+ * `AZURE_FUNCTIONS_ENVIRONMENT=Production`, `NODE_ENV=production`, or running in App Service
+ * (`WEBSITE_SITE_NAME` / `WEBSITE_INSTANCE_ID`). The secret is never echoed.
  */
 export function loadAgentLegSettings(env: Readonly<Record<string, string | undefined>> = process.env): AgentLegSettings {
   const value = (name: string): string | undefined => {
@@ -80,6 +96,7 @@ export function loadAgentLegSettings(env: Readonly<Record<string, string | undef
   const secret = value(AGENT_LEG_SETTING_NAMES.clientSecret);
   const managed = value(AGENT_LEG_SETTING_NAMES.managedIdentity)?.toLowerCase() === 'true';
   const callers = value(AGENT_LEG_SETTING_NAMES.allowedCallers);
+  const serviceUrls = value(AGENT_LEG_SETTING_NAMES.allowedServiceUrls);
   const input: Record<string, unknown> = {
     appId: value(AGENT_LEG_SETTING_NAMES.appId),
     tenantId: value(AGENT_LEG_SETTING_NAMES.tenantId),
@@ -91,10 +108,33 @@ export function loadAgentLegSettings(env: Readonly<Record<string, string | undef
             .split(',')
             .map((c) => c.trim())
             .filter((c) => c !== ''),
+    allowedServiceUrlHosts: serviceUrls
+      ?.split(',')
+      .map((h) => h.trim())
+      .filter((h) => h !== ''),
     agentName: value(AGENT_LEG_SETTING_NAMES.agentName),
     publicBaseUrl: value(AGENT_LEG_SETTING_NAMES.publicBaseUrl),
-    production: env['AZURE_FUNCTIONS_ENVIRONMENT'] === 'Production' || env['NODE_ENV']?.toLowerCase() === 'production',
+    // Azure sets neither of the first two by default: running in App Service / Functions is production too.
+    production: env['AZURE_FUNCTIONS_ENVIRONMENT'] === 'Production' || env['NODE_ENV']?.toLowerCase() === 'production' || isRunningInAzure(env),
   };
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return parseAgentLegSettings(input);
+}
+
+/** Whether replies may be sent to this serviceUrl: https (any scheme locally) on an allowed host. */
+export function isAllowedServiceUrl(serviceUrl: string, settings: AgentLegSettings): boolean {
+  const hosts = settings.allowedServiceUrlHosts ?? (settings.production ? DEFAULT_SERVICE_URL_HOSTS : undefined);
+  let url: URL;
+  try {
+    url = new URL(serviceUrl);
+  } catch {
+    return false;
+  }
+  if (settings.production && url.protocol !== 'https:') return false;
+  if (hosts === undefined) return true;
+  const host = url.hostname.toLowerCase();
+  return hosts.some((pattern) => {
+    const p = pattern.toLowerCase();
+    return p.startsWith('*.') ? host.endsWith(p.slice(1)) && host.length > p.length - 1 : host === p;
+  });
 }

@@ -29,6 +29,8 @@ export async function composeAgentLeg(context: CompositionContext): Promise<Comp
             // An outcome for a delivery this app never dialed (a test call from Copilot Studio) is logged and dropped.
             if (result.status === 'unknown-delivery')
               console.warn(`agent leg outcome for unknown delivery ${event.deliveryId} of ${event.engagementId} ignored`);
+            if (result.status === 'refused')
+              console.warn(`agent leg outcome for delivery ${event.deliveryId} of ${event.engagementId} refused: ${result.reason}`);
             return result.status === 'duplicate' ? 'duplicate' : 'recorded';
           },
         },

@@ -3,7 +3,7 @@ import type { AgentApplication, Request as AgentRequest, TurnState } from '@micr
 import { ensureError, toFieldIssues } from '../errors.js';
 import { checkCaller } from './agentLegAuth.js';
 import { createAgentLegApp, type AgentLegLog } from './agentLegBot.js';
-import type { AgentLegSettings } from './agentLegSettings.js';
+import { isAllowedServiceUrl, type AgentLegSettings } from './agentLegSettings.js';
 import { inboundActivitySchema } from './inboundActivity.js';
 import type { AgentLegPorts } from './ports.js';
 import { WebResponseRecorder } from './webResponseRecorder.js';
@@ -92,6 +92,12 @@ async function handleMessage(request: HttpRequest, invocation: InvocationContext
   const activity = inboundActivitySchema.safeParse(body);
   if (!activity.success) {
     return problem(400, 'InvalidRequest', 'the body is not a usable activity', toFieldIssues(activity.error));
+  }
+  // Replies go to the activity's serviceUrl unless the caller takes them in the response: only to allowed hosts.
+  const { serviceUrl, deliveryMode } = activity.data;
+  if (serviceUrl !== undefined && deliveryMode !== 'expectReplies' && !isAllowedServiceUrl(serviceUrl, deps.settings)) {
+    invocation.warn('agent leg request refused: the activity names a serviceUrl outside AGENT_LEG_ALLOWED_SERVICE_URLS');
+    return problem(403, 'ServiceUrlNotAllowed', 'replies cannot be sent to this serviceUrl; see AGENT_LEG_ALLOWED_SERVICE_URLS');
   }
   agentRequest.body = body as Record<string, unknown>;
 

@@ -1,10 +1,17 @@
 import type { ServiceBusMessage } from '@azure/service-bus';
 import { z } from 'zod';
+import { SAFE_ID_PATTERN } from '../contacts/callEvent.js';
 import type { PlannedContact } from '../contacts/plannedContact.js';
 import { DIAL_MODES, PHONE_TYPES } from '../engagement/engagementSchema.js';
 
 /** Version of the contact-batch message body; a consumer dead-letters versions it does not know. */
 export const CONTACT_BATCH_SCHEMA = 'contact-batch/v1';
+
+/**
+ * Characters a planned contact may take as JSON: a delivery keeps it in one Table Storage string
+ * property (at most 32K characters), with room to spare for a callback's replaced windows.
+ */
+export const MAX_STORED_CONTACT_CHARS = 30_000;
 
 const windowSchema = z.object({ start: z.iso.datetime(), end: z.iso.datetime() });
 
@@ -22,7 +29,7 @@ export const plannedContactSchema = z.object({
   callOrderKey: z.string().min(1),
   priority: z.int().min(1),
   source: z.string().min(1),
-  deliveryId: z.string().min(1),
+  deliveryId: z.string().min(1).max(128).regex(SAFE_ID_PATTERN, 'expected letters, digits, ".", "_", ":" or "-"'),
 }) satisfies z.ZodType<PlannedContact>;
 
 export const contactBatchSchema = z.object({

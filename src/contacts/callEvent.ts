@@ -25,16 +25,23 @@ export interface CallEvent {
   readonly sipCode?: number;
 }
 
+/**
+ * Ids that become part of Table Storage keys and log lines: letters, digits and `. _ : -` only, so no
+ * id can hold a character a key forbids (`/ \ # ?`, control characters), a lone surrogate, or a quote.
+ */
+export const SAFE_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9._:-]*$/;
+const safeId = (max: number) => z.string().min(1).max(max).regex(SAFE_ID_PATTERN, 'expected letters, digits, ".", "_", ":" or "-"');
+
 /** `CallEvent` where it crosses a boundary: the call-events API and stored outcome rows. */
 export const callEventSchema = z.strictObject({
-  deliveryId: z.string().min(1).max(128),
+  deliveryId: safeId(128),
   attempt: z.int().min(1).max(100),
-  engagementId: z.string().min(1).max(63),
+  engagementId: safeId(63),
   result: z.enum(CALL_RESULTS),
   at: z.iso.datetime({ offset: true }),
   waitSeconds: z.number().min(0).max(86_400).optional(),
   handleSeconds: z.number().min(0).max(86_400).optional(),
-  representativeId: z.string().min(1).max(128).optional(),
+  representativeId: safeId(128).optional(),
   escalated: z.boolean().optional(),
   disposition: z.enum(['interested', 'callback', 'not-interested', 'do-not-contact', 'not-right-party', 'voicemail']).optional(),
   callbackAt: z.iso.datetime({ offset: true }).optional(),

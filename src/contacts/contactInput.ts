@@ -4,6 +4,11 @@ import { ianaZoneSchema } from '../engagement/engagementSchema.js';
 /** Longest a single requested calling window may be. */
 export const MAX_WINDOW_DAYS = 14;
 const MAX_ATTRIBUTES = 50;
+/**
+ * Characters all of a contact's attributes may take as JSON. A planned contact is stored whole in one
+ * Table Storage property (32K characters); attributes are the only part of it a sender can grow.
+ */
+export const MAX_ATTRIBUTES_CHARS = 16_000;
 
 const phoneString = z.string().trim().min(3, 'expected a phone number').max(40, 'a phone number has at most 40 characters');
 
@@ -40,6 +45,7 @@ export const contactFields = {
   attributes: z
     .record(z.string().min(1).max(100), z.union([z.string().max(1000), z.number(), z.boolean()]))
     .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, { message: `at most ${MAX_ATTRIBUTES} attributes` })
+    .refine((a) => JSON.stringify(a).length <= MAX_ATTRIBUTES_CHARS, { message: `attributes may take at most ${MAX_ATTRIBUTES_CHARS} characters in all` })
     .default({}),
   windows: z.array(requestedWindowSchema).min(1).max(20).optional(),
 };

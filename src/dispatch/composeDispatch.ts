@@ -23,6 +23,8 @@ export interface Dispatch {
   readonly record: (event: CallEvent) => Promise<OutcomeRecording>;
   /** Most call events in one request (CALL_EVENTS_MAX_EVENTS). */
   readonly maxEvents: number;
+  /** CALL_EVENTS_SIGNING_SECRET; undefined only outside Azure (settings refuse to start without it there). */
+  readonly signingSecret: string | undefined;
   readonly contactBatches: ContactBatchesDeps;
   readonly tick: PacingTickDeps;
   readonly status: StatusDeps;
@@ -35,6 +37,11 @@ export interface Dispatch {
 export async function composeDispatch(context: CompositionContext): Promise<Composed<Dispatch>> {
   const { settings, catalog, tables, clock, simulatorClock, doNotContact, ledger, pending, log } = await context.use(composeFoundation);
   const deliveries = new DeliveryStore(tables);
+  if (settings.CALL_EVENTS_SIGNING_SECRET === undefined) {
+    log(
+      'call events are not signed: CALL_EVENTS_SIGNING_SECRET is not set, so POST /api/call-events relies on the function key alone (allowed outside Azure only)',
+    );
+  }
   const outcomes = new OutcomeStore(tables, clock);
   const stateStore = new PacingStateStore(tables, `${process.env['WEBSITE_INSTANCE_ID'] ?? 'local'}-${randomUUID()}`);
   const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger, doNotContact, pending, clock };
@@ -62,10 +69,12 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
       clock,
       record,
       maxEvents: settings.CALL_EVENTS_MAX_EVENTS,
+      signingSecret: settings.CALL_EVENTS_SIGNING_SECRET,
       contactBatches: {
         deliveries,
         rejected: new RejectedMessageStore(tables),
         knownEngagement: (id) => catalog.engagements.has(id),
+        pending,
         queueName: settings.CONTACT_BATCHES_QUEUE,
         clock,
       },

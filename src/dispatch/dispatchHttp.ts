@@ -7,7 +7,9 @@ import { restartEngagement } from '../pacing/pacingState.js';
 import { readItems } from '../intake/readContacts.js';
 import { describeEngagementStatus, type StatusDeps } from './engagementStatus.js';
 import type { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
-import type { OutcomeRecording } from './recordOutcome.js';
+import { outcomeTimeIssues, type OutcomeRecording } from './recordOutcome.js';
+import { CALL_EVENTS_SIGNATURE_HEADER, verifyCallEventsSignature } from './callEventsSignature.js';
+import { readBodyBytes } from '../httpApi/readBodyBytes.js';
 
 /** What the call-events function uses. */
 export interface CallEventsDeps {
@@ -15,7 +17,13 @@ export interface CallEventsDeps {
   readonly record: (event: CallEvent) => Promise<OutcomeRecording>;
   /** Most call events in one request; more is a 413. */
   readonly maxEvents: number;
+  /** CALL_EVENTS_SIGNING_SECRET: when set, every request must carry a valid signature (401 otherwise). */
+  readonly signingSecret?: string | undefined;
+  readonly clock?: () => number;
 }
+
+/** Bytes one call event may take in a request: a full event is well under 1 KiB. */
+const MAX_EVENT_BYTES = 2_048;
 
 /** What the engagement status function uses. */
 export interface EngagementStatusDeps {
@@ -37,28 +45,45 @@ export interface EngagementRestartDeps {
  * repeats are counted, not re-applied.
  */
 export function callEventsHandler(deps: () => Promise<CallEventsDeps>): HttpFunctionHandler {
-  return httpFunction(deps, async ({ catalog, record, maxEvents }, request, context) => {
-    const events = await readItems(request.body, 'json', callEventSchema, { maxItems: maxEvents });
-    const unknown = events.map((e, i) => ({ e, i })).filter(({ e }) => !catalog.engagements.has(e.engagementId));
-    if (unknown.length > 0) {
-      throw new UserError(
-        'InvalidRequest',
-        'call events name engagements that are not configured',
-        unknown.map(({ e, i }) => ({ path: `[${i}].engagementId`, message: `unknown engagement "${e.engagementId}"` })),
-      );
+  return httpFunction(deps, async ({ catalog, record, maxEvents, signingSecret, clock }, request, context) => {
+    const now = clock?.() ?? Date.now();
+    // The signature covers the raw bytes, so the body is read whole (bounded) before anything is parsed.
+    const raw = await readBodyBytes(request.body, maxEvents * MAX_EVENT_BYTES + 2);
+    if (signingSecret !== undefined) {
+      const check = verifyCallEventsSignature(signingSecret, request.headers.get(CALL_EVENTS_SIGNATURE_HEADER), raw, now);
+      if (!check.ok) throw new UserError('Unauthorized', `call events refused: ${check.reason}`);
     }
-    const counts = { recorded: 0, merged: 0, duplicate: 0, unknownDelivery: 0 };
-    for (const event of events) {
+    const events = await readItems(raw.length === 0 ? null : new Blob([raw]).stream(), 'json', callEventSchema, { maxItems: maxEvents });
+    const issues = events.flatMap((e, i) => [
+      ...(catalog.engagements.has(e.engagementId) ? [] : [{ path: `[${i}].engagementId`, message: `unknown engagement "${e.engagementId}"` }]),
+      ...outcomeTimeIssues(e, now, `[${i}].`),
+    ]);
+    // All or nothing: one event the request cannot mean changes nothing for the others.
+    if (issues.length > 0) throw new UserError('InvalidRequest', 'call events name unknown engagements or implausible times', issues);
+    const counts = { recorded: 0, merged: 0, duplicate: 0, unknownDelivery: 0, refused: 0 };
+    const refused: { index: number; reason: string }[] = [];
+    for (const [index, event] of events.entries()) {
       const outcome = await record(event);
       if (outcome.status === 'recorded') counts.recorded++;
       else if (outcome.status === 'merged') counts.merged++;
       else if (outcome.status === 'duplicate') counts.duplicate++;
-      else counts.unknownDelivery++;
+      else if (outcome.status === 'unknown-delivery') counts.unknownDelivery++;
+      else {
+        counts.refused++;
+        refused.push({ index, reason: outcome.reason });
+      }
     }
     context.log(
-      `call events: ${events.length} received, ${counts.recorded} recorded, ${counts.merged} completing earlier reports, ${counts.duplicate} repeats, ${counts.unknownDelivery} for unknown deliveries`,
+      `call events: ${events.length} received, ${counts.recorded} recorded, ${counts.merged} completing earlier reports, ${counts.duplicate} repeats, ${counts.unknownDelivery} for unknown deliveries, ${counts.refused} refused`,
     );
-    return { status: 202, jsonBody: counts };
+    if (counts.refused > 0 && counts.refused === events.length) {
+      throw new UserError(
+        'OutcomeRefused',
+        'no call event is for an attempt in flight',
+        refused.map(({ index, reason }) => ({ path: `[${index}]`, message: reason })),
+      );
+    }
+    return { status: 202, jsonBody: refused.length === 0 ? counts : { ...counts, refusedEvents: refused } };
   });
 }
 

@@ -1,4 +1,5 @@
-import type { CallEvent } from '../contacts/callEvent.js';
+import { callEventSchema, type CallEvent } from '../contacts/callEvent.js';
+import { toFieldIssues, type FieldIssue } from '../errors.js';
 import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
 import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
@@ -21,7 +22,60 @@ export type OutcomeRecording =
   | { readonly status: 'recorded'; readonly next: string }
   | { readonly status: 'merged' }
   | { readonly status: 'duplicate' }
-  | { readonly status: 'unknown-delivery' };
+  | { readonly status: 'unknown-delivery' }
+  | { readonly status: 'refused'; readonly reason: OutcomeRefusal; readonly issues?: readonly FieldIssue[] };
+
+/**
+ * Why an outcome was not accepted: it is not a valid event, it claims a time no call of this app can
+ * have ended at, or it is for an attempt that is not the delivery's current one in flight (never
+ * dialed, already finished, or a later one) and completes no recorded report.
+ */
+export type OutcomeRefusal = 'invalid' | 'implausible-time' | 'not-in-flight';
+
+/** How far ahead of the app's clock a reported end of call may be (clock skew between systems). */
+export const MAX_OUTCOME_SKEW_MS = 5 * 60_000;
+/** How old a reported end of call may be: an attempt in flight longer than this has been given up on. */
+export const MAX_OUTCOME_AGE_MS = 7 * 86_400_000;
+/** How far after the end of the call a requested callback may be. */
+const MAX_CALLBACK_AHEAD_MS = 31 * 86_400_000;
+
+/** Problems with an event's times: the call must have ended recently, a callback must follow the call. */
+export function outcomeTimeIssues(event: Pick<CallEvent, 'at' | 'callbackAt'>, now: number, prefix = ''): FieldIssue[] {
+  const issues: FieldIssue[] = [];
+  const at = Date.parse(event.at);
+  if (at > now + MAX_OUTCOME_SKEW_MS || at < now - MAX_OUTCOME_AGE_MS) {
+    issues.push({ path: `${prefix}at`, message: 'expected the time the call ended: not in the future, within the last 7 days' });
+  }
+  if (event.callbackAt !== undefined) {
+    const callback = Date.parse(event.callbackAt);
+    if (callback < at - MAX_OUTCOME_SKEW_MS || callback > at + MAX_CALLBACK_AHEAD_MS) {
+      issues.push({ path: `${prefix}callbackAt`, message: 'expected a time after the call ended, within 31 days' });
+    }
+  }
+  return issues;
+}
+
+/**
+ * The recorder's acceptance guard: outcomes are accepted only for a delivery's current attempt while it
+ * is in flight, or as a later report completing an attempt already recorded (the agent leg and the
+ * dialer both report one call). Anything else could put a number on the do-not-contact list, wipe a
+ * contact's frequency history or stop an engagement, so it changes nothing. Returns the refusal, or
+ * undefined to go on.
+ */
+async function refuseOutcome(deps: OutcomeDeps, event: CallEvent, now: number): Promise<OutcomeRecording | undefined> {
+  const valid = callEventSchema.safeParse(event);
+  if (!valid.success) return { status: 'refused', reason: 'invalid', issues: toFieldIssues(valid.error) };
+  const timeIssues = outcomeTimeIssues(event, now);
+  if (timeIssues.length > 0) return { status: 'refused', reason: 'implausible-time', issues: timeIssues };
+  if (!deps.catalog.engagements.has(event.engagementId)) return { status: 'unknown-delivery' };
+  const delivery = await deps.deliveries.get(event.engagementId, event.deliveryId);
+  if (delivery === undefined) return { status: 'unknown-delivery' };
+  const inFlight = delivery.attempt === event.attempt && (delivery.state === 'dialing' || delivery.state === 'submitted');
+  if (inFlight) return undefined;
+  const attemptEnded = delivery.attempt > event.attempt || (delivery.attempt === event.attempt && delivery.state !== 'queued');
+  if (attemptEnded && (await deps.outcomes.has(event.engagementId, event.deliveryId, event.attempt))) return undefined;
+  return { status: 'refused', reason: 'not-in-flight' };
+}
 
 /**
  * Applies an attempt's outcome (from the simulator, or Dynamics 365 through `POST /api/call-events`):
@@ -33,6 +87,8 @@ export type OutcomeRecording =
  */
 export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promise<OutcomeRecording> {
   const now = deps.clock?.() ?? Date.now();
+  const refused = await refuseOutcome(deps, event, now);
+  if (refused !== undefined) return refused;
   const engagement = deps.catalog.engagements.get(event.engagementId);
   const delivery = engagement === undefined ? undefined : await deps.deliveries.get(event.engagementId, event.deliveryId);
   if (engagement === undefined || delivery === undefined) return { status: 'unknown-delivery' };

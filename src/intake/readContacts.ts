@@ -1,5 +1,6 @@
 import { JSONParser } from '@streamparser/json';
 import type { z } from 'zod';
+import { isWellFormed } from '../contacts/wellFormed.js';
 import { ensureError, formatPath, UserError, type FieldIssue } from '../errors.js';
 
 /** At most this many issues are listed in a 400; the rest are counted. */
@@ -8,6 +9,41 @@ export const MAX_REPORTED_ISSUES = 100;
 export interface ReadLimits {
   /** Most items accepted; one more and reading stops with PayloadTooLarge. */
   readonly maxItems: number;
+}
+
+/** Deepest nesting an item may have: contacts and events are at most four levels deep. */
+export const MAX_ITEM_DEPTH = 8;
+/** Bytes one NDJSON line (one item) may take. */
+export const MAX_ITEM_BYTES = 64 * 1024;
+/** Keys that could reach an object's prototype when a value is spread or merged. */
+const FORBIDDEN_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * Checks a parsed value before the schema sees it: no lone surrogates (Table Storage and Service Bus
+ * cannot carry them), no prototype keys, bounded nesting. Returns the first problem with its path.
+ */
+export function checkJsonValue(value: unknown, label: string): FieldIssue | undefined {
+  const walk = (v: unknown, path: string, depth: number): FieldIssue | undefined => {
+    if (typeof v === 'string')
+      return isWellFormed(v) ? undefined : { path: path || '(root)', message: 'expected well-formed Unicode text (a lone surrogate was found)' };
+    if (typeof v !== 'object' || v === null) return undefined;
+    if (depth > MAX_ITEM_DEPTH) return { path: path || '(root)', message: `nested deeper than ${MAX_ITEM_DEPTH} levels` };
+    if (Array.isArray(v)) {
+      for (const [i, item] of v.entries()) {
+        const issue = walk(item, `${path}[${i}]`, depth + 1);
+        if (issue !== undefined) return issue;
+      }
+      return undefined;
+    }
+    for (const [key, item] of Object.entries(v)) {
+      const at = path === '' ? key : `${path}.${key}`;
+      if (FORBIDDEN_KEYS.has(key) || !isWellFormed(key)) return { path: isWellFormed(at) ? at : path || '(root)', message: 'this key is not allowed' };
+      const issue = walk(item, at, depth + 1);
+      if (issue !== undefined) return issue;
+    }
+    return undefined;
+  };
+  return walk(value, label, 0);
 }
 
 export type BodyFormat = 'json' | 'ndjson';
@@ -38,6 +74,12 @@ export async function readItems<S extends z.ZodType>(
     count++;
     if (count > limits.maxItems) {
       throw new UserError('PayloadTooLarge', `more than ${limits.maxItems} items in one request; split the page`);
+    }
+    const unsafe = checkJsonValue(value, label);
+    if (unsafe !== undefined) {
+      issueCount++;
+      if (issues.length < MAX_REPORTED_ISSUES) issues.push(unsafe);
+      return;
     }
     const result = schema.safeParse(value);
     if (result.success) {
@@ -83,8 +125,18 @@ async function readJson(body: ReadableStream<Uint8Array>, accept: (value: unknow
   const parser = new JSONParser({ paths: ['$.*'], keepStack: false });
   let index = 0;
   let failure: Error | undefined;
+  // Bytes written since the last item ended (give or take the tail of one chunk): one item's size.
+  let itemBytes = 0;
+  const write = (chunk: Uint8Array) => {
+    itemBytes += chunk.byteLength;
+    parser.write(chunk);
+    if (failure === undefined && itemBytes > MAX_ITEM_BYTES) {
+      failure = new UserError('PayloadTooLarge', `item [${index}] is larger than ${MAX_ITEM_BYTES} bytes`);
+    }
+  };
   parser.onValue = ({ value, stack }) => {
     if (failure !== undefined || stack.length !== 1) return;
+    itemBytes = 0;
     try {
       accept(value, `[${index++}]`);
     } catch (error) {
@@ -92,12 +144,12 @@ async function readJson(body: ReadableStream<Uint8Array>, accept: (value: unknow
     }
   };
   try {
-    for (const chunk of chunks) parser.write(chunk);
+    for (const chunk of chunks) write(chunk);
     for (;;) {
       if (failure !== undefined) break;
       const { done, value } = await reader.read();
       if (done) break;
-      parser.write(value);
+      write(value);
     }
     if (failure === undefined && !parser.isEnded) parser.end();
   } catch (error) {
@@ -153,6 +205,7 @@ async function readNdjson(body: ReadableStream<Uint8Array>, accept: (value: unkn
   const take = (text: string) => {
     line++;
     if (text.trim() === '') return;
+    if (text.length > MAX_ITEM_BYTES) throw new UserError('PayloadTooLarge', `line ${line} is longer than ${MAX_ITEM_BYTES} bytes`);
     let value: unknown;
     try {
       value = JSON.parse(text);
@@ -166,6 +219,8 @@ async function readNdjson(body: ReadableStream<Uint8Array>, accept: (value: unkn
       const lines = (buffered + decoder.decode(chunk, { stream: true })).split('\n');
       buffered = lines.pop() ?? '';
       for (const text of lines) take(text);
+      // A line is one item: capping it keeps reading linear (an unbounded line would be re-joined per chunk).
+      if (buffered.length > MAX_ITEM_BYTES) throw new UserError('PayloadTooLarge', `line ${line + 1} is longer than ${MAX_ITEM_BYTES} bytes`);
     }
     buffered += decoder.decode();
   } catch (error) {

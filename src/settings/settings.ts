@@ -52,7 +52,14 @@ const settingsSchema = z.object({
   PACING_SCHEDULE: z.string().min(11).default('*/5 * * * * *'),
   /** The pacing lease, renewed every tick; another owner can take over this long after a crash. */
   PACING_LEASE_SECONDS: positiveInt(30, 600),
+  /** Shared secret for the `X-Call-Events-Signature` HMAC of `POST /api/call-events`; required in Azure. */
+  CALL_EVENTS_SIGNING_SECRET: z.string().min(32, 'expected at least 32 characters (e.g. 32 random bytes, base64)').optional(),
 });
+
+/** Running in App Service / Azure Functions: the platform sets these on every instance. */
+export function isRunningInAzure(env: Readonly<Record<string, string | undefined>>): boolean {
+  return Boolean(env['WEBSITE_SITE_NAME']) || Boolean(env['WEBSITE_INSTANCE_ID']);
+}
 
 /** Pairs of "connection string or identity-based" settings; one of each pair is required. */
 const REQUIRED_CONNECTIONS = [
@@ -63,7 +70,7 @@ const REQUIRED_CONNECTIONS = [
 export type Settings = Readonly<z.infer<typeof settingsSchema>>;
 
 /** Names of settings whose values are secrets: never echoed in errors or logs. */
-const SECRET_SETTINGS = new Set(['ServiceBusConnection', 'AzureWebJobsStorage']);
+const SECRET_SETTINGS = new Set(['ServiceBusConnection', 'AzureWebJobsStorage', 'CALL_EVENTS_SIGNING_SECRET']);
 
 /**
  * Reads and validates the settings. Fails fast with one error listing every bad setting by name;
@@ -89,6 +96,12 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   }
   if (input['PRESENCE_SOURCE'] === 'simulator' && input['DIALER_BACKEND'] === 'dynamics365') {
     lines.push('  - PRESENCE_SOURCE: simulator presence only exists with the simulator back-end');
+  }
+  // Fail closed in Azure: what has a convenient local default must be chosen there.
+  if (isRunningInAzure(env)) {
+    if (input['DIALER_BACKEND'] === undefined)
+      lines.push('  - DIALER_BACKEND: required in Azure (simulator or dynamics365); the simulator is never chosen silently');
+    if (input['CALL_EVENTS_SIGNING_SECRET'] === undefined) lines.push('  - CALL_EVENTS_SIGNING_SECRET: required in Azure, so call events are authenticated');
   }
   if (!result.success || lines.length > 0) throw new UserError('InvalidSettings', `invalid app settings:\n${lines.join('\n')}`);
   return Object.freeze(result.data);

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  MAX_TRANSCRIPT_CHARS,
   INITIAL_AGENT_LEG_STATE,
   MAX_REPROMPTS,
   stepAgentLeg,
@@ -11,7 +12,7 @@ import {
   type HandoffRequest,
 } from '../../src/agentLeg/agentLegFlow.js';
 import type { CallContext } from '../../src/agentLeg/callContext.js';
-import type { CallEvent } from '../../src/contacts/callEvent.js';
+import { callEventSchema, type CallEvent } from '../../src/contacts/callEvent.js';
 import type { EngagementConfig } from '../../src/engagement/engagementSchema.js';
 import { anaContext, engagement } from './support/agentLegFixtures.js';
 
@@ -317,6 +318,24 @@ describe('agent leg flow: machines, hang-ups, timeouts and failures', () => {
     const result = call.hear('yes', 61);
     expect(kinds(result.replies)).toEqual(['say', 'end:agentTimedOut']);
     expect(call.outcomes).toEqual([expect.objectContaining({ result: 'BotFailed', handleSeconds: 61 })]);
+  });
+
+  it('a conversation resumed after more than 24 h reports an outcome every reader accepts (handle time capped at a day)', () => {
+    const call = new Call(engagement('renewals'));
+    call.start();
+    call.send({ kind: 'machine-detected' }, 90_000);
+    expect(call.outcomes).toHaveLength(1);
+    expect(call.outcomes[0]?.handleSeconds).toBe(86_400);
+    expect(callEventSchema.safeParse(call.outcomes[0]).success).toBe(true);
+  });
+
+  it('the transcript keeps only the newest MAX_TRANSCRIPT_CHARS characters, so the state always fits in storage', () => {
+    const call = new Call(engagement('renewals'));
+    call.start();
+    for (let i = 0; i < 10; i++) call.hear(`${'x'.repeat(19_990)}${i}`.padEnd(20_000, 'y'), 1);
+    const chars = call.state.transcript.reduce((n, e) => n + e.text.length, 0);
+    expect(chars).toBeLessThanOrEqual(MAX_TRANSCRIPT_CHARS);
+    expect(call.state.transcript.length).toBeGreaterThan(0);
   });
 
   it('exactly at the timeout the call goes on', () => {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { checkCaller, toAuthConfiguration } from '../../src/agentLeg/agentLegAuth.js';
-import { loadAgentLegSettings, parseAgentLegSettings } from '../../src/agentLeg/agentLegSettings.js';
+import { isAllowedServiceUrl, loadAgentLegSettings, parseAgentLegSettings } from '../../src/agentLeg/agentLegSettings.js';
 import { UserError } from '../../src/errors.js';
 import { BOT_APP_ID, COPILOT_APP_ID, STRANGER_APP_ID, TENANT_ID } from './support/tokens.js';
 
@@ -34,6 +34,30 @@ describe('agent leg settings', () => {
 
   it('nothing set: anonymous local mode with the default name', () => {
     expect(loadAgentLegSettings({})).toEqual({ allowedCallers: [], agentName: 'the Contoso virtual assistant', production: false });
+  });
+
+  it('in App Service (WEBSITE_SITE_NAME or WEBSITE_INSTANCE_ID) without an app id, start-up is refused: Azure sets no production flag by default', () => {
+    expect(() => loadAgentLegSettings({ WEBSITE_SITE_NAME: 'contoso-outbound' })).toThrow(/appId: an app id is required in production/);
+    expect(() => loadAgentLegSettings({ WEBSITE_INSTANCE_ID: 'abc123' })).toThrow(/appId: an app id is required in production/);
+  });
+
+  it('reply hosts: the Bot Framework defaults in production, https only; any host locally; the setting narrows both', () => {
+    const prod = parseAgentLegSettings({
+      appId: '00000000-0000-4000-8000-0000000000aa',
+      tenantId: '00000000-0000-4000-8000-0000000000bb',
+      credential: { kind: 'managed-identity' },
+      production: true,
+    });
+    expect(isAllowedServiceUrl('https://smba.trafficmanager.net/amer/', prod)).toBe(true);
+    expect(isAllowedServiceUrl('https://europe.webchat.botframework.com/', prod)).toBe(true);
+    expect(isAllowedServiceUrl('https://attacker.example/', prod)).toBe(false);
+    expect(isAllowedServiceUrl('https://botframework.com.attacker.example/', prod)).toBe(false);
+    expect(isAllowedServiceUrl('http://smba.trafficmanager.net/', prod)).toBe(false);
+    expect(isAllowedServiceUrl('http://localhost:3978/', parseAgentLegSettings({}))).toBe(true);
+    const narrowed = loadAgentLegSettings({ AGENT_LEG_ALLOWED_SERVICE_URLS: 'voice.contoso.example, *.botframework.com' });
+    expect(isAllowedServiceUrl('https://voice.contoso.example/', narrowed)).toBe(true);
+    expect(isAllowedServiceUrl('https://other.example/', narrowed)).toBe(false);
+    expect(() => loadAgentLegSettings({ AGENT_LEG_ALLOWED_SERVICE_URLS: 'https://x.example/path' })).toThrow(/allowedServiceUrlHosts/);
   });
 
   it('production without an app id is refused, naming the setting', () => {

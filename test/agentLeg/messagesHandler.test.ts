@@ -234,13 +234,24 @@ describe('POST /api/messages on the voice channel (channel token, replies to the
     expect(posted).toEqual([expect.objectContaining({ type: 'message', text: expect.stringContaining('Am I speaking with Ana?') })]);
   });
 
-  it('a channel token whose serviceurl claim names another host than the activity is refused (400), nothing recorded', async () => {
+  it('a skill caller naming a serviceUrl outside the allowed hosts is refused (403) before the turn: no reply sent, nothing stored', async () => {
+    const world = new AgentLegWorld({ settings: production });
+    const response = await world.post(
+      { ...startConversation(anaContextValue), deliveryMode: 'normal', serviceUrl: 'https://attacker.example/' },
+      { token: entraToken(key) },
+    );
+    expect(response.status).toBe(403);
+    expect(world.outcomes.events).toEqual([]);
+    expect(await world.storedState()).toBeUndefined();
+  });
+
+  it('a channel token whose serviceurl claim names another host than the activity is refused (403: the host is not allowed), nothing recorded', async () => {
     const world = new AgentLegWorld({ settings: production });
     const response = await world.post(
       { ...startConversation(anaContextValue), deliveryMode: 'normal', serviceUrl: 'https://attacker.example/' },
       { token: channelToken(key, { serviceUrl: SERVICE_URL }) },
     );
-    expect(response.status).toBe(400);
+    expect(response.status).toBe(403);
     expect(world.outcomes.events).toEqual([]);
     expect(await world.storedState()).toBeUndefined();
   });

@@ -5,6 +5,7 @@ import { callEventsHandler, type CallEventsDeps } from '../../src/dispatch/dispa
 import { makeEngagement, makeQueue } from '../support/engagements.js';
 
 const engagement = makeEngagement();
+const NOW = Date.parse('2026-11-25T15:05:00Z');
 const catalog = { engagements: new Map([[engagement.id, engagement]]), queues: new Map([['q1', makeQueue()]]) };
 
 function event(i: number): CallEvent {
@@ -21,6 +22,7 @@ describe('POST /api/call-events', () => {
     const recorded: string[] = [];
     const deps: CallEventsDeps = {
       catalog,
+      clock: () => NOW,
       maxEvents: 10,
       record: async (e) => {
         const seen = recorded.includes(e.deliveryId);
@@ -29,13 +31,14 @@ describe('POST /api/call-events', () => {
       },
     };
     const response = await post(deps, [event(1), event(2), event(1)]);
-    expect(response).toEqual({ status: 202, jsonBody: { recorded: 2, merged: 0, duplicate: 1, unknownDelivery: 0 } });
+    expect(response).toEqual({ status: 202, jsonBody: { recorded: 2, merged: 0, duplicate: 1, unknownDelivery: 0, refused: 0 } });
   });
 
   it('more events than CALL_EVENTS_MAX_EVENTS is a 413 and records nothing', async () => {
     let records = 0;
     const deps: CallEventsDeps = {
       catalog,
+      clock: () => NOW,
       maxEvents: 2,
       record: async () => {
         records++;

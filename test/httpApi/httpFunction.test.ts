@@ -74,3 +74,24 @@ describe('httpFunction', () => {
     expect(logged.join('\n')).toContain('cannot read properties of undefined');
   });
 });
+
+describe('httpFunction: dependency outages', () => {
+  it('a Table Storage outage (RestError without a status, or a 5xx) is a 503 with Retry-After, naming no endpoint', async () => {
+    const { RestError } = await import('@azure/core-rest-pipeline');
+    for (const thrown of [
+      new RestError('connect ECONNREFUSED 127.0.0.1:10002 https://acct.table.core.windows.net', { code: 'ECONNREFUSED' }),
+      new RestError('Server busy', { statusCode: 503 }),
+    ]) {
+      const { context, logged } = loggingContext();
+      const handler = httpFunction(
+        () => Promise.resolve({}),
+        () => Promise.reject(thrown),
+      );
+      const response = await handler(request(), context);
+      expect(response.status).toBe(503);
+      expect(response.headers).toEqual({ 'Retry-After': '10' });
+      expect(JSON.stringify(response.jsonBody)).not.toMatch(/127\.0\.0\.1|windows\.net/);
+      expect(logged.join('\n')).not.toMatch(/127\.0\.0\.1|windows\.net/);
+    }
+  });
+});

@@ -275,3 +275,31 @@ describe('compliance preview', () => {
     expect(await drain()).toHaveLength(0);
   });
 });
+
+describe('intake door: what storage cannot hold is refused before anything is published', () => {
+  it.each([
+    ['many long attributes', event(900, { attributes: Object.fromEntries(Array.from({ length: 40 }, (_, i) => [`a${i}`, 'x'.repeat(1000)])) }), 'attributes'],
+    ['a contact id with a lone surrogate', event(901, { contactId: 'c-\ud800' }), 'contactId'],
+    ['a prototype key', JSON.parse(`{"__proto__": {"x": 1}, ${JSON.stringify(event(902)).slice(1)}`) as unknown, '__proto__'],
+  ])('%s: 400 naming the field, nothing published, nothing marked', async (_name, item, path) => {
+    const before = await pendingRows();
+    const response = await post(journeyEventsFunction, 'engagements/open/journey-events', JSON.stringify([event(903), item]));
+    expect(response.status).toBe(400);
+    expect(JSON.stringify(response.jsonBody)).toContain(path);
+    expect(await drain()).toEqual([]);
+    expect(await pendingRows()).toBe(before);
+  });
+
+  it('an NDJSON line past the per-item cap is a 413 and nothing is published', async () => {
+    const body = `${JSON.stringify(event(904))}\n${JSON.stringify(event(905, { firstName: 'y'.repeat(70_000) }))}\n`;
+    const response = await post(
+      segmentMembersFunction,
+      'engagements/open/segment-members',
+      body,
+      { 'content-type': 'application/x-ndjson' },
+      '?segmentId=s&exportRunId=r&page=9',
+    );
+    expect(response.status).toBe(413);
+    expect(await drain()).toEqual([]);
+  });
+});

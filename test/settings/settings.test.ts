@@ -8,6 +8,20 @@ const minimal = {
 };
 
 describe('settings', () => {
+  it('in Azure (WEBSITE_SITE_NAME set) a missing DIALER_BACKEND or CALL_EVENTS_SIGNING_SECRET stops start-up, naming both; the secret is never echoed', () => {
+    expect(() => loadSettings({ ...minimal, WEBSITE_SITE_NAME: 'contoso' })).toThrow(
+      /DIALER_BACKEND: required in Azure[\s\S]*CALL_EVENTS_SIGNING_SECRET: required in Azure/,
+    );
+    const secret = 's'.repeat(40);
+    expect(loadSettings({ ...minimal, WEBSITE_INSTANCE_ID: 'i-1', DIALER_BACKEND: 'simulator', CALL_EVENTS_SIGNING_SECRET: secret }).DIALER_BACKEND).toBe(
+      'simulator',
+    );
+    expect(() => loadSettings({ ...minimal, CALL_EVENTS_SIGNING_SECRET: 'short-SECRET' })).toThrow(
+      expect.objectContaining({ message: expect.not.stringContaining('short-SECRET') }),
+    );
+    expect(loadSettings(minimal).DIALER_BACKEND).toBe('simulator');
+  });
+
   it('fills defaults and freezes', () => {
     const s = loadSettings(minimal);
     expect(s).toMatchObject({ CONTACT_BATCHES_QUEUE: 'contact-batches', INTAKE_MAX_PAGE_SIZE: 100_000, BATCH_MAX_CONTACTS: 500, TABLE_PREFIX: '' });

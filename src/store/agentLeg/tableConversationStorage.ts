@@ -5,6 +5,40 @@ import { tableErrorStatus, type Tables } from '../tables.js';
 
 export const CONVERSATION_STATE_TABLE = 'AgentLegState';
 
+/** Bytes per binary property: Table Storage allows 64 KiB per property. */
+const PART_BYTES = 60_000;
+/** Parts per entity: 15 x 60,000 bytes is 900 KB, under the entity's 1 MiB with the keys. */
+export const MAX_STATE_PARTS = 15;
+/** The largest state (UTF-8 bytes of its JSON) one conversation may keep. */
+export const MAX_STATE_BYTES = PART_BYTES * MAX_STATE_PARTS;
+
+/** A conversation state too large to store: a caller's input made it so, retrying cannot help. */
+export class ConversationStateTooLarge extends Error {
+  constructor(key: string, bytes: number) {
+    super(`conversation state "${key}" is ${bytes} bytes; at most ${MAX_STATE_BYTES} can be stored`);
+    this.name = 'ConversationStateTooLarge';
+  }
+}
+
+/**
+ * The state's UTF-8 bytes split over binary properties `part0` ... `part14`: one string property holds
+ * at most 32K characters, and a legitimate state (a long transcript) is larger. Binary, not text,
+ * parts: a split never falls inside a character, and bytes are counted as the service counts them.
+ */
+function toParts(bytes: Buffer): Record<string, Uint8Array> {
+  const parts: Record<string, Uint8Array> = {};
+  for (let i = 0; i * PART_BYTES < bytes.length || i === 0; i++) parts[`part${i}`] = bytes.subarray(i * PART_BYTES, (i + 1) * PART_BYTES);
+  return parts;
+}
+
+/** The stored JSON: the parts joined, or the single `value` string an earlier version wrote. */
+function fromParts(entity: Record<string, unknown>): string {
+  if (typeof entity['value'] === 'string') return entity['value'];
+  const parts: Uint8Array[] = [];
+  for (let i = 0; i < MAX_STATE_PARTS && entity[`part${i}`] instanceof Uint8Array; i++) parts.push(entity[`part${i}`] as Uint8Array);
+  return Buffer.concat(parts).toString('utf8');
+}
+
 /**
  * Agents SDK conversation state in Table Storage, so a call's state survives the worker that served
  * its last turn (Functions scale out; any instance may take the next turn). Optimistic concurrency as
@@ -32,8 +66,8 @@ export class TableConversationStorage implements Storage {
       keys.map(async (key) => {
         const { partitionKey, rowKey } = this.keys(key);
         try {
-          const entity = await client.getEntity<{ key: string; value: string }>(partitionKey, rowKey);
-          if (entity.key === key) out[key] = { ...(JSON.parse(entity.value) as object), eTag: entity.etag };
+          const entity = await client.getEntity<Record<string, unknown> & { key: string }>(partitionKey, rowKey);
+          if (entity.key === key) out[key] = { ...(JSON.parse(fromParts(entity)) as object), eTag: entity.etag };
         } catch (error) {
           if (tableErrorStatus(error) !== 404) throw error;
         }
@@ -48,7 +82,10 @@ export class TableConversationStorage implements Storage {
     const client = await this.client();
     for (const [key, item] of entries) {
       const { eTag, ...value } = (item ?? {}) as { eTag?: string } & Record<string, unknown>;
-      const entity = { ...this.keys(key), key, value: JSON.stringify(value) };
+      const bytes = Buffer.from(JSON.stringify(value), 'utf8');
+      if (bytes.length > MAX_STATE_BYTES) throw new ConversationStateTooLarge(key, bytes.length);
+      // 'Replace' drops parts a shorter state no longer has.
+      const entity = { ...this.keys(key), key, ...toParts(bytes) };
       try {
         if (eTag === undefined || eTag === '*') await client.upsertEntity(entity, 'Replace');
         else await client.updateEntity(entity, 'Replace', { etag: eTag });

@@ -1,5 +1,6 @@
-import type { TableClient } from '@azure/data-tables';
+import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { callEventSchema, type CallEvent } from '../../contacts/callEvent.js';
+import { toFieldIssues, UserError } from '../../errors.js';
 import { odataString } from '../tableKey.js';
 import { tableErrorStatus, type Tables } from '../tables.js';
 
@@ -41,6 +42,8 @@ function isConflict(error: unknown): boolean {
 export interface OutcomePage {
   readonly events: CallEvent[];
   readonly lastRowKey: string | undefined;
+  /** Rows that could not be read as events (written by an older version, or damaged); skipped, and reported. */
+  readonly skipped?: number;
 }
 
 /**
@@ -52,6 +55,7 @@ export class OutcomeStore {
   constructor(
     private readonly tables: Tables,
     private readonly clock: () => number = Date.now,
+    private readonly report: (line: string) => void = (line) => console.warn(line),
   ) {}
 
   private client(): Promise<TableClient> {
@@ -65,6 +69,9 @@ export class OutcomeStore {
    * nothing (`duplicate`). A merged event is written as a new time row, so incremental readers see it.
    */
   async record(event: CallEvent): Promise<'recorded' | 'merged' | 'duplicate'> {
+    // A row every reader would reject must never be written: it would stop pacing for the engagement.
+    const valid = callEventSchema.safeParse(event);
+    if (!valid.success) throw new UserError('InvalidRequest', 'the outcome cannot be stored', toFieldIssues(valid.error));
     const client = await this.client();
     const marker = markerRow(event.deliveryId, event.attempt);
     const row = timeRow(this.clock(), event.deliveryId, event.attempt);
@@ -79,16 +86,29 @@ export class OutcomeStore {
     }
     for (let tries = 0; tries < 3; tries++) {
       const current = await client.getEntity<{ result: string; timeRow: string }>(event.engagementId, marker);
-      const stored = callEventSchema.parse(JSON.parse((await client.getEntity<{ event: string }>(event.engagementId, current.timeRow)).event));
-      const merged = mergeReports(stored, event);
-      if (JSON.stringify(merged) === JSON.stringify(stored)) return 'duplicate';
+      const read = readEvent((await client.getEntity<{ event: string }>(event.engagementId, current.timeRow)).event);
+      // A stored row no reader accepts is replaced by this valid report rather than merged with.
+      const merged = read.ok ? mergeReports(read.value, event) : valid.data;
+      if (read.ok && JSON.stringify(merged) === JSON.stringify(read.value)) return 'duplicate';
       const next = timeRow(this.clock(), event.deliveryId, event.attempt);
+      const markerUpdate: TransactionAction = [
+        'update',
+        { partitionKey: event.engagementId, rowKey: marker, result: merged.result, timeRow: next },
+        'Replace',
+        { etag: current.etag },
+      ];
       try {
-        await client.submitTransaction([
-          ['update', { partitionKey: event.engagementId, rowKey: marker, result: merged.result, timeRow: next }, 'Replace', { etag: current.etag }],
-          ['delete', { partitionKey: event.engagementId, rowKey: current.timeRow }],
-          ['create', { partitionKey: event.engagementId, rowKey: next, event: JSON.stringify(merged) }],
-        ]);
+        // Within the same millisecond the time row keeps its key: a delete and a create of one row in one
+        // transaction is refused by Table Storage, so it is replaced in place.
+        await client.submitTransaction(
+          next === current.timeRow
+            ? [markerUpdate, ['update', { partitionKey: event.engagementId, rowKey: next, event: JSON.stringify(merged) }, 'Replace']]
+            : [
+                markerUpdate,
+                ['delete', { partitionKey: event.engagementId, rowKey: current.timeRow }],
+                ['create', { partitionKey: event.engagementId, rowKey: next, event: JSON.stringify(merged) }],
+              ],
+        );
         return 'merged';
       } catch (error) {
         // Another report merged in between (412) or in the same millisecond (409): read again.
@@ -96,6 +116,18 @@ export class OutcomeStore {
       }
     }
     return 'duplicate';
+  }
+
+  /** Whether a report of this attempt has been recorded. */
+  async has(engagementId: string, deliveryId: string, attempt: number): Promise<boolean> {
+    const client = await this.client();
+    try {
+      await client.getEntity(engagementId, markerRow(deliveryId, attempt), { queryOptions: { select: ['RowKey'] } });
+      return true;
+    } catch (error) {
+      if (tableErrorStatus(error) === 404) return false;
+      throw error;
+    }
   }
 
   /** Events of an engagement recorded at or after `since` (ms), in recording order. */
@@ -115,10 +147,36 @@ export class OutcomeStore {
     const entities = client.listEntities<{ rowKey: string; event: string }>({
       queryOptions: { filter: `PartitionKey eq ${odataString(engagementId)} and ${lowerBound} and RowKey lt 't}'`, select: ['RowKey', 'event'] },
     });
+    let skipped = 0;
     for await (const entity of entities) {
-      events.push(callEventSchema.parse(JSON.parse(entity.event)));
       lastRowKey = entity.rowKey;
+      const event = readEvent(entity.event);
+      if (event.ok) {
+        events.push(event.value);
+        continue;
+      }
+      skipped++;
+      // The row key names the delivery and attempt, never the contact; the issue names fields, not values.
+      this.report(`outcome row ${engagementId}/${entity.rowKey} skipped: ${event.problem}`);
     }
-    return { events, lastRowKey };
+    return skipped === 0 ? { events, lastRowKey } : { events, lastRowKey, skipped };
   }
+}
+
+function readEvent(text: unknown): { ok: true; value: CallEvent } | { ok: false; problem: string } {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(String(text));
+  } catch {
+    return { ok: false, problem: 'not JSON' };
+  }
+  const parsed = callEventSchema.safeParse(raw);
+  if (parsed.success) return { ok: true, value: parsed.data };
+  return {
+    ok: false,
+    problem: toFieldIssues(parsed.error)
+      .map((i) => `${i.path}: ${i.message}`)
+      .join('; ')
+      .slice(0, 500),
+  };
 }

@@ -1,4 +1,6 @@
 import type { TableClient } from '@azure/data-tables';
+import { createHash } from 'node:crypto';
+import { toWellFormed } from '../../contacts/wellFormed.js';
 import type { Tables } from '../tables.js';
 
 export const REJECTED_MESSAGES_TABLE = 'RejectedMessages';
@@ -19,6 +21,17 @@ export interface RejectedMessage {
  * message never blocks the batch it arrived in, and nothing is lost silently. Bodies are not kept:
  * they carry phone numbers.
  */
+/** Longest message id kept (Service Bus allows 128; the trigger may name an invocation-derived id). */
+const MAX_KEPT_ID_CHARS = 1_024;
+
+/**
+ * The row key of a message id: a hash, so any id (control characters, `/`, a lone surrogate, longer
+ * than a key) has a key Table Storage accepts, and `a/b` and `a_b` never share a row.
+ */
+export function rejectedRowKey(messageId: string): string {
+  return createHash('sha256').update(messageId, 'utf8').digest('base64url');
+}
+
 export class RejectedMessageStore {
   constructor(private readonly tables: Tables) {}
 
@@ -31,7 +44,8 @@ export class RejectedMessageStore {
     await client.upsertEntity(
       {
         partitionKey: message.queue,
-        rowKey: message.messageId.replace(/[/\\#?]/g, '_'),
+        rowKey: rejectedRowKey(message.messageId),
+        messageId: toWellFormed(message.messageId).slice(0, MAX_KEPT_ID_CHARS),
         reason: message.reason,
         description: message.description.slice(0, 30_000),
         enqueuedTimeUtc: message.enqueuedTimeUtc ?? '',
@@ -46,6 +60,7 @@ export class RejectedMessageStore {
     const client = await this.client();
     const out: (RejectedMessage & { rejectedAt: string })[] = [];
     for await (const e of client.listEntities<{
+      messageId?: string;
       rowKey: string;
       reason: string;
       description: string;
@@ -57,7 +72,7 @@ export class RejectedMessageStore {
     })) {
       out.push({
         queue,
-        messageId: e.rowKey,
+        messageId: e.messageId ?? e.rowKey,
         reason: e.reason,
         description: e.description,
         enqueuedTimeUtc: e.enqueuedTimeUtc || undefined,
@@ -65,6 +80,8 @@ export class RejectedMessageStore {
         rejectedAt: e.rejectedAt,
       });
     }
-    return out;
+    // Row keys are hashes: list in the order messages were set aside, then by id.
+    const order = (m: { rejectedAt: string; messageId: string }) => `${m.rejectedAt}\n${m.messageId}`;
+    return out.sort((a, b) => (order(a) === order(b) ? 0 : order(a) < order(b) ? -1 : 1));
   }
 }

@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { InMemoryOutcomeRecorder, StaticQueueCapacity } from '../../../src/agentLeg/inMemoryPorts.js';
 import { parseAgentLegSettings } from '../../../src/agentLeg/agentLegSettings.js';
 import { createMessagesHandler } from '../../../src/agentLeg/messagesHandler.js';
-import { TableConversationStorage } from '../../../src/store/agentLeg/tableConversationStorage.js';
+import { ConversationStateTooLarge, MAX_STATE_BYTES, TableConversationStorage } from '../../../src/store/agentLeg/tableConversationStorage.js';
 import { anaContextValue, catalog } from '../../agentLeg/support/agentLegFixtures.js';
 import { workerTables } from '../support/workerTables.js';
 
@@ -129,6 +129,26 @@ describe('TableConversationStorage on Azurite', () => {
 
     await expect(storage.write({ [CONVERSATION_KEY]: { agentLeg: { step: 'handing-off' }, eTag } })).rejects.toThrow(/eTag conflict/);
     expect(await storage.read([CONVERSATION_KEY])).toEqual({});
+  });
+
+  it('a state larger than one property (60 transcript entries, 380,000 characters) is stored and read back whole', async () => {
+    const storage = new TableConversationStorage(workerTables()());
+    const transcript = Array.from({ length: 60 }, (_, i) => ({ from: 'customer', text: `${i}`.padEnd(6_000, 'é'), at: '2026-03-07T23:00:00Z' }));
+    transcript[0] = { from: 'agent', text: 'x'.repeat(20_000), at: '2026-03-07T23:00:00Z' };
+    await storage.write({ [CONVERSATION_KEY]: { agentLeg: { transcript } } });
+    const back = await storage.read([CONVERSATION_KEY]);
+    expect((back[CONVERSATION_KEY] as { agentLeg: { transcript: unknown } }).agentLeg.transcript).toEqual(transcript);
+    // A shorter state later drops the parts it no longer needs.
+    await storage.write({ [CONVERSATION_KEY]: { agentLeg: { step: 'ended' } } });
+    expect((await storage.read([CONVERSATION_KEY]))[CONVERSATION_KEY]).toMatchObject({ agentLeg: { step: 'ended' } });
+  });
+
+  it('a state past what one entity can hold is refused with a clear error and the stored state is unchanged', async () => {
+    const storage = new TableConversationStorage(workerTables()());
+    await storage.write({ [CONVERSATION_KEY]: { agentLeg: { step: 'purpose' } } });
+    const huge = { agentLeg: { transcript: [{ from: 'customer', text: 'y'.repeat(MAX_STATE_BYTES), at: '' }] } };
+    await expect(storage.write({ [CONVERSATION_KEY]: huge })).rejects.toThrow(ConversationStateTooLarge);
+    expect((await storage.read([CONVERSATION_KEY]))[CONVERSATION_KEY]).toMatchObject({ agentLeg: { step: 'purpose' } });
   });
 
   it('writing no changes is refused', async () => {

@@ -88,4 +88,35 @@ describe('outcome store', () => {
     expect(stored).toMatchObject({ result: 'Abandoned', disposition: 'interested', escalated: true, waitSeconds: 45 });
     expect((await agentLeg.since('renewals', 0)).events).toHaveLength(1);
   });
+
+  it('two reports of one attempt recorded in the same millisecond: the second is merged in place', async () => {
+    const store = new OutcomeStore(testTables(), () => START);
+    expect(await store.record(event('d-1', { result: 'LiveAnswer', disposition: 'interested' }))).toBe('recorded');
+    expect(await store.record(event('d-1', { result: 'Abandoned', waitSeconds: 30 }))).toBe('merged');
+
+    expect((await store.since('renewals', 0)).events).toEqual([event('d-1', { result: 'Abandoned', disposition: 'interested', waitSeconds: 30 })]);
+  });
+
+  it('an event no reader would accept is refused at write and nothing is stored', async () => {
+    const store = new OutcomeStore(testTables(), ticking());
+    await expect(store.record(event('d-1', { handleSeconds: 90_000 }))).rejects.toMatchObject({ code: 'InvalidRequest' });
+    expect(await store.since('renewals', 0)).toEqual({ events: [], lastRowKey: undefined });
+  });
+
+  it('a stored row that cannot be read is skipped and reported, and the rows around it are read', async () => {
+    const tables = testTables();
+    const reports: string[] = [];
+    const store = new OutcomeStore(tables, ticking(), (line) => reports.push(line));
+    await store.record(event('d-1'));
+    const client = await tables.table('Outcomes');
+    await client.createEntity({ partitionKey: 'renewals', rowKey: `t|${new Date(START + 5).toISOString()}|d-bad|1`, event: '{"handleSeconds":90000}' });
+    await client.createEntity({ partitionKey: 'renewals', rowKey: `t|${new Date(START + 6).toISOString()}|d-worse|1`, event: 'not json' });
+    await store.record(event('d-2'));
+
+    const page = await store.since('renewals', 0);
+
+    expect(page.events.map((e) => e.deliveryId)).toEqual(['d-1', 'd-2']);
+    expect(page.skipped).toBe(2);
+    expect(reports).toEqual([expect.stringContaining('d-bad|1 skipped'), expect.stringContaining('d-worse|1 skipped: not JSON')]);
+  });
 });

@@ -49,12 +49,20 @@ describe('rejected message store', () => {
     expect(await store.list('never-used')).toEqual([]);
   });
 
-  it('a message id with characters Table keys forbid is kept with those characters replaced', async () => {
+  it('message ids with characters Table keys forbid, control characters or a lone surrogate are each kept as they were, on rows of their own', async () => {
     const store = new RejectedMessageStore(testTables());
+    const ids = ['batch/2026#11?25\\a', 'a/b', 'a_b', 'tab\there\u0001\u007f', 'lone\ud800', 'x'.repeat(2_000)];
 
-    await store.record(rejected('batch/2026#11?25\\a'), NOW);
+    for (const [i, id] of ids.entries()) await store.record(rejected(id), NOW + i);
 
-    expect((await store.list('contact-batches')).map((m) => m.messageId)).toEqual(['batch_2026_11_25_a']);
+    expect((await store.list('contact-batches')).map((m) => m.messageId)).toEqual([
+      'batch/2026#11?25\\a',
+      'a/b',
+      'a_b',
+      'tab\there\u0001\u007f',
+      'lone\ufffd',
+      'x'.repeat(1_024),
+    ]);
   });
 
   it('a description beyond one Table property is cut to 30,000 characters; an unknown enqueued time and delivery count stay unknown', async () => {
