@@ -1,4 +1,5 @@
 import type { CallWindow, ContactPhone, AttributeValue } from '../contacts/plannedContact.js';
+import type { CallEvent } from '../contacts/callEvent.js';
 
 /** One call to place. `deliveryId` + `attempt` is the idempotency key: a back-end never dials it twice. */
 export interface DialRequest {
@@ -28,10 +29,35 @@ export type DialSubmission =
   | { readonly deliveryId: string; readonly status: 'rejected'; readonly reason: string };
 
 /** The dialing back-end: Dynamics 365 Contact Center (CCaaS_* actions) or the embedded simulator. */
-export interface DialerPort {
+export interface DialerPort extends DialerReconciliation {
   readonly name: 'dynamics365' | 'simulator';
   /** Hands calls to the back-end. Must be idempotent per (deliveryId, attempt). */
   dial(requests: readonly DialRequest[]): Promise<DialSubmission[]>;
   /** Cancels calls not yet placed (engagement stopped). Unknown or finished ids are ignored. */
   cancel(deliveryIds: readonly string[]): Promise<void>;
+}
+
+/** A delivery attempt handed to the back-end and still without an outcome. */
+export interface InFlightDelivery {
+  readonly engagementId: string;
+  readonly deliveryId: string;
+  readonly attempt: number;
+  /** When it was handed over (epoch ms). */
+  readonly since: number;
+}
+
+/**
+ * Optional views a back-end may give of deliveries it holds. Back-ends that report outcomes by
+ * themselves (the simulator) do not implement them.
+ */
+export interface DialerReconciliation {
+  /**
+   * Asks the back-end what became of deliveries in flight and returns an outcome for each one it
+   * says has ended (none for those still pending or unknown to it). The caller feeds them to the one
+   * outcome recorder, which is idempotent per (delivery, attempt): an outcome already pushed through
+   * `POST /api/call-events` is not counted twice.
+   */
+  reconcile?(inFlight: readonly InFlightDelivery[], now: number): Promise<CallEvent[]>;
+  /** The back-end asked not to be called before this time (epoch ms), or undefined. */
+  throttledUntil?(now: number): Promise<number | undefined>;
 }

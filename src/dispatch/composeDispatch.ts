@@ -54,6 +54,7 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
     ...(back.queueMembers === undefined ? {} : { queueMembers: back.queueMembers }),
     leaseMs: settings.PACING_LEASE_SECONDS * 1000,
     log,
+    record,
   };
   return {
     value: {
@@ -69,7 +70,7 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
         clock,
       },
       tick,
-      status: { deliveries, outcomes, stateStore },
+      status: { deliveries, outcomes, stateStore, dialer: back.dialer },
       stateStore,
       presence: back.presence,
       queueMembers: back.queueMembers,
