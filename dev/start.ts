@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { startAzurite, type AzuriteHandle } from './azurite.js';
 import { projectRootFrom, startFunctionHost } from './functionHost.js';
 import { startServiceBusBroker, type ServiceBusBrokerHandle } from './serviceBus/broker.js';
+import { startLocalDataverse } from './dataverse/startLocalDataverse.js';
+import type { DataverseStandIn } from './dataverse/dataverseStandIn.js';
 
 const root = projectRootFrom(import.meta.url);
 
@@ -41,6 +43,7 @@ function portSetting(name: string, fallback: number): number {
 interface Started {
   azurite?: AzuriteHandle;
   broker?: ServiceBusBrokerHandle;
+  dataverse?: DataverseStandIn;
 }
 
 /** Starts Azurite and the broker unless the settings point at real resources; records what it started. */
@@ -67,9 +70,14 @@ async function startDependencies(started: Started): Promise<void> {
     process.env['ServiceBusConnection'] = started.broker.connectionString;
     console.log(`Service Bus broker on 127.0.0.1:${started.broker.port}, queues: ${started.broker.queues.join(', ')}`);
   }
+  // DIALER_BACKEND=dynamics365 without DATAVERSE_URL: the local Dataverse stand-in (dev/dataverse).
+  if (process.env['DIALER_BACKEND'] === 'dynamics365' && (process.env['DATAVERSE_URL'] ?? '') === '') {
+    started.dataverse = await startLocalDataverse(portSetting('DATAVERSE_PORT', 7072));
+  }
 }
 
 async function stopDependencies(started: Started): Promise<void> {
+  await started.dataverse?.stop().catch(() => undefined);
   await started.broker?.stop().catch(() => undefined);
   await started.azurite?.stop().catch(() => undefined);
 }

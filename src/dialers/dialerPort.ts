@@ -29,7 +29,7 @@ export type DialSubmission =
   | { readonly deliveryId: string; readonly status: 'rejected'; readonly reason: string };
 
 /** The dialing back-end: Dynamics 365 Contact Center (CCaaS_* actions) or the embedded simulator. */
-export interface DialerPort {
+export interface DialerPort extends DialerReconciliation {
   readonly name: 'dynamics365' | 'simulator';
   /** Hands calls to the back-end. Must be idempotent per (deliveryId, attempt). */
   dial(requests: readonly DialRequest[]): Promise<DialSubmission[]>;
@@ -39,15 +39,19 @@ export interface DialerPort {
    * Optional: what became of calls handed over long ago without an outcome (a lost event). The sweep
    * asks before ending them itself; a back-end that cannot say leaves this out.
    */
-  reconcile?(calls: readonly HandedCall[]): Promise<Reconciliation[]>;
+  reconcile?(calls: readonly HandedCall[], now: number): Promise<Reconciliation[]>;
 }
 
-/** A call handed to the back-end whose outcome has not arrived. */
-export interface HandedCall {
+/** A call handed to the back-end long ago whose outcome has not arrived (the sweep's question). */
+export interface HandedCall extends InFlightDelivery {
+  readonly backendRef: string | undefined;
+}
+
+/** A delivery attempt handed to the back-end and still without an outcome. */
+export interface InFlightDelivery {
   readonly engagementId: string;
   readonly deliveryId: string;
   readonly attempt: number;
-  readonly backendRef: string | undefined;
   /** When it was handed over (epoch ms). */
   readonly since: number;
 }
@@ -60,3 +64,19 @@ export type Reconciliation =
   | { readonly deliveryId: string; readonly attempt: number; readonly status: 'ended'; readonly event: CallEvent }
   | { readonly deliveryId: string; readonly attempt: number; readonly status: 'in-progress' }
   | { readonly deliveryId: string; readonly attempt: number; readonly status: 'unknown' };
+
+/**
+ * Optional views a back-end may give of deliveries it holds. Back-ends that report outcomes by
+ * themselves (the simulator) do not implement them.
+ */
+export interface DialerReconciliation {
+  /**
+   * Asks the back-end what became of deliveries in flight and returns an outcome for each one it
+   * says has ended (none for those still pending or unknown to it). The caller feeds them to the one
+   * outcome recorder, which is idempotent per (delivery, attempt): an outcome already pushed through
+   * `POST /api/call-events` is not counted twice.
+   */
+  pollOutcomes?(inFlight: readonly InFlightDelivery[], now: number): Promise<CallEvent[]>;
+  /** The back-end asked not to be called before this time (epoch ms), or undefined. */
+  throttledUntil?(now: number): Promise<number | undefined>;
+}

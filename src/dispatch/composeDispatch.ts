@@ -79,7 +79,7 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
         clock,
       },
       tick,
-      status: { deliveries, outcomes, stateStore },
+      status: { deliveries, outcomes, stateStore, dialer: back.dialer },
       stateStore,
       presence: back.presence,
       queueMembers: back.queueMembers,

@@ -3,8 +3,10 @@ import type { CallEvent } from '../contacts/callEvent.js';
 import type { DialerPort } from '../dialers/dialerPort.js';
 import { Dynamics365Dialer } from '../dialers/dynamics365/dynamics365Dialer.js';
 import { TableDeliveryRefStore } from '../store/dynamics365/tableDeliveryRefStore.js';
+import { TableThrottleStore } from '../store/dynamics365/tableThrottleStore.js';
+import { LocalStandInCredential } from '../dialers/dynamics365/localStandInCredential.js';
 import { parseCallProfile } from '../dialers/simulator/callProfile.js';
-import type { RealTimeClock } from '../dialers/simulator/realTimeClock.js';
+import { RealTimeClock } from '../dialers/simulator/realTimeClock.js';
 import { TelephonySimulator } from '../dialers/simulator/telephonySimulator.js';
 import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import { ensureError, UserError } from '../errors.js';
@@ -38,18 +40,41 @@ export interface BackEndDeps {
 export function createBackEnd({ settings, catalog, tables, simulatorClock, record, log }: BackEndDeps): BackEnd {
   const presenceSource = settings.PRESENCE_SOURCE ?? (settings.DIALER_BACKEND === 'simulator' ? 'simulator' : 'graph');
   const credential = presenceSource === 'graph' || settings.DIALER_BACKEND === 'dynamics365' ? new DefaultAzureCredential() : undefined;
-  const graph = credential === undefined ? undefined : { presence: new GraphPresence({ credential }), members: new GraphQueueMembers({ credential }) };
+  const graph =
+    credential === undefined || presenceSource !== 'graph'
+      ? undefined
+      : { presence: new GraphPresence({ credential }), members: new GraphQueueMembers({ credential }) };
   if (settings.DIALER_BACKEND === 'dynamics365') {
+    const orgUrl = settings.DATAVERSE_URL ?? '';
+    // The local stand-in (npm start) has no Entra ID: it takes tokens signed with its own key.
+    const localKey = orgUrl.startsWith('http:') ? settings.DATAVERSE_LOCAL_TOKEN_KEY : undefined;
     const dialer = new Dynamics365Dialer({
-      orgUrl: settings.DATAVERSE_URL ?? '',
-      credential: credential ?? new DefaultAzureCredential(),
+      orgUrl,
+      credential: localKey === undefined ? (credential ?? new DefaultAzureCredential()) : new LocalStandInCredential(localKey),
       apiVersion: settings.DATAVERSE_API_VERSION,
       useBulk: settings.DYNAMICS_USE_BULK,
       refStore: new TableDeliveryRefStore(tables),
+      throttleStore: new TableThrottleStore(tables, orgUrl),
       onWarning: log,
     });
-    if (graph === undefined) throw new UserError('InvalidSettings', 'the dynamics365 back-end needs Microsoft Graph presence');
-    return { dialer, presence: graph.presence, queueMembers: graph.members, close: () => undefined };
+    if (graph !== undefined) return { dialer, presence: graph.presence, queueMembers: graph.members, close: () => undefined };
+    // Local runs against the stand-in: the simulator's representatives stand in for Graph presence.
+    const peopleClock = simulatorClock ?? new RealTimeClock();
+    const people = new TelephonySimulator({
+      seed: settings.SIMULATOR_SEED,
+      clock: peopleClock,
+      engagements: [...catalog.engagements.values()],
+      queues: [...catalog.queues.values()],
+    });
+    return {
+      dialer,
+      presence: people,
+      queueMembers: undefined,
+      close: () => {
+        people.close();
+        if (simulatorClock === undefined) peopleClock.stop();
+      },
+    };
   }
   if (simulatorClock === undefined) throw new Error('the simulator back-end needs its clock');
   const simulator = new TelephonySimulator({

@@ -1,4 +1,5 @@
 import type { CallEvent } from '../contacts/callEvent.js';
+import type { DialerPort } from '../dialers/dialerPort.js';
 import type { EngagementConfig } from '../engagement/engagementSchema.js';
 import { isCallableNow } from '../pacing/isCallableNow.js';
 import type { PacingDecision } from '../pacing/pacingDecision.js';
@@ -12,6 +13,8 @@ export interface StatusDeps {
   readonly deliveries: DeliveryStore;
   readonly outcomes: OutcomeStore;
   readonly stateStore: PacingStateStore;
+  /** The back-end, when it can say it is throttled (Dynamics 365 service protection). */
+  readonly dialer?: Pick<DialerPort, 'name' | 'throttledUntil'>;
 }
 
 /** Queued deliveries counted exactly up to this; beyond it the count says "at least". */
@@ -35,16 +38,19 @@ export interface EngagementStatus {
   /** Representatives on this engagement's calls over those staffed, at the last decision. */
   readonly occupancy: number | null;
   readonly recentDecisions: readonly PacingDecision[];
+  /** The back-end asked to be left alone: no calls are handed over before `until`. */
+  readonly throttle: { readonly until: string; readonly message: string } | null;
 }
 
 /** Everything an operator needs about one engagement, read from the stores (no in-memory state). */
 export async function describeEngagementStatus(deps: StatusDeps, engagement: EngagementConfig, now: number): Promise<EngagementStatus> {
-  const [queued, inFlight, events, stored, decisions] = await Promise.all([
+  const [queued, inFlight, events, stored, decisions, throttledUntil] = await Promise.all([
     deps.deliveries.queued(engagement.id, COUNT_LIMIT),
     deps.deliveries.inFlight(engagement.id),
     deps.outcomes.since(engagement.id, now - 24 * 3_600_000).then((page) => page.events),
     deps.stateStore.load(),
     deps.stateStore.decisions(engagement.id),
+    deps.dialer?.throttledUntil?.(now),
   ]);
   const at = new Date(now);
   const own = ownEntry(stored.state.engagements, engagement.id);
@@ -71,6 +77,13 @@ export async function describeEngagementStatus(deps: StatusDeps, engagement: Eng
     occupancy:
       last === undefined || last.inputs.staffedRepresentatives === 0 ? null : last.inputs.active.withRepresentative / last.inputs.staffedRepresentatives,
     recentDecisions: decisions,
+    throttle:
+      throttledUntil === undefined
+        ? null
+        : {
+            until: new Date(throttledUntil).toISOString(),
+            message: `throttled by ${deps.dialer?.name === 'dynamics365' ? 'Dynamics 365' : (deps.dialer?.name ?? 'the back-end')} until ${new Date(throttledUntil).toISOString()}`,
+          },
   };
 }
 

@@ -1,11 +1,11 @@
-import type { DialerPort, DialRequest } from '../dialers/dialerPort.js';
+import type { CallEvent } from '../contacts/callEvent.js';
+import type { DialerPort, DialRequest, InFlightDelivery } from '../dialers/dialerPort.js';
 import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { EngagementConfig, QueueConfig } from '../engagement/engagementSchema.js';
 import { NO_ACTIVE_CALLS, type ActiveCalls } from '../pacing/activeCalls.js';
 import { decidePacing } from '../pacing/decidePacing.js';
 import { lastWindowEnd, nextCallable } from '../pacing/nextCallable.js';
 import type { CallWindow, ContactPhone, PlannedContact } from '../contacts/plannedContact.js';
-import type { CallEvent } from '../contacts/callEvent.js';
 import type { PacingDecision } from '../pacing/pacingDecision.js';
 import { isAvailable, type Availability, type PresencePort, type QueueMembersPort } from '../presence/presencePort.js';
 import { frequencyLimitLiftsAt, frequencyLimitReached } from '../planning/planDeliveries.js';
@@ -31,6 +31,8 @@ export const OUTCOME_LOOKBACK_MS = 24 * 3_600_000;
 export const DIAL_RECOVERY_MS = 60_000;
 /** Queued deliveries cancelled per tick for a stopped engagement; the rest go on the next ticks. */
 export const CANCEL_PER_TICK = 500;
+/** In-flight deliveries are reconciled with a back-end that can say what happened (Dynamics 365) this often. */
+export const RECONCILE_INTERVAL_MS = 30_000;
 
 /** Optional views a back-end may give of its own calls and people (the simulator has them; D365 does not). */
 export interface DialerInsight {
@@ -51,9 +53,14 @@ export interface PacingTickDeps {
   readonly presence: PresencePort;
   readonly queueMembers?: QueueMembersPort;
   readonly leaseMs: number;
-  /** Applies an outcome (the one recorder): the sweep records what reconcile gives, or `Unknown`. */
+  /**
+   * Applies an outcome (the one recorder): the sweep records what reconcile gives, or `Unknown`; with a
+   * back-end that can be polled (Dynamics 365), the outcomes it reads back go here too.
+   */
   readonly record: (event: CallEvent) => Promise<unknown>;
   readonly log: (line: string) => void;
+  /** How often in-flight deliveries are reconciled with the back-end; RECONCILE_INTERVAL_MS by default. */
+  readonly reconcileIntervalMs?: number;
 }
 
 export interface TickReport {
@@ -92,6 +99,7 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
     const swept = await sweepDeliveries(deps, engagement, now);
     expired += swept.expired;
   }
+  const reconciled = await reconcileDue(deps, engagements, now);
   const views = await Promise.all(engagements.map((engagement) => viewOf(deps, engagement)));
   const stored = await deps.stateStore.load();
   const outcomes = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.recentOutcomes.of(e.id, now)] as const)));
@@ -118,6 +126,9 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
   let recovered = 0;
   let cancelled = 0;
   let postponed = 0;
+  const throttledUntil = await deps.dialer.throttledUntil?.(now);
+  if (throttledUntil !== undefined)
+    deps.log(`throttled by ${deps.dialer.name} until ${new Date(throttledUntil).toISOString()}: no calls handed over this tick`);
   for (const decision of result.decisions) {
     const view = views.find((v) => v.engagement.id === decision.engagementId);
     if (view === undefined) continue;
@@ -125,6 +136,7 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
       cancelled += await cancelQueued(deps, view, now);
       continue;
     }
+    if (throttledUntil !== undefined) continue;
     const recovery = await recoverStaleClaims(deps, view, now);
     recovered += recovery.handed;
     rejected += recovery.checks.rejected;
@@ -137,10 +149,44 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
     expired += outcome.checks.expired;
     postponed += outcome.checks.postponed;
   }
-  if (dialed + rejected + recovered + cancelled + expired + postponed > 0) {
-    deps.log(`pacing tick: dialed ${dialed}, rejected ${rejected}, re-handed ${recovered}, cancelled ${cancelled}, expired ${expired}, postponed ${postponed}`);
+  if (dialed + rejected + recovered + cancelled + expired + postponed + reconciled > 0) {
+    deps.log(
+      `pacing tick: dialed ${dialed}, rejected ${rejected}, re-handed ${recovered}, cancelled ${cancelled}, expired ${expired}, postponed ${postponed}, outcomes reconciled ${reconciled}`,
+    );
   }
   return { ran: true, decisions: result.decisions, dialed, rejected, recovered, cancelled, expired, postponed };
+}
+
+/** When each tick's deps last reconciled (per process: a restart only brings the next pass forward). */
+const lastReconciled = new WeakMap<PacingTickDeps, number>();
+
+/**
+ * Asks a back-end that can reconcile (Dynamics 365) what became of the deliveries handed to it, every
+ * `reconcileIntervalMs`, and records what it says through the one recorder (idempotent per delivery and
+ * attempt, so outcomes also pushed to /api/call-events count once). A failure is logged and retried
+ * at the next interval; it never stops the tick.
+ */
+async function reconcileDue(deps: PacingTickDeps, engagements: readonly EngagementConfig[], now: number): Promise<number> {
+  const { dialer, record } = deps;
+  if (dialer.pollOutcomes === undefined) return 0;
+  const last = lastReconciled.get(deps);
+  if (last !== undefined && now - last < (deps.reconcileIntervalMs ?? RECONCILE_INTERVAL_MS)) return 0;
+  lastReconciled.set(deps, now);
+  const inFlight: InFlightDelivery[] = [];
+  for (const engagement of engagements) {
+    for (const row of await deps.deliveries.inFlight(engagement.id)) {
+      if (row.state === 'submitted') inFlight.push({ engagementId: engagement.id, deliveryId: row.deliveryId, attempt: row.attempt, since: row.since });
+    }
+  }
+  let events: CallEvent[];
+  try {
+    events = await dialer.pollOutcomes(inFlight, now);
+  } catch (error) {
+    deps.log(`reconciling ${inFlight.length} delivery(ies) with ${dialer.name} failed; next try in the next interval: ${ensureError(error).message}`);
+    return 0;
+  }
+  for (const event of events) await record(event);
+  return events.length;
 }
 
 async function viewOf(deps: PacingTickDeps, engagement: EngagementConfig): Promise<EngagementView> {

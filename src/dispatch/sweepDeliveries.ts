@@ -1,5 +1,6 @@
 import type { CallEvent } from '../contacts/callEvent.js';
-import type { HandedCall } from '../dialers/dialerPort.js';
+import type { HandedCall, Reconciliation } from '../dialers/dialerPort.js';
+import { ensureError } from '../errors.js';
 import type { EngagementConfig } from '../engagement/engagementSchema.js';
 import { lastWindowEnd, LONGEST_CALL_MS, nextCallable } from '../pacing/nextCallable.js';
 import type { DeliveryRecord, QueuedRow } from '../store/dispatch/deliveryStore.js';
@@ -87,7 +88,17 @@ async function endHandedCalls(
     backendRef: r.backendRef,
     since: stale.find((s) => s.deliveryId === r.deliveryId)?.since ?? now,
   }));
-  const answers = deps.dialer.reconcile === undefined ? [] : await deps.dialer.reconcile(calls);
+  let answers: Reconciliation[] = [];
+  try {
+    if (deps.dialer.reconcile !== undefined) answers = await deps.dialer.reconcile(calls, now);
+  } catch (error) {
+    // A back-end that cannot answer now (throttled, down) is asked again next tick: ending its calls
+    // as Unknown on a failed question would drop outcomes it still holds.
+    deps.log(
+      `reconciling ${calls.length} handed call(s) of ${engagement.id} with ${deps.dialer.name} failed; asking again next tick: ${ensureError(error).message}`,
+    );
+    return { reconciled: 0, abandonedWithoutOutcome: 0 };
+  }
   let reconciled = 0;
   let abandonedWithoutOutcome = 0;
   for (const call of calls) {

@@ -34,7 +34,15 @@ const settingsSchema = z.object({
   /** Who places the calls: the embedded telephony simulator (local default) or Dynamics 365 Contact Center. */
   DIALER_BACKEND: z.enum(['simulator', 'dynamics365']).default('simulator'),
   /** Dataverse organisation URL, e.g. https://contoso.crm.dynamics.com (dynamics365 back-end). */
-  DATAVERSE_URL: z.url({ protocol: /^https$/, message: 'expected an https URL such as https://contoso.crm.dynamics.com' }).optional(),
+  DATAVERSE_URL: z
+    .url({ protocol: /^https?$/, message: 'expected an https URL such as https://contoso.crm.dynamics.com' })
+    .refine(
+      (v) => v.startsWith('https:') || /^http:\/\/(127\.0\.0\.1|localhost)(:\d+)?\/?$/.test(v),
+      'expected an https URL such as https://contoso.crm.dynamics.com (plain http only for the local stand-in on 127.0.0.1)',
+    )
+    .optional(),
+  /** The local Dataverse stand-in's token signing key (npm start sets it); required with a loopback DATAVERSE_URL. */
+  DATAVERSE_LOCAL_TOKEN_KEY: z.string().min(16).optional(),
   DATAVERSE_API_VERSION: z.string().min(1).default('1.0'),
   /** Send plain deliveries through CCaaS_CreateProactiveDeliveryBulkV2 (they cannot be cancelled one by one). */
   DYNAMICS_USE_BULK: z
@@ -70,7 +78,7 @@ const REQUIRED_CONNECTIONS = [
 export type Settings = Readonly<z.infer<typeof settingsSchema>>;
 
 /** Names of settings whose values are secrets: never echoed in errors or logs. */
-const SECRET_SETTINGS = new Set(['ServiceBusConnection', 'AzureWebJobsStorage', 'CALL_EVENTS_SIGNING_SECRET']);
+const SECRET_SETTINGS = new Set(['ServiceBusConnection', 'AzureWebJobsStorage', 'CALL_EVENTS_SIGNING_SECRET', 'DATAVERSE_LOCAL_TOKEN_KEY']);
 
 /**
  * Reads and validates the settings. Fails fast with one error listing every bad setting by name;
@@ -94,8 +102,12 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
   if (input['DIALER_BACKEND'] === 'dynamics365' && input['DATAVERSE_URL'] === undefined) {
     lines.push('  - DATAVERSE_URL: required when DIALER_BACKEND is dynamics365');
   }
-  if (input['PRESENCE_SOURCE'] === 'simulator' && input['DIALER_BACKEND'] === 'dynamics365') {
-    lines.push('  - PRESENCE_SOURCE: simulator presence only exists with the simulator back-end');
+  const localDataverse = input['DATAVERSE_URL']?.startsWith('http:') === true;
+  if (input['PRESENCE_SOURCE'] === 'simulator' && input['DIALER_BACKEND'] === 'dynamics365' && !localDataverse) {
+    lines.push('  - PRESENCE_SOURCE: simulator presence only exists with the simulator back-end or the local Dataverse stand-in');
+  }
+  if (localDataverse && input['DATAVERSE_LOCAL_TOKEN_KEY'] === undefined) {
+    lines.push('  - DATAVERSE_LOCAL_TOKEN_KEY: required when DATAVERSE_URL is the local stand-in (npm start sets both)');
   }
   // Fail closed in Azure: what has a convenient local default must be chosen there.
   if (isRunningInAzure(env)) {

@@ -52,4 +52,26 @@ describe('settings', () => {
     });
     expect(s.ServiceBusConnection).toBeUndefined();
   });
+
+  it('plain http DATAVERSE_URL only on loopback, and then with the stand-in token key (never echoed)', () => {
+    const d365 = { ...minimal, DIALER_BACKEND: 'dynamics365' };
+    expect(() => loadSettings({ ...d365, DATAVERSE_URL: 'http://contoso.crm.dynamics.com' })).toThrow(
+      /DATAVERSE_URL: .*plain http only for the local stand-in/,
+    );
+    expect(() => loadSettings({ ...d365, DATAVERSE_URL: 'http://127.0.0.1:7072' })).toThrow(
+      /DATAVERSE_LOCAL_TOKEN_KEY: required when DATAVERSE_URL is the local stand-in/,
+    );
+    const key = 'a-local-signing-key-0123456789';
+    const local = loadSettings({ ...d365, DATAVERSE_URL: 'http://127.0.0.1:7072', DATAVERSE_LOCAL_TOKEN_KEY: key, PRESENCE_SOURCE: 'simulator' });
+    expect(local).toMatchObject({ DATAVERSE_URL: 'http://127.0.0.1:7072', PRESENCE_SOURCE: 'simulator' });
+    expect(() => loadSettings({ ...d365, DATAVERSE_URL: 'https://contoso.crm.dynamics.com', PRESENCE_SOURCE: 'simulator' })).toThrow(/PRESENCE_SOURCE/);
+    let message = '';
+    try {
+      loadSettings({ ...d365, DATAVERSE_URL: 'http://127.0.0.1:7072', DATAVERSE_LOCAL_TOKEN_KEY: 'short' });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toMatch(/DATAVERSE_LOCAL_TOKEN_KEY/);
+    expect(message).not.toContain('short');
+  });
 });

@@ -23,6 +23,8 @@ export interface DataverseClientOptions {
   readonly random?: () => number;
   /** The wait between tries (see {@link SendWithRetriesOptions.sleep}); a real timer by default. */
   readonly sleep?: SendWithRetriesOptions['sleep'];
+  /** The clock retries measure their budget and Retry-After dates with; Date.now by default. */
+  readonly now?: () => number;
 }
 
 /** The OData error body Dataverse returns: `{ "error": { "code": "0x80040265", "message": "..." } }`. */
@@ -54,21 +56,40 @@ export class DataverseClient {
    * request alike and no delivery is at fault.
    */
   async invokeAction(action: string, body: object, signal?: AbortSignal): Promise<ActionOutcome> {
-    const url = `${this.options.orgUrl}${DATAVERSE_API_PATH}/${action}`;
-    const payload = JSON.stringify(body);
-    const operation = `Dataverse ${action}`;
+    return this.send('POST', `${this.options.orgUrl}${DATAVERSE_API_PATH}/${action}`, `Dataverse ${action}`, JSON.stringify(body), {}, signal);
+  }
+
+  /**
+   * GETs `pathAndQuery` (relative to `{orgUrl}/api/data/v9.2/`, or an absolute `@odata.nextLink` of
+   * this organization): a table query or an OData function such as CCaaS_GetDeliveryTasks. Same
+   * retries and errors as {@link invokeAction}; `operation` names it in messages (no data in it).
+   */
+  async read(pathAndQuery: string, operation: string, headers: Readonly<Record<string, string>> = {}, signal?: AbortSignal): Promise<ActionOutcome> {
+    const url = pathAndQuery.startsWith(`${this.options.orgUrl}/`) ? pathAndQuery : `${this.options.orgUrl}${DATAVERSE_API_PATH}/${pathAndQuery}`;
+    return this.send('GET', url, `Dataverse ${operation}`, undefined, headers, signal);
+  }
+
+  private async send(
+    method: 'GET' | 'POST',
+    url: string,
+    operation: string,
+    payload: string | undefined,
+    extraHeaders: Readonly<Record<string, string>>,
+    signal: AbortSignal | undefined,
+  ): Promise<ActionOutcome> {
     const response = await sendWithRetries(
       async (trySignal) =>
         fetch(url, {
-          method: 'POST',
+          method,
           headers: {
             Authorization: `Bearer ${await this.token(operation, trySignal)}`,
             'OData-Version': '4.0',
             'OData-MaxVersion': '4.0',
             Accept: 'application/json',
-            'Content-Type': 'application/json; charset=utf-8',
+            ...(payload === undefined ? {} : { 'Content-Type': 'application/json; charset=utf-8' }),
+            ...extraHeaders,
           },
-          body: payload,
+          ...(payload === undefined ? {} : { body: payload }),
           signal: trySignal,
         }),
       {
@@ -77,6 +98,7 @@ export class DataverseClient {
         ...(signal === undefined ? {} : { signal }),
         ...(this.options.random === undefined ? {} : { random: this.options.random }),
         ...(this.options.sleep === undefined ? {} : { sleep: this.options.sleep }),
+        ...(this.options.now === undefined ? {} : { now: this.options.now }),
       },
     );
     const text = await response.text();

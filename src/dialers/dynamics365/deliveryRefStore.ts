@@ -5,6 +5,11 @@ export interface DeliveryRef {
   readonly backendRef: string;
   /** CCaaS_CancelDeliveryTask's key; absent for bulk submissions, whose response names no task. */
   readonly deliveryTaskId?: string;
+  /**
+   * The contact's uniqueIdentifier as sent. A bulk delivery's row in msdyn_proactive_deliveries is
+   * found by its batch (the bulk RequestId) and this id; absent on refs stored before it was kept.
+   */
+  readonly contactId?: string;
 }
 
 /**

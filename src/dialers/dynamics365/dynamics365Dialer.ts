@@ -1,9 +1,12 @@
 import { SystemError, ensureError } from '../../errors.js';
-import type { DialRequest, DialSubmission, DialerPort } from '../dialerPort.js';
+import type { CallEvent } from '../../contacts/callEvent.js';
+import type { DialRequest, DialSubmission, DialerPort, HandedCall, InFlightDelivery, Reconciliation } from '../dialerPort.js';
 import { type ActionOutcome, DataverseClient } from './dataverseClient.js';
 import { type DeliveryRefStore, InMemoryDeliveryRefStore } from './deliveryRefStore.js';
 import { type Dynamics365DialerOptions, type Dynamics365DialerOptionsInput, parseDynamics365DialerOptions } from './dynamics365DialerOptions.js';
 import { type BulkSubmission, type SingleSubmission, planSubmissions } from './planSubmissions.js';
+import { type ReconcileCounts, reconcileDeliveries } from './reconcileDeliveries.js';
+import { InMemoryThrottleStore, type ThrottleStore } from './throttleStore.js';
 
 export const CREATE_DELIVERY_ACTION = 'CCaaS_CreateProactiveDelivery';
 export const CREATE_BULK_ACTION = 'CCaaS_CreateProactiveDeliveryBulkV2';
@@ -30,6 +33,10 @@ export class Dynamics365Dialer implements DialerPort {
   private readonly options: Dynamics365DialerOptions;
   private readonly client: DataverseClient;
   private readonly refs: DeliveryRefStore;
+  private readonly throttle: ThrottleStore;
+  private readonly now: () => number;
+  /** Dataverse reads of the reconcile passes so far (queries, pages, task reads), for logs and the bench. */
+  readonly reconcileCounts: ReconcileCounts = { queries: 0, pages: 0, taskReads: 0 };
 
   constructor(input: Dynamics365DialerOptionsInput) {
     this.options = parseDynamics365DialerOptions(input);
@@ -39,8 +46,69 @@ export class Dynamics365Dialer implements DialerPort {
       retry: this.options.retry,
       ...(this.options.random === undefined ? {} : { random: this.options.random }),
       ...(this.options.sleep === undefined ? {} : { sleep: this.options.sleep }),
+      ...(this.options.now === undefined ? {} : { now: this.options.now }),
     });
     this.refs = this.options.refStore ?? new InMemoryDeliveryRefStore();
+    this.throttle = this.options.throttleStore ?? new InMemoryThrottleStore();
+    this.now = this.options.now ?? Date.now;
+  }
+
+  /** When Dataverse allows calls again, if it asked this organisation's callers to wait (any instance, any tick). */
+  async throttledUntil(now: number): Promise<number | undefined> {
+    const state = await this.throttle.get();
+    return state !== undefined && state.until > now ? state.until : undefined;
+  }
+
+  /**
+   * Outcomes of deliveries in flight, read from Dynamics 365 (see {@link reconcileDeliveries}).
+   * Throws a retryable SystemError while Dataverse is throttling, like dial().
+   */
+  async pollOutcomes(inFlight: readonly InFlightDelivery[], now: number): Promise<CallEvent[]> {
+    if (inFlight.length === 0) return [];
+    return this.guarded(() => reconcileDeliveries(this.client, this.refs, inFlight, now, undefined, this.reconcileCounts));
+  }
+
+  /**
+   * The sweep's question about calls handed over long ago: those Dynamics 365 has an outcome for have
+   * ended; the rest are held as in progress, because Dynamics 365 keeps a delivery (and may still
+   * dial it) until its window ends, and the sweep ends those itself after the window plus the longest
+   * call.
+   */
+  async reconcile(calls: readonly HandedCall[], now: number): Promise<Reconciliation[]> {
+    if (calls.length === 0) return [];
+    const events = await this.pollOutcomes(calls, now);
+    const ended = new Map(events.map((e) => [`${e.deliveryId}#${e.attempt}`, e]));
+    return calls.map((c) => {
+      const event = ended.get(`${c.deliveryId}#${c.attempt}`);
+      return event === undefined
+        ? { deliveryId: c.deliveryId, attempt: c.attempt, status: 'in-progress' as const }
+        : { deliveryId: c.deliveryId, attempt: c.attempt, status: 'ended' as const, event };
+    });
+  }
+
+  /**
+   * Runs Dataverse calls unless the organisation is throttled, and remembers, for every tick and
+   * instance, how long to leave it alone when throttling (429: its Retry-After) or a burst of faults
+   * (5xx, network: `faultPauseMs`) outlasted the retries.
+   */
+  private async guarded<T>(work: () => Promise<T>): Promise<T> {
+    const now = this.now();
+    const state = await this.throttle.get();
+    if (state !== undefined && state.until > now) {
+      throw new SystemError('Throttled', `Dynamics 365 is throttling this organisation until ${new Date(state.until).toISOString()} (${state.reason})`, true, {
+        retryAfterMs: state.until - now,
+      });
+    }
+    try {
+      return await work();
+    } catch (thrown) {
+      if (thrown instanceof SystemError && thrown.retryable && (thrown.code === 'Throttled' || thrown.code === 'DependencyFailed')) {
+        const waitMs = thrown.code === 'Throttled' ? (thrown.retryAfterMs ?? this.options.faultPauseMs) : this.options.faultPauseMs;
+        const reason = thrown.code === 'Throttled' ? 'HTTP 429 service protection limit' : 'server faults outlasted the retries';
+        await this.throttle.extend({ until: this.now() + Math.max(waitMs, 1_000), reason });
+      }
+      throw thrown;
+    }
   }
 
   /**
@@ -50,6 +118,10 @@ export class Dynamics365Dialer implements DialerPort {
    * before that are remembered, so the caller simply dials the same batch again later.
    */
   async dial(requests: readonly DialRequest[]): Promise<DialSubmission[]> {
+    return this.guarded(() => this.dialUnguarded(requests));
+  }
+
+  private async dialUnguarded(requests: readonly DialRequest[]): Promise<DialSubmission[]> {
     const results = new Map<string, DialSubmission>();
     const unique = [...new Map(requests.map((request) => [keyOf(request), request])).values()];
     const known = await Promise.all(unique.map((request) => this.refs.get(request.deliveryId)));
@@ -108,7 +180,7 @@ export class Dynamics365Dialer implements DialerPort {
       }
       await this.refs.delete(deliveryId);
     });
-    await runLimited(tasks, this.options.concurrency);
+    await this.guarded(() => runLimited(tasks, this.options.concurrency));
   }
 
   private async submitSingle(single: SingleSubmission, results: Map<string, DialSubmission>): Promise<void> {
@@ -129,6 +201,7 @@ export class Dynamics365Dialer implements DialerPort {
       attempt: request.attempt,
       backendRef,
       ...(deliveryTaskId === undefined ? {} : { deliveryTaskId }),
+      contactId: request.contact.contactId,
     });
     results.set(keyOf(request), { deliveryId: request.deliveryId, status: 'accepted', backendRef });
   }
@@ -146,7 +219,9 @@ export class Dynamics365Dialer implements DialerPort {
       return;
     }
     const backendRef = `bulk:${bulk.body.RequestId}`;
-    await Promise.all(bulk.requests.map((request) => this.refs.put(request.deliveryId, { attempt: request.attempt, backendRef })));
+    await Promise.all(
+      bulk.requests.map((request) => this.refs.put(request.deliveryId, { attempt: request.attempt, backendRef, contactId: request.contact.contactId })),
+    );
     for (const request of bulk.requests) {
       results.set(keyOf(request), { deliveryId: request.deliveryId, status: 'accepted', backendRef });
     }

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { UserError, toFieldIssues } from '../../errors.js';
 import { retryOptionsSchema } from '../../http/retryOptions.js';
 import type { DeliveryRefStore } from './deliveryRefStore.js';
+import type { ThrottleStore } from './throttleStore.js';
 
 /** Records per CCaaS_CreateProactiveDeliveryBulkV2 request Microsoft documents ("approximately 15,000"). */
 export const BULK_MAX_RECORDS = 15_000;
@@ -19,8 +20,15 @@ export const DEFAULT_CCAAS_API_VERSION = '1.0';
 
 const isFunction = (value: unknown): boolean => typeof value === 'function';
 
+/** A local Dataverse stand-in (dev/dataverse) on this machine: the one place plain http is accepted. */
+export function isLoopbackUrl(value: string): boolean {
+  const { protocol, hostname } = new URL(value);
+  return protocol === 'http:' && ['127.0.0.1', 'localhost', '[::1]'].includes(hostname);
+}
+
 const orgUrlSchema = z
-  .url({ protocol: /^https$/, error: 'expected the organization URL, https://<org>.crm.dynamics.com' })
+  .url({ protocol: /^https?$/, error: 'expected the organization URL, https://<org>.crm.dynamics.com' })
+  .refine((value) => value.startsWith('https:') || isLoopbackUrl(value), 'expected https (plain http only for a local stand-in on 127.0.0.1 or localhost)')
   .refine((value) => {
     const url = new URL(value);
     return (url.pathname === '/' || url.pathname === '') && url.search === '' && url.hash === '';
@@ -54,6 +62,20 @@ export const dynamics365DialerOptionsSchema = z.strictObject({
       'expected a DeliveryRefStore (get, put, delete)',
     )
     .optional(),
+  /** Service protection state shared across ticks and instances; in memory (this process only) by default. */
+  throttleStore: z
+    .custom<ThrottleStore>(
+      (value) => typeof value === 'object' && value !== null && ['get', 'extend'].every((key) => isFunction((value as Record<string, unknown>)[key])),
+      'expected a ThrottleStore (get, extend)',
+    )
+    .optional(),
+  /**
+   * How long Dataverse is left alone after a burst of 5xx or network failures outlasted the retries
+   * (a 429 says how long itself, in Retry-After).
+   */
+  faultPauseMs: z.int().min(0).max(600_000).default(30_000),
+  /** The clock (epoch ms) for throttling state and retry budgets; Date.now by default. */
+  now: z.custom<() => number>(isFunction, 'expected a function').optional(),
   /** Receives operational warnings (bulk fallback, a cancel D365 refused); never data beyond delivery ids. */
   onWarning: z.custom<(message: string) => void>(isFunction, 'expected a function').optional(),
   /** Jitter source, injectable for tests. */

@@ -25,8 +25,15 @@ export class TableDeliveryRefStore implements DeliveryRefStore {
   async get(deliveryId: string): Promise<DeliveryRef | undefined> {
     const { partitionKey, rowKey } = this.keys(deliveryId);
     try {
-      const e = await (await this.client()).getEntity<{ attempt: number; backendRef: string; deliveryTaskId?: string }>(partitionKey, rowKey);
-      return { attempt: e.attempt, backendRef: e.backendRef, ...(e.deliveryTaskId ? { deliveryTaskId: e.deliveryTaskId } : {}) };
+      const e = await (
+        await this.client()
+      ).getEntity<{ attempt: number; backendRef: string; deliveryTaskId?: string; contactId?: string }>(partitionKey, rowKey);
+      return {
+        attempt: e.attempt,
+        backendRef: e.backendRef,
+        ...(e.deliveryTaskId ? { deliveryTaskId: e.deliveryTaskId } : {}),
+        ...(e.contactId ? { contactId: e.contactId } : {}),
+      };
     } catch (error) {
       if (tableErrorStatus(error) === 404) return undefined;
       throw error;
@@ -36,7 +43,10 @@ export class TableDeliveryRefStore implements DeliveryRefStore {
   async put(deliveryId: string, ref: DeliveryRef): Promise<void> {
     await (
       await this.client()
-    ).upsertEntity({ ...this.keys(deliveryId), attempt: ref.attempt, backendRef: ref.backendRef, deliveryTaskId: ref.deliveryTaskId ?? '' }, 'Replace');
+    ).upsertEntity(
+      { ...this.keys(deliveryId), attempt: ref.attempt, backendRef: ref.backendRef, deliveryTaskId: ref.deliveryTaskId ?? '', contactId: ref.contactId ?? '' },
+      'Replace',
+    );
   }
 
   async delete(deliveryId: string): Promise<void> {

@@ -233,7 +233,8 @@ describe('Dynamics365Dialer.dial', () => {
         captured.push({ action: 'create', headers: {}, body: (await request.json()) as Record<string, unknown> });
         return [503, JSON.stringify(odataError('0x80040216', 'Service unavailable')), { 'Content-Type': 'application/json' }];
       });
-    const d365 = dialer();
+    let now = Date.parse('2026-11-25T15:00:00Z');
+    const d365 = dialer({ now: () => now, faultPauseMs: 30_000 });
 
     const error = await d365.dial([aiLedRequest(1)]).catch((e: unknown) => e);
 
@@ -242,6 +243,13 @@ describe('Dynamics365Dialer.dial', () => {
     expect((error as Error).message).toContain('Dataverse CCaaS_CreateProactiveDelivery failed after 4 tries');
     expect(captured).toHaveLength(4);
 
+    // The 5xx burst pauses the organisation for faultPauseMs: an immediate redial sends nothing.
+    const paused = await d365.dial([aiLedRequest(1)]).catch((e: unknown) => e);
+    expect(paused).toMatchObject({ code: 'Throttled', retryable: true, retryAfterMs: 30_000 });
+    expect(captured).toHaveLength(4);
+    expect(await d365.throttledUntil(now)).toBe(now + 30_000);
+
+    now += 30_000;
     fakeAction('CCaaS_CreateProactiveDelivery', [[200, createResponse('3c4d5e6f-7a8b-49c0-8d1e-2f3a4b5c6d7e')]], captured);
     const redelivered = await d365.dial([aiLedRequest(1)]);
     expect(redelivered[0]).toMatchObject({ status: 'accepted', backendRef: 'deliveryTask:3c4d5e6f-7a8b-49c0-8d1e-2f3a4b5c6d7e' });
