@@ -5,7 +5,7 @@ import { CALL_RESULTS, type CallResult } from '../contacts/callResult.js';
 import type { AttributeValue } from '../contacts/plannedContact.js';
 import type { EngagementConfig, Priority } from '../engagement/engagementSchema.js';
 import type { FieldIssue } from '../errors.js';
-import type { ConversationVariables, EngineFailure, ExternalEngineConfig, RelayRequest, RelayResult, RelayedTurn } from './agentEngine.js';
+import type { ConversationVariables, EngineFailure, ExternalEngineConfig, RelayRequest, RelayResult } from './agentEngine.js';
 import { agentLegPrompts as say } from './agentLegPrompts.js';
 import { callContextSchema, type CallContext, type DeliveryIds } from './callContext.js';
 import { classifyIntent, type Intent } from './classifyIntent.js';
