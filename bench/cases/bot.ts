@@ -319,7 +319,7 @@ async function runBridge(): Promise<void> {
       // Directly: the same three turns with the client alone (start + variables event count as one turn, as in the bridge).
       let started = performance.now();
       await drain(client.startConversationStreaming({ emitStartConversationEvent: false, locale: 'en-US' }));
-      const conversationId = (await standInConversation(standIn, client)) ?? '';
+      const conversationId = clientConversationId(client) ?? '';
       await drain(
         client.executeStreaming(
           ClientActivityType.fromObject({ type: 'event', name: 'startConversation', value: variables, conversation: { id: conversationId } }),
@@ -348,9 +348,9 @@ async function runBridge(): Promise<void> {
 }
 
 /** The conversation id the client got from `x-ms-conversationid` (kept privately by the client; read for the bench only). */
-async function standInConversation(_standIn: CopilotStudioStandInHandle, client: CopilotStudioClient): Promise<string | undefined> {
+function clientConversationId(client: CopilotStudioClient): string | undefined {
   const id = (client as unknown as { conversationId?: string }).conversationId;
-  return Promise.resolve(id === '' ? undefined : id);
+  return id === '' ? undefined : id;
 }
 
 const bot: BenchCase = {
