@@ -14,6 +14,8 @@ import { projectRootFrom, startFunctionHost } from './functionHost.js';
 import { startServiceBusBroker, type ServiceBusBrokerHandle } from './serviceBus/broker.js';
 import { startLocalDataverse } from './dataverse/startLocalDataverse.js';
 import type { DataverseStandIn } from './dataverse/dataverseStandIn.js';
+import { startCopilotStudioForEngagements } from './copilotStudio/startForEngagements.js';
+import type { CopilotStudioStandInHandle } from './copilotStudio/standIn.js';
 
 const root = projectRootFrom(import.meta.url);
 
@@ -44,6 +46,7 @@ interface Started {
   azurite?: AzuriteHandle;
   broker?: ServiceBusBrokerHandle;
   dataverse?: DataverseStandIn;
+  copilotStudio?: CopilotStudioStandInHandle;
 }
 
 /** Starts Azurite and the broker unless the settings point at real resources; records what it started. */
@@ -76,8 +79,16 @@ async function startDependencies(started: Started): Promise<void> {
   }
 }
 
+/** The Copilot Studio stand-in, for engagements on the copilot-studio engine that name no real agent. */
+async function startCopilotStudio(started: Started): Promise<void> {
+  const scripts = process.env['COPILOT_STUDIO_SCRIPTS'] ?? join(root, 'config', 'copilot-studio.sample.json');
+  const standIn = await startCopilotStudioForEngagements(process.env['ENGAGEMENTS_FILE'] ?? '', scripts, (line) => console.log(`[copilot-studio] ${line}`));
+  if (standIn !== undefined) started.copilotStudio = standIn;
+}
+
 async function stopDependencies(started: Started): Promise<void> {
   await started.dataverse?.stop().catch(() => undefined);
+  await started.copilotStudio?.stop().catch(() => undefined);
   await started.broker?.stop().catch(() => undefined);
   await started.azurite?.stop().catch(() => undefined);
 }
@@ -90,6 +101,7 @@ async function main(): Promise<void> {
   let host: Awaited<ReturnType<typeof startFunctionHost>>;
   try {
     await startDependencies(started);
+    await startCopilotStudio(started);
     host = await startFunctionHost({ projectRoot: root, port: portSetting('FUNCTIONS_HTTP_PORT', 7071) });
   } catch (error) {
     // Azurite is a child process: stop it, or it outlives a failed start.

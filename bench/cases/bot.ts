@@ -20,6 +20,12 @@ import { createMessagesHandler } from '../../src/agentLeg/messagesHandler.js';
 import { WebResponseRecorder } from '../../src/agentLeg/webResponseRecorder.js';
 import type { EngagementConfig } from '../../src/engagement/engagementSchema.js';
 import { loadEngagementFile } from '../../src/engagement/loadEngagementFile.js';
+import { ConnectionSettings, CopilotStudioClient } from '@microsoft/agents-copilotstudio-client';
+import { createRequire } from 'node:module';
+import { loadAgentScripts } from '../../dev/copilotStudio/agentScript.js';
+import { startCopilotStudioStandIn, type CopilotStudioStandInHandle } from '../../dev/copilotStudio/standIn.js';
+import { CopilotStudioEngine } from '../../src/agentLeg/copilotStudioEngine.js';
+import { createCopilotStudioTokenSource } from '../../src/agentLeg/copilotStudioTokens.js';
 
 const { HttpRequest, InvocationContext } = azureFunctions;
 
@@ -232,6 +238,119 @@ async function run(): Promise<void> {
   console.log(
     `goal p99 < ${goal} ms per turn: ${withJwt.p99 < goal && leg.p99 < goal ? 'met' : 'NOT met'} (anonymous ${leg.p99.toFixed(2)} ms, JWT ${withJwt.p99.toFixed(2)} ms)`,
   );
+  console.log('\nCopilot Studio bridge (stand-in on loopback, the real client):');
+  await runBridge();
+}
+
+const BRIDGE_CONVERSATIONS = 150;
+const BRIDGE_WARMUP = 20;
+const COPILOT_ENGAGEMENT = 'policy-renewal-copilot-studio';
+const COPILOT_AGENT = 'contoso_outboundRenewals';
+
+type ClientActivity = Parameters<CopilotStudioClient['executeStreaming']>[0];
+const requireFromClient = createRequire(createRequire(import.meta.url).resolve('@microsoft/agents-copilotstudio-client'));
+const { Activity: ClientActivityType } = requireFromClient('@microsoft/agents-activity') as { Activity: { fromObject(source: object): ClientActivity } };
+
+/**
+ * The Copilot Studio bridge: per relayed turn, the agent leg (handler, SDK, flow, engine, client) vs the
+ * same client called directly with the same turns against the same stand-in. The difference is the
+ * bridge's own overhead. Variants interleaved, one conversation each in turn.
+ */
+async function runBridge(): Promise<void> {
+  const standIn: CopilotStudioStandInHandle = await startCopilotStudioStandIn({ agents: loadAgentScripts('config/copilot-studio.sample.json') });
+  try {
+    const catalog = await loadEngagementFile('config/engagements.copilot-studio.sample.json');
+    const settings = parseAgentLegSettings({ copilotStudio: { auth: 'none', directConnectUrl: standIn.url } });
+    const outcomes = new InMemoryOutcomeRecorder();
+    const handler = createMessagesHandler({
+      settings,
+      ports: {
+        engagements: { getEngagement: (id) => catalog.engagements.get(id) },
+        capacity: new StaticQueueCapacity({ 'renewals-voice': true }),
+        outcomes,
+        storage: new MemoryStorage(),
+        engine: new CopilotStudioEngine({ settings: settings.copilotStudio, tokens: createCopilotStudioTokenSource(settings.copilotStudio) }),
+      },
+      log: { warn: (message, p) => console.warn(message, p), error: (message) => console.error(message) },
+    });
+    const bridged: number[] = [];
+    const direct: number[] = [];
+    const client = new CopilotStudioClient(new ConnectionSettings({ directConnectUrl: standIn.agentUrl(COPILOT_AGENT) }), '');
+    const variables = {
+      engagementId: COPILOT_ENGAGEMENT,
+      deliveryId: 'd',
+      attempt: 1,
+      firstName: 'Ana',
+      purpose: 'your policy renews',
+      timeZone: 'America/New_York',
+      locale: 'en-US',
+      policyNumber: 'HP-4471',
+    };
+    const drain = async (stream: AsyncGenerator<unknown>) => {
+      let count = 0;
+      for await (const _ of stream) count += 1;
+      return count;
+    };
+    for (let i = 0; i < BRIDGE_WARMUP + BRIDGE_CONVERSATIONS; i++) {
+      const warm = i < BRIDGE_WARMUP;
+      // Through the bridge: start (greeting), right party, ask for a person (hand-off).
+      const id = `bridge-${i}`;
+      const turns = [
+        activity(id, {
+          type: 'event',
+          name: 'startConversation',
+          value: {
+            engagementId: COPILOT_ENGAGEMENT,
+            deliveryId: `d-${id}`,
+            attempt: 1,
+            firstName: 'Ana',
+            timeZone: 'America/New_York',
+            attributes: { policyNumber: 'HP-4471' },
+          },
+        }),
+        activity(id, { type: 'message', text: 'yes, speaking' }),
+        activity(id, { type: 'message', text: 'a representative please' }),
+      ];
+      for (const turn of turns) {
+        const started = performance.now();
+        await post(handler, turn);
+        if (!warm) bridged.push(performance.now() - started);
+      }
+      // Directly: the same three turns with the client alone (start + variables event count as one turn, as in the bridge).
+      let started = performance.now();
+      await drain(client.startConversationStreaming({ emitStartConversationEvent: false, locale: 'en-US' }));
+      const conversationId = clientConversationId(client) ?? '';
+      await drain(
+        client.executeStreaming(
+          ClientActivityType.fromObject({ type: 'event', name: 'startConversation', value: variables, conversation: { id: conversationId } }),
+          conversationId,
+        ),
+      );
+      if (!warm) direct.push(performance.now() - started);
+      for (const text of ['yes, speaking', 'a representative please']) {
+        started = performance.now();
+        await drain(client.executeStreaming(ClientActivityType.fromObject({ type: 'message', text, conversation: { id: conversationId } }), conversationId));
+        if (!warm) direct.push(performance.now() - started);
+      }
+    }
+    const handoffs = outcomes.events.filter((e) => e.escalated === true).length;
+    if (handoffs !== BRIDGE_WARMUP + BRIDGE_CONVERSATIONS) throw new Error(`expected a hand-off per bridged conversation, got ${handoffs}`);
+    const b = stats(bridged);
+    const d = stats(direct);
+    show('baseline: client direct to the stand-in', d);
+    show('agent leg bridged to Copilot Studio (stand-in)', b);
+    console.log(
+      `bridge overhead per turn: p50 +${(b.p50 - d.p50).toFixed(3)} ms (${(b.p50 / d.p50).toFixed(2)}x), p99 +${(b.p99 - d.p99).toFixed(3)} ms (${(b.p99 / d.p99).toFixed(2)}x)`,
+    );
+  } finally {
+    await standIn.stop();
+  }
+}
+
+/** The conversation id the client got from `x-ms-conversationid` (kept privately by the client; read for the bench only). */
+function clientConversationId(client: CopilotStudioClient): string | undefined {
+  const id = (client as unknown as { conversationId?: string }).conversationId;
+  return id === '' ? undefined : id;
 }
 
 const bot: BenchCase = {

@@ -2,6 +2,7 @@ import { Activity } from '@microsoft/agents-activity';
 import { AgentApplication, CloudAdapter, TurnState, type TurnContext } from '@microsoft/agents-hosting';
 import type { EngagementConfig } from '../engagement/engagementSchema.js';
 import { ensureError } from '../errors.js';
+import type { ExternalEngineConfig, RelayRequest, RelayResult } from './agentEngine.js';
 import {
   agentLegStateSchema,
   INITIAL_AGENT_LEG_STATE,
@@ -142,7 +143,27 @@ class AgentLegTurn {
         return undefined;
       case 'check-capacity':
         return { kind: 'capacity', available: await this.askCapacity(effect.queues, effect.skills, state) };
+      case 'relay': {
+        const result = await this.relay(effect.engine, effect.request);
+        if (!result.ok)
+          this.log.warn('agent engine failed', {
+            ...idsOf(state),
+            engine: effect.engine.kind,
+            request: effect.request.kind,
+            code: result.failure.code,
+            reason: result.failure.message,
+          });
+        // Closing the agent's conversation is a courtesy: the call is over whatever it answers.
+        return effect.request.kind === 'close' ? undefined : { kind: 'relayed', result };
+      }
     }
+  }
+
+  private async relay(engine: ExternalEngineConfig, request: RelayRequest): Promise<RelayResult> {
+    if (this.ports.engine === undefined) {
+      return { ok: false, failure: { code: 'EngineNotConfigured', message: `no ${engine.kind} engine is configured in this app` } };
+    }
+    return this.ports.engine.relay(engine, request);
   }
 
   /**

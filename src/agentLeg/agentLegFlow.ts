@@ -5,6 +5,7 @@ import { CALL_RESULTS, type CallResult } from '../contacts/callResult.js';
 import type { AttributeValue } from '../contacts/plannedContact.js';
 import type { EngagementConfig, Priority } from '../engagement/engagementSchema.js';
 import type { FieldIssue } from '../errors.js';
+import type { ConversationVariables, EngineFailure, ExternalEngineConfig, RelayRequest, RelayResult } from './agentEngine.js';
 import { agentLegPrompts as say } from './agentLegPrompts.js';
 import { callContextSchema, type CallContext, type DeliveryIds } from './callContext.js';
 import { classifyIntent, type Intent } from './classifyIntent.js';
@@ -29,6 +30,13 @@ import { formatSpokenDateTime, renderPurpose } from './renderPurpose.js';
  *                     hang-up ──► nothing said                              CallEnded
  *                     timeout or failure ──► apology                        BotFailed
  * Every outcome is recorded once; once ended, every further input is ignored.
+ *
+ * With an external engine (`agentLeg.engine` = copilot-studio) the conversation itself is the agent's:
+ *   context ──► relay start (call context as conversation variables) ──► the agent's greeting
+ *   utterance ──► relay ──► what the agent said; its transfer ──► check capacity ──► handoff.initiate
+ *                            its end of conversation ──► outcome from its variables
+ *   relay failure ──► BotFailed; a representative free ──► hand-off, else apology   (failure policy)
+ * Hang-up, answering machine, the call timeout and hub hand-off requests are handled as above.
  */
 
 export const MAX_REPROMPTS = 2;
@@ -40,7 +48,7 @@ const MAX_EVENT_SECONDS = 86_400;
 export const MIN_CALLBACK_LEAD_MINUTES = 5;
 export const MAX_CALLBACK_DAYS = 14;
 
-export const AGENT_LEG_STEPS = ['awaiting-context', 'right-party', 'disposition', 'callback-time', 'handing-off', 'ended'] as const;
+export const AGENT_LEG_STEPS = ['awaiting-context', 'right-party', 'disposition', 'callback-time', 'relaying', 'handing-off', 'ended'] as const;
 export type AgentLegStep = (typeof AGENT_LEG_STEPS)[number];
 
 export type Disposition = NonNullable<CallEvent['disposition']>;
@@ -51,6 +59,7 @@ const TOPIC: Readonly<Record<Exclude<AgentLegStep, 'awaiting-context' | 'ended'>
   'right-party': 'Right-party check',
   disposition: 'Purpose',
   'callback-time': 'Callback',
+  relaying: 'Copilot Studio',
   'handing-off': 'Hand-off',
 };
 
@@ -74,6 +83,10 @@ export const agentLegStateSchema = z.object({
   topics: z.array(z.string()).default([]),
   transcript: z.array(transcriptEntrySchema).default([]),
   copilotStudio: copilotStudioFieldsSchema.optional(),
+  /** The external engine's conversation (Copilot Studio's conversation id), once it has answered. */
+  relay: z.object({ conversationId: z.string().min(1) }).optional(),
+  /** Set when the engine failed and the call is being handed over: why (a failure code). */
+  engineFailure: z.string().optional(),
   ended: z.object({ result: z.enum(CALL_RESULTS), disposition: z.enum(DISPOSITIONS).optional(), at: z.string() }).optional(),
 });
 export type AgentLegState = z.output<typeof agentLegStateSchema>;
@@ -109,11 +122,20 @@ export type FlowInput =
   /** The answer to a `check-capacity` effect: queues asked, and whether each has a representative free. */
   | { readonly kind: 'capacity'; readonly available: Readonly<Record<string, boolean>> }
   /** The shell failed while handling this conversation (an exception); `reason` is for logs, never spoken. */
-  | { readonly kind: 'failure'; readonly reason: string };
+  | { readonly kind: 'failure'; readonly reason: string }
+  /** The answer to a `relay` effect: what the external engine said and decided, or why it failed. */
+  | { readonly kind: 'relayed'; readonly result: RelayResult };
 
 export type InputHint = 'expectingInput' | 'acceptingInput' | 'ignoringInput';
 export type AgentLegErrorCode =
-  'MissingCallContext' | 'InvalidCallContext' | 'EngagementNotFound' | 'EngagementNotAiLed' | 'MissingInputAttribute' | 'AgentLegTimedOut' | 'AgentLegFailed';
+  | 'MissingCallContext'
+  | 'InvalidCallContext'
+  | 'EngagementNotFound'
+  | 'EngagementNotAiLed'
+  | 'MissingInputAttribute'
+  | 'AgentLegTimedOut'
+  | 'AgentLegFailed'
+  | 'AgentEngineFailed';
 export type EndCode = 'completedSuccessfully' | 'agentTimedOut' | 'unknown';
 
 /** What the representative receives on hand-off (routing, context, and the conversation so far). */
@@ -145,7 +167,9 @@ export type FlowReply =
 export type FlowEffect =
   | { readonly kind: 'record-outcome'; readonly event: CallEvent }
   /** Ask queues, in order, whether a representative is free; answer with a `capacity` input. */
-  | { readonly kind: 'check-capacity'; readonly queues: readonly string[]; readonly skills: readonly string[] };
+  | { readonly kind: 'check-capacity'; readonly queues: readonly string[]; readonly skills: readonly string[] }
+  /** Relay to the engagement's external engine; answer with a `relayed` input (none for `close`). */
+  | { readonly kind: 'relay'; readonly engine: ExternalEngineConfig; readonly request: RelayRequest };
 
 export interface FlowResult {
   readonly state: AgentLegState;
@@ -164,7 +188,7 @@ export function stepAgentLeg(state: AgentLegState, input: FlowInput, now: Date, 
 
   const context = state.context;
   if (context === undefined) {
-    if (input.kind === 'capacity') return unchanged(state);
+    if (input.kind === 'capacity' || input.kind === 'relayed') return unchanged(state);
     if (input.kind === 'hangup') return { state: { ...state, step: 'ended' }, replies: [], effects: [] };
     if (input.kind === 'failure') return failBeforeStart(state, now, undefined, 'AgentLegFailed', 'the agent leg failed before the call context arrived');
     return failBeforeStart(
@@ -181,19 +205,26 @@ export function stepAgentLeg(state: AgentLegState, input: FlowInput, now: Date, 
     return fail(state, context, now, 'EngagementNotFound', say.failed());
   }
   if (isTimedOut(state, now, engagement.agentLeg.timeoutSeconds)) {
-    return input.kind === 'hangup' ? fail(state, context, now, 'AgentLegTimedOut', undefined) : fail(state, context, now, 'AgentLegTimedOut', say.timedOut());
+    const apology = input.kind === 'hangup' ? undefined : say.timedOut();
+    return closingRelay(fail(state, context, now, 'AgentLegTimedOut', apology), state, engagement);
   }
 
   switch (input.kind) {
     case 'hangup':
-      return end(state, context, now, { result: 'CallEnded' }, []);
+      return closingRelay(end(state, context, now, { result: 'CallEnded' }, []), state, engagement);
     case 'machine-detected':
-      return leaveVoicemail(state, context, now, engagement);
+      return closingRelay(leaveVoicemail(state, context, now, engagement), state, engagement);
     case 'handoff-requested':
       return requestHandoff({ ...state, copilotStudio: mergeCopilotFields(state.copilotStudio, input.fields) }, engagement);
     case 'capacity':
-      return state.step === 'handing-off' ? handOff(state, context, now, engagement, input.available) : unchanged(state);
+      if (state.step !== 'handing-off') return unchanged(state);
+      return state.engineFailure === undefined
+        ? handOff(state, context, now, engagement, input.available)
+        : failOver(state, context, now, engagement, input.available);
+    case 'relayed':
+      return state.step === 'relaying' ? relayed(state, context, now, engagement, input.result) : unchanged(state);
     case 'utterance':
+      if (state.step === 'relaying') return relayUtterance(heard(state, input.text, now), context, input.text, engagement);
       return answer(heard(state, input.text, now), context, input.text, now, engagement);
   }
 }
@@ -227,6 +258,15 @@ function start(state: AgentLegState, input: Extract<FlowInput, { kind: 'context'
       `the purpose of engagement ${context.engagementId} names input attributes the delivery lacks: ${purpose.missing.join(', ')}`,
       purpose.missing.map((name) => ({ path: `attributes.${name}`, message: 'required by the engagement purpose' })),
     );
+  }
+  const engine = externalEngineOf(engagement);
+  if (engine !== undefined && input.greet !== false) {
+    const variables = toConversationVariables(context, purpose.text);
+    return {
+      state: enter(started, 'relaying'),
+      replies: [],
+      effects: [{ kind: 'relay', engine, request: { kind: 'start', variables, locale: context.locale } }],
+    };
   }
   if (input.greet === false) return respond(enter(started, 'right-party'), now, []);
   return respond(enter(started, 'right-party'), now, [{ kind: 'say', text: say.greeting(input.agentName, context.firstName), inputHint: 'expectingInput' }]);
@@ -349,12 +389,15 @@ function handOff(
   now: Date,
   engagement: EngagementConfig,
   available: Readonly<Record<string, boolean>>,
+  options: { readonly lead?: readonly FlowReply[]; readonly outcome?: Outcome } = {},
 ): FlowResult {
   const { primaryQueue, fallbackQueue, skills } = engagement.routing;
   const useFallback = available[primaryQueue] !== true && fallbackQueue !== undefined && available[fallbackQueue] === true;
   const queue = useFallback && fallbackQueue !== undefined ? fallbackQueue : primaryQueue;
-  const connecting: FlowReply = { kind: 'say', text: say.handingOff(), inputHint: 'ignoringInput' };
-  const withConnecting = withTranscript(state, [connecting], now);
+  // An external agent says its own words on transfer; the built-in flow says them here.
+  const connecting: readonly FlowReply[] =
+    options.lead ?? (externalEngineOf(engagement) === undefined ? [{ kind: 'say', text: say.handingOff(), inputHint: 'ignoringInput' }] : []);
+  const withConnecting = withTranscript(state, connecting, now);
   const handoff: HandoffRequest = {
     queue,
     primaryQueue,
@@ -372,12 +415,107 @@ function handOff(
     copilotStudio: ourCopilotFields(withConnecting, context, engagement, now),
     transcript: withConnecting.transcript,
   };
-  const ended = close(withConnecting, { result: 'LiveAnswer', disposition: 'interested' }, now);
+  const outcome: Outcome = options.outcome ?? { result: 'LiveAnswer', disposition: 'interested', escalated: true };
+  const ended = close(withConnecting, outcome, now);
   return {
     state: ended,
     // No endOfConversation after a hand-off: the hub takes the conversation over.
-    replies: [connecting, { kind: 'handoff', handoff }],
-    effects: [recordOutcome(state, context, now, { result: 'LiveAnswer', disposition: 'interested', escalated: true })],
+    replies: [...connecting, { kind: 'handoff', handoff }],
+    effects: [recordOutcome(state, context, now, outcome)],
+  };
+}
+
+/** The customer's turn goes to the engagement's external engine; its answer comes back as `relayed`. */
+function relayUtterance(state: AgentLegState, context: CallContext, text: string, engagement: EngagementConfig): FlowResult {
+  const engine = externalEngineOf(engagement);
+  const conversationId = state.relay?.conversationId;
+  if (engine === undefined || conversationId === undefined) return unchanged(state);
+  return { state, replies: [], effects: [{ kind: 'relay', engine, request: { kind: 'utterance', conversationId, text, locale: context.locale } }] };
+}
+
+/** What the external agent said and decided: speak it, then hand off, end, or wait for the customer. */
+function relayed(state: AgentLegState, context: CallContext, now: Date, engagement: EngagementConfig, result: RelayResult): FlowResult {
+  if (!result.ok) return engineFailed(state, engagement, result.failure);
+  const { turn } = result;
+  const said: FlowReply[] = turn.says.map((utterance, index) => ({
+    kind: 'say',
+    text: utterance.text,
+    inputHint: index === turn.says.length - 1 && turn.handoff === undefined && turn.end === undefined ? 'expectingInput' : 'ignoringInput',
+  }));
+  const current: AgentLegState = { ...state, relay: { conversationId: turn.conversationId } };
+  if (turn.handoff !== undefined) {
+    const handing = requestHandoff(
+      { ...withTranscript(current, said, now), copilotStudio: mergeCopilotFields(current.copilotStudio, turn.handoff) },
+      engagement,
+    );
+    return { ...handing, replies: [...said, ...handing.replies] };
+  }
+  if (turn.end !== undefined) {
+    const { disposition, callbackAt } = turn.end;
+    return end(current, context, now, { result: 'LiveAnswer', ...(disposition === undefined ? {} : { disposition }), callbackAt }, said);
+  }
+  return respond(current, now, said);
+}
+
+/**
+ * The engine failed: the call counts as BotFailed (the failure policy sees it), and the customer, who
+ * is on the line, is handed to a representative when one is free (asked first) rather than dropped.
+ */
+function engineFailed(state: AgentLegState, engagement: EngagementConfig, failure: EngineFailure): FlowResult {
+  const handing = requestHandoff({ ...state, engineFailure: failure.code }, engagement);
+  return handing;
+}
+
+function failOver(
+  state: AgentLegState,
+  context: CallContext,
+  now: Date,
+  engagement: EngagementConfig,
+  available: Readonly<Record<string, boolean>>,
+): FlowResult {
+  const { primaryQueue, fallbackQueue } = engagement.routing;
+  const free = available[primaryQueue] === true || (fallbackQueue !== undefined && available[fallbackQueue] === true);
+  const closing = closingRelay(
+    free
+      ? handOff(state, context, now, engagement, available, {
+          lead: [{ kind: 'say', text: say.failingOver(), inputHint: 'ignoringInput' }],
+          outcome: { result: 'BotFailed', escalated: true },
+        })
+      : fail(state, context, now, 'AgentEngineFailed', say.failed()),
+    state,
+    engagement,
+  );
+  return closing;
+}
+
+/** Our side ended the call while the external agent's conversation is open: tell it (nothing waits for its answer). */
+function closingRelay(result: FlowResult, before: AgentLegState, engagement: EngagementConfig): FlowResult {
+  const engine = externalEngineOf(engagement);
+  const conversationId = before.relay?.conversationId;
+  if (engine === undefined || conversationId === undefined || result.state.step !== 'ended') return result;
+  return { ...result, effects: [...result.effects, { kind: 'relay', engine, request: { kind: 'close', conversationId } }] };
+}
+
+function externalEngineOf(engagement: EngagementConfig | undefined): ExternalEngineConfig | undefined {
+  const engine = engagement?.agentLeg?.engine;
+  return engine === undefined || engine.kind === 'builtin' ? undefined : engine;
+}
+
+/**
+ * The call context as the agent's conversation variables: the delivery's input attributes by their own
+ * names, then the reserved names (which win): engagementId, deliveryId, attempt, firstName, purpose,
+ * timeZone, locale.
+ */
+export function toConversationVariables(context: CallContext, purpose: string): ConversationVariables {
+  return {
+    ...context.attributes,
+    engagementId: context.engagementId,
+    deliveryId: context.deliveryId,
+    attempt: context.attempt,
+    ...(context.firstName === undefined ? {} : { firstName: context.firstName }),
+    purpose,
+    timeZone: context.timeZone,
+    locale: context.locale,
   };
 }
 
@@ -559,6 +697,12 @@ function ourCopilotFields(state: AgentLegState, context: CallContext, engagement
 
 /** A short private note for the representative, in the spirit of Copilot Studio's va_AgentMessage. */
 function handoffNote(state: AgentLegState, context: CallContext, engagement: EngagementConfig, now: Date): string {
+  const engine = externalEngineOf(engagement);
+  if (engine !== undefined) {
+    const local = DateTime.fromJSDate(now, { zone: context.timeZone }).toFormat('HH:mm ZZZZ');
+    const why = state.engineFailure === undefined ? 'transferred by' : `handed over after a failure (${state.engineFailure}) of`;
+    return `Proactive call "${engagement.name}", attempt ${context.attempt}, ${why} Copilot Studio agent ${engine.schemaName}. Customer local time ${local}.`;
+  }
   const who = context.firstName ?? 'The customer';
   const identity = state.rightPartyConfirmed ? `${who} confirmed their identity and` : `${who} (identity not confirmed by the agent)`;
   const purpose = renderPurpose(requireAgentLeg(engagement).purpose, context.attributes, context.timeZone, context.locale);

@@ -27,6 +27,7 @@ export const agentLegPrompts = {
   wrongPerson: (): string => 'Sorry for the trouble. Goodbye.',
   noCapture: (): string => "Sorry, I couldn't understand. We will try again another time. Goodbye.",
   timedOut: (): string => 'Sorry, we have to end this call now. We will call you again later. Goodbye.',
+  failingOver: (): string => "Sorry, I'm having trouble on my side. Let me connect you with a representative. Please hold.",
   failed: (): string => 'Sorry, something went wrong on our side. We will call you again later. Goodbye.',
 } as const;
 

@@ -11,6 +11,43 @@ export const DEFAULT_SERVICE_URL_HOSTS = ['*.botframework.com', '*.botframework.
 const hostPattern = z.string().regex(/^(\*\.)?[a-z0-9-]+(\.[a-z0-9-]+)+$/i, 'expected a host name such as "smba.trafficmanager.net" or "*.botframework.com"');
 
 /**
+ * How the agent leg reaches Copilot Studio agents (engagements whose `agentLeg.engine` is copilot-studio):
+ * the token kind, the Entra app that gets it, and a direct-connect base URL for agents named without an
+ * environment (the local stand-in). Tokens are for `https://api.powerplatform.com/.default` (the cloud's
+ * own audience elsewhere) and the app needs the Power Platform API permission `CopilotStudio.Copilots.Invoke`.
+ */
+const copilotStudioSettingsSchema = z
+  .strictObject({
+    /** `app-only` (client credentials), `delegated` (a service account signs in), or `none` (local stand-in only). */
+    auth: z.enum(['app-only', 'delegated', 'none']),
+    tenantId: z.uuid('expected an Entra tenant id, a GUID').optional(),
+    clientId: z.uuid('expected the Entra application (client) id, a GUID').optional(),
+    clientSecret: z.string().min(1).optional(),
+    /** App-only through the function app's managed identity (user-assigned when clientId is given). */
+    managedIdentity: z.boolean().default(false),
+    /** Delegated: the service account's user principal name and password (an account without MFA prompts). */
+    username: z.string().min(3).max(256).optional(),
+    password: z.string().min(1).optional(),
+    /** Base URL the agents' paths are appended to when an engagement names neither environmentId nor directConnectUrl. */
+    directConnectUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+  })
+  .superRefine((s, ctx) => {
+    const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
+    if (s.auth === 'app-only') {
+      if (!s.managedIdentity && (s.tenantId === undefined || s.clientId === undefined || s.clientSecret === undefined)) {
+        issue('auth', 'app-only needs AGENT_LEG_COPILOT_STUDIO_TENANT_ID, _CLIENT_ID and _CLIENT_SECRET, or _USE_MANAGED_IDENTITY=true');
+      }
+    }
+    if (s.auth === 'delegated') {
+      if (s.tenantId === undefined || s.clientId === undefined)
+        issue('auth', 'delegated needs AGENT_LEG_COPILOT_STUDIO_TENANT_ID and _CLIENT_ID (a public client app registration)');
+      if (s.username === undefined || s.password === undefined)
+        issue('auth', 'delegated needs AGENT_LEG_COPILOT_STUDIO_USERNAME and _PASSWORD (the service account)');
+    }
+  });
+export type CopilotStudioSettings = Readonly<z.output<typeof copilotStudioSettingsSchema>>;
+
+/**
  * The agent leg's own settings: who the bot is (Entra app registration), who may call it, and what it
  * is called. Without an app id the endpoint is anonymous, like the Bot Framework Emulator expects,
  * which is refused in production.
@@ -46,6 +83,8 @@ export const agentLegSettingsSchema = z
     allowedServiceUrlHosts: z.array(hostPattern).optional(),
     /** Production refuses to run without an app id (no anonymous bot endpoint on the internet). */
     production: z.boolean().default(false),
+    /** Copilot Studio connection; absent when no AGENT_LEG_COPILOT_STUDIO_* setting is given (then `auth: none`). */
+    copilotStudio: copilotStudioSettingsSchema.optional(),
   })
   .superRefine((s, ctx) => {
     const issue = (path: string, message: string) => ctx.addIssue({ code: 'custom', path: [path], message });
@@ -53,6 +92,9 @@ export const agentLegSettingsSchema = z
     if (s.appId !== undefined && s.tenantId === undefined) issue('tenantId', 'a tenant id is required with an app id');
     if (s.appId !== undefined && s.credential === undefined) {
       issue('credential', 'a client secret or managed identity is required with an app id, to reply on the channel');
+    }
+    if (s.production && s.copilotStudio?.auth === 'none') {
+      issue('copilotStudio', 'AGENT_LEG_COPILOT_STUDIO_AUTH=none (no token) is for the local stand-in only, not production');
     }
     if (s.appId === undefined && s.allowedCallers.length > 0) {
       issue('allowedCallers', 'allowed callers need an app id: an anonymous endpoint cannot check callers');
@@ -71,13 +113,21 @@ export const AGENT_LEG_SETTING_NAMES = {
   allowedServiceUrls: 'AGENT_LEG_ALLOWED_SERVICE_URLS',
   agentName: 'AGENT_LEG_NAME',
   publicBaseUrl: 'AGENT_LEG_PUBLIC_BASE_URL',
+  copilotStudioAuth: 'AGENT_LEG_COPILOT_STUDIO_AUTH',
+  copilotStudioTenantId: 'AGENT_LEG_COPILOT_STUDIO_TENANT_ID',
+  copilotStudioClientId: 'AGENT_LEG_COPILOT_STUDIO_CLIENT_ID',
+  copilotStudioClientSecret: 'AGENT_LEG_COPILOT_STUDIO_CLIENT_SECRET',
+  copilotStudioManagedIdentity: 'AGENT_LEG_COPILOT_STUDIO_USE_MANAGED_IDENTITY',
+  copilotStudioUsername: 'AGENT_LEG_COPILOT_STUDIO_USERNAME',
+  copilotStudioPassword: 'AGENT_LEG_COPILOT_STUDIO_PASSWORD',
+  copilotStudioDirectConnectUrl: 'AGENT_LEG_COPILOT_STUDIO_DIRECT_CONNECT_URL',
 } as const;
 
 /** Validates settings given as values; throws a UserError naming every bad one. */
 export function parseAgentLegSettings(input: AgentLegSettingsInput): AgentLegSettings {
   const result = agentLegSettingsSchema.safeParse(input);
   if (!result.success) {
-    const lines = result.error.issues.map((issue) => `  - ${String(issue.path[0] ?? '(agent leg)')}: ${issue.message}`);
+    const lines = result.error.issues.map((issue) => `  - ${issue.path.length === 0 ? '(agent leg)' : issue.path.map(String).join('.')}: ${issue.message}`);
     throw new UserError('InvalidSettings', `invalid agent leg settings:\n${lines.join('\n')}`);
   }
   return Object.freeze(result.data);
@@ -116,6 +166,7 @@ export function loadAgentLegSettings(env: Readonly<Record<string, string | undef
     publicBaseUrl: value(AGENT_LEG_SETTING_NAMES.publicBaseUrl),
     // Azure sets neither of the first two by default: running in App Service / Functions is production too.
     production: env['AZURE_FUNCTIONS_ENVIRONMENT'] === 'Production' || env['NODE_ENV']?.toLowerCase() === 'production' || isRunningInAzure(env),
+    copilotStudio: readCopilotStudioSettings(value),
   };
   for (const key of Object.keys(input)) if (input[key] === undefined) delete input[key];
   return parseAgentLegSettings(input);
@@ -137,4 +188,22 @@ export function isAllowedServiceUrl(serviceUrl: string, settings: AgentLegSettin
     const p = pattern.toLowerCase();
     return p.startsWith('*.') ? host.endsWith(p.slice(1)) && host.length > p.length - 1 : host === p;
   });
+}
+
+/** The AGENT_LEG_COPILOT_STUDIO_* settings, or undefined when none is set. Secrets pass through unechoed. */
+function readCopilotStudioSettings(value: (name: string) => string | undefined): Record<string, unknown> | undefined {
+  const names = AGENT_LEG_SETTING_NAMES;
+  const fields: Record<string, unknown> = {
+    auth: value(names.copilotStudioAuth),
+    tenantId: value(names.copilotStudioTenantId),
+    clientId: value(names.copilotStudioClientId),
+    clientSecret: value(names.copilotStudioClientSecret),
+    managedIdentity: value(names.copilotStudioManagedIdentity)?.toLowerCase() === 'true' ? true : undefined,
+    username: value(names.copilotStudioUsername),
+    password: value(names.copilotStudioPassword),
+    directConnectUrl: value(names.copilotStudioDirectConnectUrl),
+  };
+  for (const key of Object.keys(fields)) if (fields[key] === undefined) delete fields[key];
+  if (Object.keys(fields).length === 0) return undefined;
+  return { auth: 'none', ...fields };
 }

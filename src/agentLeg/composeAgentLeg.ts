@@ -4,6 +4,9 @@ import type { Composed, CompositionContext } from '../app/registry.js';
 import { composeDispatch } from '../dispatch/composeDispatch.js';
 import { PresenceQueueCapacity } from '../presence/presenceQueueCapacity.js';
 import { loadAgentLegSettings } from './agentLegSettings.js';
+import { checkCopilotStudioAgents } from './checkCopilotStudioAgents.js';
+import { CopilotStudioEngine } from './copilotStudioEngine.js';
+import { createCopilotStudioTokenSource } from './copilotStudioTokens.js';
 import type { AgentLegDeps } from './messagesHandler.js';
 import { TableConversationStorage } from '../store/agentLeg/tableConversationStorage.js';
 
@@ -17,6 +20,10 @@ export async function composeAgentLeg(context: CompositionContext): Promise<Comp
   const settings = loadAgentLegSettings(process.env);
   const { catalog, tables, clock } = await context.use(composeFoundation);
   const dispatch = await context.use(composeDispatch);
+  // Copilot Studio agents are checked at start: a refused token kind fails the start, not the first call.
+  const tokens = createCopilotStudioTokenSource(settings.copilotStudio);
+  const engine = new CopilotStudioEngine({ settings: settings.copilotStudio, tokens });
+  await checkCopilotStudioAgents(catalog.engagements.values(), engine, tokens.kind, (message) => console.warn(`[agentLeg] ${message}`));
   return {
     value: {
       settings,
@@ -36,6 +43,7 @@ export async function composeAgentLeg(context: CompositionContext): Promise<Comp
         },
         storage: context.settings().DIALER_BACKEND === 'simulator' ? new MemoryStorage() : new TableConversationStorage(tables),
         now: () => new Date(clock()),
+        engine,
       },
     },
   };

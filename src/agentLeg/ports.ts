@@ -1,6 +1,7 @@
 import type { Storage } from '@microsoft/agents-hosting';
 import type { CallEvent } from '../contacts/callEvent.js';
 import type { EngagementConfig } from '../engagement/engagementSchema.js';
+import type { AgentEngine } from './agentEngine.js';
 
 /** Reads engagements from the catalogue (`EngagementCatalog.engagements.get` fits as is). */
 export interface EngagementLookup {
@@ -33,6 +34,8 @@ export interface AgentLegPorts {
   readonly outcomes: OutcomeRecorder;
   /** Conversation state across turns (Agents SDK storage); MemoryStorage locally, a durable one in production. */
   readonly storage: Storage;
+  /** The external agent engine (Copilot Studio) for engagements that use one; without it they record BotFailed. */
+  readonly engine?: AgentEngine;
   /** Injected clock; defaults to the system clock. */
   readonly now?: () => Date;
 }

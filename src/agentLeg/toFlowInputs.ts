@@ -72,7 +72,7 @@ function isMachineFlagged(activity: InboundActivity): boolean {
  * Copilot Studio's hand-off fields. A field that does not validate is dropped rather than refusing the
  * hand-off: the customer asked for a person, and a malformed note must not stand in the way.
  */
-function readHandoffFields(value: unknown): CopilotStudioFields {
+export function readHandoffFields(value: unknown): CopilotStudioFields {
   if (typeof value !== 'object' || value === null) return {};
   const members = pickCopilotStudioMembers(value as Record<string, unknown>);
   const whole = copilotStudioFieldsSchema.safeParse(members);

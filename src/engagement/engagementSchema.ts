@@ -169,6 +169,55 @@ const failurePolicySchema = z.discriminatedUnion('action', [
 ]);
 export type FailurePolicy = z.infer<typeof failurePolicySchema>;
 
+/** Power Platform clouds, as `@microsoft/agents-copilotstudio-client` names them (its `PowerPlatformCloud`). */
+export const POWER_PLATFORM_CLOUDS = [
+  'Prod',
+  'FirstRelease',
+  'Gov',
+  'GovFR',
+  'High',
+  'DoD',
+  'Mooncake',
+  'Ex',
+  'Rx',
+  'Preprod',
+  'Test',
+  'Dev',
+  'Exp',
+  'Prv',
+  'Local',
+] as const;
+export const DEFAULT_COPILOT_STUDIO_TURN_TIMEOUT_SECONDS = 20;
+
+/**
+ * Who runs the conversation of the agent leg: the built-in flow (keyword state machine), or a Copilot
+ * Studio agent the customer's turns are relayed to. Only names and ids here; credentials are app
+ * settings (`COPILOT_STUDIO_*`), never in the engagement file.
+ */
+const agentEngineSchema = z.discriminatedUnion('kind', [
+  z.strictObject({ kind: z.literal('builtin') }),
+  z
+    .strictObject({
+      kind: z.literal('copilot-studio'),
+      /** The agent's schema name (Copilot Studio: Settings > Advanced > Metadata), e.g. "cr6e4_outboundRenewals". */
+      schemaName: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}$/, 'expected the agent schema name: letters, digits, "_", "." or "-"'),
+      /** Power Platform environment id; without it (and without directConnectUrl) the app setting COPILOT_STUDIO_DIRECT_CONNECT_URL is used. */
+      environmentId: z.uuid('expected a Power Platform environment id (GUID)').optional(),
+      cloud: z.enum(POWER_PLATFORM_CLOUDS).default('Prod'),
+      agentType: z.enum(['Published', 'Prebuilt']).default('Published'),
+      /** The agent's direct-connect URL (Copilot Studio: Channels > Web app / native app); overrides environment and schema name for routing. */
+      directConnectUrl: z.url({ protocol: /^https?$/, error: 'expected an http(s) URL' }).optional(),
+      /** Seconds one turn may take (the agent's whole answer); longer is a BotFailed. */
+      turnTimeoutSeconds: z.int().min(2).max(120).default(DEFAULT_COPILOT_STUDIO_TURN_TIMEOUT_SECONDS),
+    })
+    .refine((e) => e.environmentId === undefined || e.directConnectUrl === undefined, {
+      path: ['directConnectUrl'],
+      message: 'give environmentId or directConnectUrl, not both',
+    }),
+]);
+export type AgentEngineConfig = z.infer<typeof agentEngineSchema>;
+export type CopilotStudioEngineConfig = Extract<AgentEngineConfig, { kind: 'copilot-studio' }>;
+
 const agentLegSchema = z.strictObject({
   /** What the call is about, said by the agent after the right-party check. */
   purpose: z.string().min(1).max(500),
@@ -178,6 +227,8 @@ const agentLegSchema = z.strictObject({
   ]),
   /** Seconds the agent leg may take before it counts as a BotFailed outcome. */
   timeoutSeconds: z.int().min(10).max(1800).default(300),
+  /** Who runs the conversation: the built-in flow (default, and the fallback) or a Copilot Studio agent. */
+  engine: agentEngineSchema.default({ kind: 'builtin' }),
 });
 export type AgentLegConfig = z.infer<typeof agentLegSchema>;
 

@@ -5,6 +5,8 @@ import { parseAgentLegSettings, type AgentLegSettingsInput } from '../../../src/
 import { InMemoryOutcomeRecorder, StaticQueueCapacity } from '../../../src/agentLeg/inMemoryPorts.js';
 import { createMessagesHandler } from '../../../src/agentLeg/messagesHandler.js';
 import type { OutcomeRecorder } from '../../../src/agentLeg/ports.js';
+import type { AgentEngine } from '../../../src/agentLeg/agentEngine.js';
+import type { EngagementCatalog } from '../../../src/engagement/loadEngagementFile.js';
 import { catalog } from './agentLegFixtures.js';
 
 export const SERVICE_URL = 'https://smba.trafficmanager.net/amer/';
@@ -14,6 +16,9 @@ export interface WorldOptions {
   readonly free?: Readonly<Record<string, boolean>>;
   readonly outcomes?: OutcomeRecorder;
   readonly start?: Date;
+  /** The external agent engine (Copilot Studio) and the catalogue that names it. */
+  readonly engine?: AgentEngine;
+  readonly catalog?: EngagementCatalog;
 }
 
 export interface Posted {
@@ -48,11 +53,12 @@ export class AgentLegWorld {
     this.handler = createMessagesHandler({
       settings: parseAgentLegSettings(options.settings ?? {}),
       ports: {
-        engagements: { getEngagement: (id) => catalog.engagements.get(id) },
+        engagements: { getEngagement: (id) => (options.catalog ?? catalog).engagements.get(id) },
         capacity: this.capacity,
         outcomes: this.recorder,
         storage: this.storage,
         now: () => this.now,
+        ...(options.engine === undefined ? {} : { engine: options.engine }),
       },
       log,
     });
