@@ -134,7 +134,15 @@ function drawCharts(metrics) {
       container.append(figure);
       const series = [{}, { label: s.label, stroke: '#0b5394', width: 2, spanGaps: true }];
       if (threshold !== undefined) series.push({ label: `threshold ${threshold}`, stroke: '#a11', dash: [6, 4], width: 1 });
-      return { s, threshold, plot: new uPlot({ width, height: 180, series, axes: [{}, { size: 50 }] }, [[]], figure) };
+      return {
+        s,
+        threshold,
+        plot: new uPlot(
+          { width, height: 180, series, axes: [{}, { size: 50 }] },
+          series.map(() => []),
+          figure,
+        ),
+      };
     });
   }
   for (const c of charts) {
