@@ -95,7 +95,14 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
     }
   }
 
+  const consolePath = `/${joinRoute(prefix, 'console/')}`;
   const server = createServer((req, res) => {
+    // The site root opens the operator console, which is served under the route prefix (docs/decisions.md).
+    if ((req.method === 'GET' || req.method === 'HEAD') && (req.url === '/' || req.url === '') && routes.some((r) => r.fn.name === 'operatorConsole')) {
+      res.writeHead(302, { location: consolePath });
+      res.end();
+      return;
+    }
     void serveHttp(routes, req, res, log);
   });
   const host = options.host ?? '127.0.0.1';

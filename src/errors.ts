@@ -9,6 +9,8 @@ export type ErrorCode =
   | 'InvalidEngagementFile'
   | 'InvalidRequest'
   | 'EngagementNotFound'
+  /** The request conflicts with the resource's current state (e.g. resuming an engagement a rule stopped). */
+  | 'Conflict'
   | 'PayloadTooLarge'
   | 'Unauthorized'
   | 'OutcomeRefused'

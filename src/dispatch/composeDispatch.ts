@@ -6,6 +6,8 @@ import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { PresencePort, QueueMembersPort } from '../presence/presencePort.js';
 import { createBackEnd } from './createBackEnd.js';
 import { DeliveryStore } from '../store/dispatch/deliveryStore.js';
+import { EngagementMetricsStore } from '../store/dispatch/engagementMetricsStore.js';
+import type { TickMetricsDeps } from './recordTickMetrics.js';
 import type { StatusDeps } from './engagementStatus.js';
 import { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 import { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
@@ -32,6 +34,11 @@ export interface Dispatch {
   /** Representative availability, from the back-end's source (Graph or the simulator). */
   readonly presence: PresencePort;
   readonly queueMembers: QueueMembersPort | undefined;
+  /** Per-minute engagement metrics: written after each tick, read by the console. */
+  readonly metrics: EngagementMetricsStore;
+  readonly tickMetrics: TickMetricsDeps;
+  /** The stores the management API acts through (cancel queued deliveries). */
+  readonly deliveries: DeliveryStore;
 }
 
 export async function composeDispatch(context: CompositionContext): Promise<Composed<Dispatch>> {
@@ -46,12 +53,14 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
   const stateStore = new PacingStateStore(tables, `${process.env['WEBSITE_INSTANCE_ID'] ?? 'local'}-${randomUUID()}`);
   const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger, doNotContact, pending, clock };
   const record = (event: CallEvent): Promise<OutcomeRecording> => recordOutcome(outcomeDeps, event);
+  const metrics = new EngagementMetricsStore(tables);
   const back = createBackEnd({ settings, catalog, tables, simulatorClock, record, log });
+  const recentOutcomes = new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS);
   const tick: PacingTickDeps = {
     catalog,
     deliveries,
     outcomes,
-    recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
+    recentOutcomes,
     stateStore,
     pending,
     doNotContact,
@@ -83,6 +92,9 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
       stateStore,
       presence: back.presence,
       queueMembers: back.queueMembers,
+      metrics,
+      tickMetrics: { metrics, outcomesOf: (id, now) => recentOutcomes.of(id, now) },
+      deliveries,
     },
     async close() {
       back.close();

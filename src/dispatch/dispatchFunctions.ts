@@ -2,6 +2,8 @@ import type { HttpFunctionOptions, InvocationContext, ServiceBusQueueFunctionOpt
 import { appRegistry } from '../app/registry.js';
 import { composeDispatch, type Dispatch } from './composeDispatch.js';
 import { callEventsHandler, engagementRestartHandler, engagementStatusHandler } from './dispatchHttp.js';
+import { ensureError } from '../errors.js';
+import { recordTickMetrics } from './recordTickMetrics.js';
 import { runPacingTick } from './runPacingTick.js';
 import { storeContactBatches, type BatchMetadata } from './storeContactBatches.js';
 
@@ -35,9 +37,17 @@ export const pacingTickFunction: TimerFunctionOptions = {
   // Every 5 seconds; an app setting can change it (NCRONTAB with seconds).
   schedule: '%PACING_SCHEDULE%',
   handler: async (_timer: unknown, context: InvocationContext) => {
-    const { tick, clock } = await dispatch();
-    const report = await runPacingTick({ ...tick, log: (line) => context.log(line) }, clock());
-    if (!report.ran) context.log('pacing tick skipped: another owner holds the pacing lease');
+    const { tick, tickMetrics, clock } = await dispatch();
+    const now = clock();
+    const report = await runPacingTick({ ...tick, log: (line) => context.log(line) }, now);
+    if (!report.ran) {
+      context.log('pacing tick skipped: another owner holds the pacing lease');
+      return;
+    }
+    // The charts are a view: losing one minute's point must not fail the tick that placed the calls.
+    await recordTickMetrics(tickMetrics, report.decisions, now).catch((error: unknown) =>
+      context.warn(`engagement metrics not recorded for this tick: ${ensureError(error).message}`),
+    );
   },
 };
 

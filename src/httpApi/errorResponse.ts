@@ -5,6 +5,7 @@ const STATUS_BY_CODE: Partial<Record<ErrorCode, number>> = {
   InvalidRequest: 400,
   InvalidMessage: 400,
   EngagementNotFound: 404,
+  Conflict: 409,
   PayloadTooLarge: 413,
   Unauthorized: 401,
   OutcomeRefused: 409,

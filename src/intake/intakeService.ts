@@ -48,6 +48,8 @@ export interface PreviewSummary {
   /** Contacts by the UTC hour their first window opens. */
   readonly schedule: readonly { readonly hour: string; readonly contacts: number }[];
   readonly byTimeZone: Readonly<Record<string, number>>;
+  /** Contacts by the UTC hour their first window opens and their time zone (calls per hour by zone). */
+  readonly scheduleByTimeZone: readonly { readonly hour: string; readonly timeZone: string; readonly contacts: number }[];
   readonly timezoneInferred: number;
   /** Up to 20 skipped contact ids per reason, to check the rules against known records. */
   readonly skippedExamples: Readonly<Partial<Record<SkipReason, readonly string[]>>>;
@@ -130,6 +132,7 @@ export class IntakeService {
     const { engagement, queue } = this.engagement(engagementId);
     const plan = await this.plan(engagement, queue, 'preview', contacts, this.clock());
     const schedule = new Map<string, number>();
+    const byHourAndZone = new Map<string, number>();
     const byTimeZone: Record<string, number> = {};
     let lastEnd = 0;
     let inferred = 0;
@@ -137,6 +140,8 @@ export class IntakeService {
       const first = contact.windows[0]?.start ?? '';
       const hour = `${first.slice(0, 13)}:00:00.000Z`;
       schedule.set(hour, (schedule.get(hour) ?? 0) + 1);
+      const zoned = `${hour}|${contact.timeZone}`;
+      byHourAndZone.set(zoned, (byHourAndZone.get(zoned) ?? 0) + 1);
       byTimeZone[contact.timeZone] = (byTimeZone[contact.timeZone] ?? 0) + 1;
       if (contact.timezoneInferred) inferred++;
       for (const w of contact.windows) lastEnd = Math.max(lastEnd, Date.parse(w.end));
@@ -155,6 +160,9 @@ export class IntakeService {
       lastWindowEnd: lastEnd === 0 ? null : new Date(lastEnd).toISOString(),
       schedule: [...schedule.entries()].sort((a, b) => (a[0] < b[0] ? -1 : 1)).map(([hour, n]) => ({ hour, contacts: n })),
       byTimeZone,
+      scheduleByTimeZone: [...byHourAndZone.entries()]
+        .sort((a, b) => (a[0] < b[0] ? -1 : 1))
+        .map(([key, n]) => ({ hour: key.slice(0, key.indexOf('|')), timeZone: key.slice(key.indexOf('|') + 1), contacts: n })),
       timezoneInferred: inferred,
       skippedExamples,
     };

@@ -140,7 +140,8 @@ function planEngagement(engagement: EngagementConfig, inputs: PacingInputs, staf
   const withinHours = queue === undefined ? false : isWithinOperatingHours(queue.operatingHours, now);
   let blocked: Plan['blocked'];
   if (hold !== undefined) {
-    blocked = { status: hold.status, boundBy: hold.status === 'stopped' ? 'stopped' : 'paused-until-restart', reason: hold.reason };
+    const boundBy = hold.status === 'stopped' ? 'stopped' : hold.byOperator === true ? 'operator-paused' : 'paused-until-restart';
+    blocked = { status: hold.status, boundBy, reason: hold.reason };
   } else if (engagement.paused) {
     blocked = { status: 'paused', boundBy: 'configuration-paused', reason: 'paused in the engagement configuration' };
   } else if (queue === undefined) {

@@ -10,6 +10,8 @@ export type BoundBy =
   | 'configuration-paused'
   | 'stopped'
   | 'paused-until-restart'
+  /** An operator's pause (management API), until resumed. */
+  | 'operator-paused'
   | 'unknown-queue'
   | 'outside-operating-hours'
   | `rule:${RuleKind}`

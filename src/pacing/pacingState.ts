@@ -15,7 +15,15 @@ const engagementPacingStateSchema = z.strictObject({
    * A stop (agent failure policy) or a pause-until-restart (representative-led abandonment) that only
    * {@link restartEngagement} lifts; every other status is recomputed on each tick.
    */
-  hold: z.strictObject({ status: z.enum(['paused', 'stopped']), reason: z.string(), since: isoInstant }).optional(),
+  hold: z
+    .strictObject({
+      status: z.enum(['paused', 'stopped']),
+      reason: z.string(),
+      since: isoInstant,
+      /** Set by an operator's pause ({@link pauseEngagement}), which {@link resumeEngagement} lifts. */
+      byOperator: z.literal(true).optional(),
+    })
+    .optional(),
   /** Outcomes before this instant no longer count for the failure policy or holding rules (set on restart). */
   countingSince: isoInstant.optional(),
   /** Predictive: lines per available representative chosen in the last interval, and when. */
@@ -73,4 +81,45 @@ export function restartEngagement(state: PacingState, engagementId: string, now:
   const engagements = { ...state.engagements };
   setOwn(engagements, engagementId, restarted);
   return { ...state, engagements };
+}
+
+/** What an operator's pause or resume did: "not allowed" is a value, not a throw. */
+export type HoldTransition =
+  | { readonly changed: true; readonly state: PacingState }
+  /** Nothing to do: already paused by an operator (pause), or not held at all (resume). */
+  | { readonly changed: false; readonly state: PacingState; readonly why: 'already-paused' | 'not-paused' }
+  /** A stop or rule pause holds the engagement: only a restart lifts it, and a pause would hide its reason. */
+  | { readonly changed: false; readonly state: PacingState; readonly why: 'held'; readonly hold: NonNullable<EngagementPacingState['hold']> };
+
+/**
+ * An operator's pause: the engagement places no new calls from the next tick until resumed; calls in
+ * flight finish and queued deliveries stay queued. Unlike a stop, nothing is cancelled.
+ */
+export function pauseEngagement(state: PacingState, engagementId: string, reason: string, now: Date): HoldTransition {
+  const current = ownEntry(state.engagements, engagementId);
+  if (current?.hold !== undefined) {
+    return current.hold.byOperator === true ? { changed: false, state, why: 'already-paused' } : { changed: false, state, why: 'held', hold: current.hold };
+  }
+  const at = now.toISOString();
+  const paused: EngagementPacingState = {
+    ...(current ?? { status: 'paused', statusSince: at }),
+    hold: { status: 'paused', reason: `paused by an operator: ${reason}`, since: at, byOperator: true },
+  };
+  const engagements = { ...state.engagements };
+  setOwn(engagements, engagementId, paused);
+  return { changed: true, state: { ...state, engagements } };
+}
+
+/**
+ * Lifts an operator's pause; the next tick recomputes the status. Rules and the failure policy keep
+ * counting the outcomes they counted before (a restart is what starts them over).
+ */
+export function resumeEngagement(state: PacingState, engagementId: string): HoldTransition {
+  const current = ownEntry(state.engagements, engagementId);
+  if (current?.hold === undefined) return { changed: false, state, why: 'not-paused' };
+  if (current.hold.byOperator !== true) return { changed: false, state, why: 'held', hold: current.hold };
+  const { hold: _lifted, ...rest } = current;
+  const engagements = { ...state.engagements };
+  setOwn(engagements, engagementId, rest);
+  return { changed: true, state: { ...state, engagements } };
 }

@@ -62,3 +62,27 @@ export function computeCallingWindows(requested: readonly Span[], zone: string, 
   if (rules.quietHours.length > 0) spans = subtractSpans(spans, cache.daily(rules.quietHours, zone));
   return spans.filter((s) => s.end - s.start >= MIN_WINDOW_MS);
 }
+
+/**
+ * Which rule left a phone without a calling window, when {@link computeCallingWindows} found none:
+ * the rules are applied in the same order and the first one after which nothing of at least
+ * MIN_WINDOW_MS is left is named. `requested-window` means the requested windows were already over
+ * (or too short) before any rule applied.
+ */
+export type NoWindowCause = 'requested-window' | 'legal-hours' | 'queue-hours' | 'quiet-hours';
+
+/** The order the causes are checked in; a later cause means the phone got further through the rules. */
+export const NO_WINDOW_CAUSES: readonly NoWindowCause[] = ['requested-window', 'legal-hours', 'queue-hours', 'quiet-hours'];
+
+export function explainNoWindow(requested: readonly Span[], zone: string, rules: WindowRules, now: number, cache: ScheduleCache): NoWindowCause {
+  const longEnough = (spans: Span[]) => spans.some((s) => s.end - s.start >= MIN_WINDOW_MS);
+  let spans = intersectSpans(normalizeSpans(requested), [{ start: now, end: Number.MAX_SAFE_INTEGER }]);
+  if (!longEnough(spans)) return 'requested-window';
+  spans = intersectSpans(spans, cache.daily([rules.legalHours], zone));
+  if (!longEnough(spans)) return 'legal-hours';
+  if (rules.queueHours !== undefined) {
+    spans = intersectSpans(spans, cache.weekly(rules.queueHours));
+    if (!longEnough(spans)) return 'queue-hours';
+  }
+  return 'quiet-hours';
+}

@@ -4,7 +4,7 @@ import type { ContactInput } from '../contacts/contactInput.js';
 import type { CallWindow, PlannedContact } from '../contacts/plannedContact.js';
 import { PRIORITY_RANK, type EngagementConfig, type PhoneType, type QueueConfig } from '../engagement/engagementSchema.js';
 import { callOrderKey } from './callOrderKey.js';
-import { computeCallingWindows, DEFAULT_WINDOW_MS, ScheduleCache } from './callingWindows.js';
+import { computeCallingWindows, DEFAULT_WINDOW_MS, explainNoWindow, NO_WINDOW_CAUSES, ScheduleCache, type NoWindowCause } from './callingWindows.js';
 import { inferTimeZone } from './inferTimeZone.js';
 import { normalizePhone } from './normalizePhone.js';
 import { normalizeSpans, type Span } from './timeIntervals.js';
@@ -16,7 +16,10 @@ export const SKIP_REASONS = [
   'invalid-phone',
   'frequency-limit-day',
   'frequency-limit-week',
-  'no-window',
+  'no-window-requested-window',
+  'no-window-legal-hours',
+  'no-window-queue-hours',
+  'no-window-quiet-hours',
 ] as const;
 export type SkipReason = (typeof SKIP_REASONS)[number];
 
@@ -64,7 +67,9 @@ const HORIZON_MS = 31 * 86_400_000;
 /**
  * Decides, for every contact of a trigger, whether and when it may be called for the engagement:
  * pure in (input, state, now). Skips carry one reason each, checked in a fixed order: duplicate,
- * do-not-contact, no callable number, invalid phone, frequency limits, no window.
+ * do-not-contact, no callable number, invalid phone, frequency limits, no window. A contact left
+ * without a window is skipped with the rule that closed it (`no-window-<cause>`, see
+ * {@link explainNoWindow}); with several phones, the one that got furthest through the rules names it.
  */
 export function planDeliveries(input: PlanInput): Plan {
   const { engagement, state, now } = input;
@@ -126,7 +131,10 @@ export function planDeliveries(input: PlanInput): Plan {
     const requestedKey = contact.windows === undefined ? 'default' : requested.map((r) => `${r.start}-${r.end}`).join(',');
     const phones = callable.map((p) => ({ ...p, ...windowsFor(requested, requestedKey, zone.name, p.type) }));
     const withWindows = phones.filter((p) => p.spans.length > 0);
-    if (withWindows.length === 0) return skip(id, 'no-window');
+    if (withWindows.length === 0) {
+      const causes = callable.map((p) => explainNoWindow(requested, zone.name, { ...rules, quietHours: engagement.quietHours[p.type] ?? [] }, now, cache));
+      return skip(id, `no-window-${furthest(causes)}`);
+    }
     const single = withWindows.length === 1 || withWindows.every((p) => p.windows === withWindows[0]?.windows);
     const spans = single ? (withWindows[0]?.spans ?? []) : normalizeSpans(withWindows.flatMap((p) => p.spans));
     const first = spans[0] as Span;
@@ -157,6 +165,10 @@ export function planDeliveries(input: PlanInput): Plan {
     });
   });
   return { planned, skipped, skippedCounts };
+}
+
+function furthest(causes: readonly NoWindowCause[]): NoWindowCause {
+  return causes.reduce<NoWindowCause>((a, b) => (NO_WINDOW_CAUSES.indexOf(b) > NO_WINDOW_CAUSES.indexOf(a) ? b : a), 'requested-window');
 }
 
 function toWindow(span: Span): CallWindow {

@@ -48,7 +48,7 @@ describe('planDeliveries skips', () => {
         contact('busy-week'),
         contact('pending-elsewhere'),
         contact('pending-here'),
-        contact('no-window', { windows: [{ start: '2026-11-26T03:00:00Z', end: '2026-11-26T06:00:00Z' }] }),
+        contact('night-only', { windows: [{ start: '2026-11-26T03:00:00Z', end: '2026-11-26T06:00:00Z' }] }),
       ],
       { frequencyLimits: { perDay: 1, perWeek: 2 } },
       state,
@@ -63,7 +63,7 @@ describe('planDeliveries skips', () => {
       'busy-today': 'frequency-limit-day',
       'busy-week': 'frequency-limit-week',
       'pending-elsewhere': 'duplicate',
-      'no-window': 'no-window',
+      'night-only': 'no-window-legal-hours',
     });
     expect(p.skippedCounts).toEqual({
       duplicate: 2,
@@ -72,8 +72,50 @@ describe('planDeliveries skips', () => {
       'invalid-phone': 1,
       'frequency-limit-day': 1,
       'frequency-limit-week': 1,
-      'no-window': 1,
+      'no-window-requested-window': 0,
+      'no-window-legal-hours': 1,
+      'no-window-queue-hours': 0,
+      'no-window-quiet-hours': 0,
     });
+  });
+
+  it('no window: legal hours, quiet hours, queue hours and the requested window told apart', () => {
+    // NOW is 10:00 in New York. 16:00-18:00Z is 11:00-13:00 there: lawful, but the queue below is
+    // open only 00:00-01:00 UTC, and the quiet-hours engagement keeps mobiles quiet 09:00-17:00.
+    const lawful = [{ start: '2026-11-25T16:00:00Z', end: '2026-11-25T18:00:00Z' }];
+    const contacts = [
+      contact('past', { windows: [{ start: '2026-11-25T10:00:00Z', end: '2026-11-25T12:00:00Z' }] }),
+      contact('night', { windows: [{ start: '2026-11-26T03:00:00Z', end: '2026-11-26T06:00:00Z' }] }),
+      contact('lawful', { windows: lawful }),
+    ];
+    const reasons = (engagement: Record<string, unknown>, queue: Record<string, unknown> = {}) =>
+      Object.fromEntries(
+        planDeliveries({ engagement: makeEngagement(engagement), queue: makeQueue(queue), triggerId: 't1', contacts, state: noState, now: NOW }).skipped.map(
+          (s) => [s.contactId, s.reason],
+        ),
+      );
+    const earlyQueue = { operatingHours: { timeZone: 'UTC', days: { wednesday: [{ start: '00:00', end: '01:00' }] } } };
+    expect(reasons({}, earlyQueue)).toEqual({ past: 'no-window-requested-window', night: 'no-window-legal-hours', lawful: 'no-window-queue-hours' });
+    expect(reasons({ quietHours: { mobile: [{ start: '09:00', end: '17:00' }], home: [], business: [] } })).toEqual({
+      past: 'no-window-requested-window',
+      night: 'no-window-legal-hours',
+      lawful: 'no-window-quiet-hours',
+    });
+    // Allowed outside queue hours: the early queue no longer closes the lawful window.
+    expect(reasons({ dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 }, operatingHours: { allowOutsideQueueHours: true } }, earlyQueue)).toEqual({
+      past: 'no-window-requested-window',
+      night: 'no-window-legal-hours',
+    });
+  });
+
+  it('no window on two phones, each in its own quiet hours: quiet hours', () => {
+    const p = plan(
+      [contact('c', { phones: { mobile: '+12125550100', home: '+12125550122' }, windows: [{ start: '2026-11-25T16:00:00Z', end: '2026-11-25T18:00:00Z' }] })],
+      {
+        quietHours: { mobile: [{ start: '09:00', end: '17:00' }], home: [{ start: '10:00', end: '14:00' }], business: [] },
+      },
+    );
+    expect(p.skipped).toEqual([{ contactId: 'c', reason: 'no-window-quiet-hours' }]);
   });
 
   it('drops a do-not-contact number but keeps the contact on its other number', () => {
