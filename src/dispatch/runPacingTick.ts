@@ -203,7 +203,7 @@ function activeCallsOf(dialer: DialerInsight, view: EngagementView): ActiveCalls
   const own = dialer.activeCalls?.(view.engagement.id);
   if (own !== undefined) return own;
   const representativeIds = view.inFlight.flatMap((row) => (row.representativeId === undefined ? [] : [row.representativeId]));
-  return { ...NO_ACTIVE_CALLS, ringing: view.inFlight.length, representativeIds };
+  return { ...NO_ACTIVE_CALLS, ringing: view.inFlight.length, representativeIds, ringingSince: view.inFlight.map((row) => row.since) };
 }
 
 /**

@@ -17,6 +17,12 @@ export interface ActiveCalls {
    * of the available list even when presence has not caught up yet, so one is never reserved twice.
    */
   readonly representativeIds?: readonly string[];
+  /**
+   * When each ringing call was placed (epoch ms), where the source knows it: predictive pacing counts a
+   * call that has rung past the time people answer in as only part of a line (see
+   * `PREDICTIVE_LATE_RING_SECONDS` in computePredictiveRate.ts).
+   */
+  readonly ringingSince?: readonly number[];
 }
 
 export const NO_ACTIVE_CALLS: ActiveCalls = Object.freeze({

@@ -42,6 +42,30 @@ export const PREDICTIVE_SHORT_CIRCUIT_SHARE = 0.9;
 export const DEFAULT_WAIT_THRESHOLD_SECONDS = 2;
 /** Without an abandonment-rate rule: the FTC TSR / Ofcom 3%. */
 export const DEFAULT_ABANDONMENT_THRESHOLD_PERCENT = 3;
+/**
+ * A call still ringing this long after it was placed is rarely answered by a person: people answer in
+ * the first rings (the simulator's live answers: 9 s median), while no-answers ring on to the 15 s+ the
+ * FCC requires and answering machines are detected later. Microsoft's method counts every line in
+ * flight against rate x available representatives; counting a late-ringing line as only
+ * {@link PREDICTIVE_LATE_RING_WEIGHT} of a line lets pacing replace lines that will most likely not
+ * bring a customer, instead of leaving a representative idle until they end. In the pacing benchmark
+ * this took occupancy from 90.5% to 92.4% at 2.4% abandonment (50 representatives, seeds 1-10:
+ * 92.1-92.7%); 15 s gave 91.8-92.3%, a weight of 0 pushed abandonment past 3% on some seeds.
+ */
+export const PREDICTIVE_LATE_RING_SECONDS = 13;
+/** The share of a line a late-ringing call still counts for (a person may yet answer). */
+export const PREDICTIVE_LATE_RING_WEIGHT = 0.2;
+
+/**
+ * Lines in flight as predictive pacing counts them: every call that counts against the dial mode's
+ * limit, a late-ringing one at {@link PREDICTIVE_LATE_RING_WEIGHT}. Without ring times, every line counts whole.
+ */
+export function predictiveLinesInFlight(inFlight: number, ringingSince: readonly number[] | undefined, now: number): number {
+  if (ringingSince === undefined) return inFlight;
+  const late = ringingSince.filter((placedAt) => now - placedAt > PREDICTIVE_LATE_RING_SECONDS * 1000).length;
+  return Math.max(0, inFlight - Math.min(late, inFlight) * (1 - PREDICTIVE_LATE_RING_WEIGHT));
+}
+
 /** Sanity cap on lines per available representative (an AI-led engagement that never escalates). */
 export const PREDICTIVE_MAX_RATE = 30;
 

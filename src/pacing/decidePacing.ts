@@ -2,7 +2,13 @@ import type { CallEvent } from '../contacts/callEvent.js';
 import { DEFAULT_FAILURE_RATE_PERCENT, PRIORITY_RANK, type EngagementConfig, type FailurePolicy, type QueueConfig } from '../engagement/engagementSchema.js';
 import { callsInFlight, NO_ACTIVE_CALLS, type ActiveCalls } from './activeCalls.js';
 import { allocateRepresentatives, type RepresentativeDemand } from './allocateRepresentatives.js';
-import { computePredictiveRate, PREDICTIVE_RECENT_MINUTES, PREDICTIVE_ROLLING_MINUTES, type PredictiveEvaluation } from './computePredictiveRate.js';
+import {
+  computePredictiveRate,
+  predictiveLinesInFlight,
+  PREDICTIVE_RECENT_MINUTES,
+  PREDICTIVE_ROLLING_MINUTES,
+  type PredictiveEvaluation,
+} from './computePredictiveRate.js';
 import { evaluateFailurePolicy, type FailurePolicyEvaluation } from './evaluateFailurePolicy.js';
 import { evaluateRules, type RulesVerdict } from './evaluateRules.js';
 import { isWithinOperatingHours } from './isWithinOperatingHours.js';
@@ -248,7 +254,9 @@ function decide(plan: Plan, reps: readonly string[], freeInQueue: number, staffe
   }
   const capacity = Math.floor(capacityRaw + 1e-9);
   const limit = Math.floor(capacityRaw * f + 1e-9);
-  const byLimit = Math.max(0, limit - inFlight);
+  // Predictive counts late-ringing lines as part of a line (they rarely bring a customer); every other mode whole.
+  const lines = plan.predictive?.effectiveMode === 'predictive' ? predictiveLinesInFlight(inFlight, plan.active.ringingSince, now.getTime()) : inFlight;
+  const byLimit = Math.max(0, Math.floor(limit - lines + 1e-9));
   let dialNow = plan.blocked === undefined ? Math.min(byLimit, pending) : 0;
   let boundBy: BoundBy;
   if (plan.blocked !== undefined) boundBy = plan.blocked.boundBy;

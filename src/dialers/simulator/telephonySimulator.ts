@@ -61,6 +61,7 @@ interface SimCall {
   timer?: TimerId;
   representative?: Rep;
   waitSince?: number;
+  ringSince?: number;
   deadline?: number;
   escalated?: boolean;
 }
@@ -187,14 +188,17 @@ export class TelephonySimulator implements DialerPort, PresencePort {
     let waitingForRepresentative = 0;
     let withRepresentative = 0;
     const representativeIds: string[] = [];
+    const ringingSince: number[] = [];
     for (const call of this.active.get(engagementId) ?? []) {
-      if (call.stage === 'queued' || call.stage === 'ringing') ringing++;
-      else if (call.stage === 'withAgent') withAgent++;
+      if (call.stage === 'queued' || call.stage === 'ringing') {
+        ringing++;
+        ringingSince.push(call.ringSince ?? this.clock.now());
+      } else if (call.stage === 'withAgent') withAgent++;
       else if (call.stage === 'waiting') waitingForRepresentative++;
       else if (call.stage === 'withRepresentative') withRepresentative++;
       if (call.representative !== undefined) representativeIds.push(call.representative.id);
     }
-    return { ringing, withAgent, waitingForRepresentative, withRepresentative, representativeIds };
+    return { ringing, withAgent, waitingForRepresentative, withRepresentative, representativeIds, ringingSince };
   }
 
   representativeStats(): RepresentativeStats {
@@ -290,6 +294,7 @@ export class TelephonySimulator implements DialerPort, PresencePort {
 
   private place(call: SimCall): void {
     call.stage = 'ringing';
+    call.ringSince = this.clock.now();
     this.at(call, call.fate.ringMs, () => this.ringEnded(call));
   }
 
