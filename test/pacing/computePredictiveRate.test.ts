@@ -2,6 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/contacts/callEvent.js';
 import {
+  predictiveLinesInFlight,
   abandonmentScale,
   computePredictiveRate,
   PREDICTIVE_SCALE_MAX,
@@ -175,5 +176,21 @@ describe('computePredictiveRate', () => {
       ),
       { numRuns: 200 },
     );
+  });
+});
+
+describe('predictive lines in flight', () => {
+  const now = Date.parse('2026-03-10T15:00:00Z');
+  it('counts every line whole when ring times are unknown (the back-end reports no ages)', () => {
+    expect(predictiveLinesInFlight(7, undefined, now)).toBe(7);
+  });
+
+  it('counts a line ringing past 13 s as 0.2 of a line, younger lines whole', () => {
+    const placed = [now - 2_000, now - 12_000, now - 14_000, now - 30_000];
+    expect(predictiveLinesInFlight(4, placed, now)).toBeCloseTo(2 + 2 * 0.2, 9);
+  });
+
+  it('never counts more late lines than there are lines in flight', () => {
+    expect(predictiveLinesInFlight(1, [now - 60_000, now - 60_000], now)).toBeCloseTo(0.2, 9);
   });
 });
