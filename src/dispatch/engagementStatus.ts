@@ -7,11 +7,17 @@ import { summarizeOutcomes, type OutcomeSummary } from '../pacing/summarizeOutco
 import type { DeliveryStore } from '../store/dispatch/deliveryStore.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 import type { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
+import type { JourneyOutboxStore, OutboxSummary } from '../store/journeyOutcomes/journeyOutboxStore.js';
+import type { ExportProgress, ExportProgressStore } from '../store/segmentExports/exportProgressStore.js';
 
 export interface StatusDeps {
   readonly deliveries: DeliveryStore;
   readonly outcomes: OutcomeStore;
   readonly stateStore: PacingStateStore;
+  /** Segment export files and their progress (Customer Insights engagements). */
+  readonly exportProgress?: Pick<ExportProgressStore, 'byEngagement'>;
+  /** Outcomes queued for the journey custom trigger. */
+  readonly journeyOutbox?: Pick<JourneyOutboxStore, 'summary'>;
 }
 
 /** Queued deliveries counted exactly up to this; beyond it the count says "at least". */
@@ -35,6 +41,10 @@ export interface EngagementStatus {
   /** Representatives on this engagement's calls over those staffed, at the last decision. */
   readonly occupancy: number | null;
   readonly recentDecisions: readonly PacingDecision[];
+  /** Present when the engagement takes segment exports: the latest files, with progress, skips and bad rows. */
+  readonly segmentExports?: readonly Omit<ExportProgress, 'etag' | 'engagementId'>[];
+  /** Present when the engagement fires a journey trigger: outcomes pending, sent and failed. */
+  readonly journeyOutcomes?: OutboxSummary;
 }
 
 /** Everything an operator needs about one engagement, read from the stores (no in-memory state). */
@@ -45,6 +55,11 @@ export async function describeEngagementStatus(deps: StatusDeps, engagement: Eng
     deps.outcomes.since(engagement.id, now - 24 * 3_600_000).then((page) => page.events),
     deps.stateStore.load(),
     deps.stateStore.decisions(engagement.id),
+  ]);
+  const ci = engagement.customerInsights;
+  const [exportFiles, journeyOutcomes] = await Promise.all([
+    ci?.exports === undefined ? undefined : deps.exportProgress?.byEngagement(engagement.id),
+    ci?.journeyTrigger === undefined ? undefined : deps.journeyOutbox?.summary(engagement.id),
   ]);
   const at = new Date(now);
   const own = ownEntry(stored.state.engagements, engagement.id);
@@ -71,6 +86,8 @@ export async function describeEngagementStatus(deps: StatusDeps, engagement: Eng
     occupancy:
       last === undefined || last.inputs.staffedRepresentatives === 0 ? null : last.inputs.active.withRepresentative / last.inputs.staffedRepresentatives,
     recentDecisions: decisions,
+    ...(exportFiles === undefined ? {} : { segmentExports: exportFiles.map(({ etag: _etag, engagementId: _id, ...file }) => file) }),
+    ...(journeyOutcomes === undefined ? {} : { journeyOutcomes }),
   };
 }
 

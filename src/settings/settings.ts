@@ -52,6 +52,17 @@ const settingsSchema = z.object({
   PACING_SCHEDULE: z.string().min(11).default('*/5 * * * * *'),
   /** The pacing lease, renewed every tick; another owner can take over this long after a crash. */
   PACING_LEASE_SECONDS: positiveInt(30, 600),
+  /** Storage account Customer Insights exports segments to: a connection string, or `SegmentExportsStorage__blobServiceUri`. */
+  SegmentExportsStorage: z.string().min(1).optional(),
+  SegmentExportsStorage__blobServiceUri: z.url().optional(),
+  /** The container the segment-export blob trigger watches; the binding reads it as %SEGMENT_EXPORTS_CONTAINER%. */
+  SEGMENT_EXPORTS_CONTAINER: z.string().min(3).default('customer-insights'),
+  /** Data rows of an export file per published page and checkpoint. */
+  SEGMENT_EXPORT_PAGE_SIZE: positiveInt(1_000, 100_000),
+  /** NCRONTAB (with seconds) of the timer that sends journey outcomes; the binding reads it as %JOURNEY_OUTBOX_SCHEDULE%. */
+  JOURNEY_OUTBOX_SCHEDULE: z.string().min(11).default('*/10 * * * * *'),
+  /** Tries of one journey outcome before it is marked failed (visible in the status). */
+  JOURNEY_OUTBOX_MAX_ATTEMPTS: positiveInt(10, 100),
 });
 
 /** Pairs of "connection string or identity-based" settings; one of each pair is required. */
@@ -63,7 +74,7 @@ const REQUIRED_CONNECTIONS = [
 export type Settings = Readonly<z.infer<typeof settingsSchema>>;
 
 /** Names of settings whose values are secrets: never echoed in errors or logs. */
-const SECRET_SETTINGS = new Set(['ServiceBusConnection', 'AzureWebJobsStorage']);
+const SECRET_SETTINGS = new Set(['ServiceBusConnection', 'AzureWebJobsStorage', 'SegmentExportsStorage']);
 
 /**
  * Reads and validates the settings. Fails fast with one error listing every bad setting by name;
