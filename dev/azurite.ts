@@ -100,7 +100,7 @@ function launch(service: 'table' | 'blob', port: number, options: AzuriteOptions
     }, options.startTimeoutMs ?? 20_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('successfully started')) {
+      if (/successfully (started|listens)/.test(output)) {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
         child.stdout?.resume();

@@ -15,7 +15,7 @@ let output: ChildOutput | undefined;
 
 beforeAll(async () => {
   if (!existsSync('dist-dev/start.js')) throw new Error('dist/ is missing: run "npm run build" (npm test does it first)');
-  const [http, bus, tables] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [http, bus, tables, blobs] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   base = `http://127.0.0.1:${http}`;
   host = spawn(process.execPath, ['dist-dev/start.js'], {
     env: {
@@ -39,6 +39,7 @@ beforeAll(async () => {
       FUNCTIONS_HTTP_PORT: String(http),
       SERVICEBUS_PORT: String(bus),
       AZURITE_TABLE_PORT: String(tables),
+      AZURITE_BLOB_PORT: String(blobs),
       ServiceBusConnection: '',
       AzureWebJobsStorage: '',
       PACING_SCHEDULE: '*/1 * * * * *',
@@ -163,7 +164,7 @@ describe('npm start with an invalid engagement file', () => {
         ],
       }),
     );
-    const [http, bus, tables] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [http, bus, tables, blobs] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const child = spawn(process.execPath, ['dist-dev/start.js'], {
       env: {
         ...process.env,
@@ -171,6 +172,7 @@ describe('npm start with an invalid engagement file', () => {
         FUNCTIONS_HTTP_PORT: String(http),
         SERVICEBUS_PORT: String(bus),
         AZURITE_TABLE_PORT: String(tables),
+      AZURITE_BLOB_PORT: String(blobs),
         ServiceBusConnection: '',
         AzureWebJobsStorage: '',
       },
