@@ -52,12 +52,16 @@ export async function* readExportRows(stream: Readable, options: ReadExportOptio
   }
   const parser = stream.pipe(parse({ bom: true, relax_column_count: true, skip_empty_lines: true, info: true }));
   let layout: CsvLayout | undefined;
+  // Lines are counted here rather than read from csv-parse's info.lines, which counts a CRLF inside a
+  // quoted field as two lines.
   let previousEnd = 0;
+  let previousEmpty = 0;
   try {
-    for await (const item of parser as AsyncIterable<{ record: string[]; info: { lines: number; empty_lines: number } }>) {
+    for await (const item of parser as AsyncIterable<{ record: string[]; info: { empty_lines: number } }>) {
       const { record, info } = item;
-      const line = previousEnd + 1;
-      previousEnd = info.lines;
+      const line = previousEnd + 1 + (info.empty_lines - previousEmpty);
+      previousEmpty = info.empty_lines;
+      previousEnd = line + record.reduce((n, field) => n + (field.match(/\r\n|\r|\n/g)?.length ?? 0), 0);
       if (layout === undefined) {
         const header = options.columns === undefined || sameColumns(record, options.columns);
         layout = { columns: options.columns ?? record.map((c) => c.trim()), hasHeader: header };

@@ -172,7 +172,7 @@ describe('npm start with an invalid engagement file', () => {
         FUNCTIONS_HTTP_PORT: String(http),
         SERVICEBUS_PORT: String(bus),
         AZURITE_TABLE_PORT: String(tables),
-      AZURITE_BLOB_PORT: String(blobs),
+        AZURITE_BLOB_PORT: String(blobs),
         ServiceBusConnection: '',
         AzureWebJobsStorage: '',
       },

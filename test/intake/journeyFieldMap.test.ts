@@ -11,7 +11,7 @@ import { startBroker } from '../support/serviceBus.js';
 const recorded = readFileSync(new URL('./fixtures/powerAutomateCustomTrigger.json', import.meta.url), 'utf8');
 
 describe('applyFieldMap', () => {
-  it('passes this app\'s own shape through unchanged', () => {
+  it("passes this app's own shape through unchanged", () => {
     const native = { eventId: 'e1', journeyId: 'j1', contactId: 'c1', firstName: 'Ada', phones: { mobile: '+12125551001' }, attributes: { a: 1 } };
     expect(applyFieldMap(native)).toEqual(native);
   });
@@ -39,7 +39,10 @@ describe('applyFieldMap', () => {
   });
 
   it('a configured path wins over the defaults, and lookups ignore case', () => {
-    const mapped = applyFieldMap({ CUST: { Id: 'x-1' }, contactid: 'ignored', Cell: '+12125551005' }, { contactId: 'cust.id', 'phones.mobile': ['nope', 'cell'] });
+    const mapped = applyFieldMap(
+      { CUST: { Id: 'x-1' }, contactid: 'ignored', Cell: '+12125551005' },
+      { contactId: 'cust.id', 'phones.mobile': ['nope', 'cell'] },
+    );
     expect(mapped).toMatchObject({ contactId: 'x-1', phones: { mobile: '+12125551005' } });
   });
 
