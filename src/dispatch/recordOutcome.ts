@@ -59,9 +59,10 @@ export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promis
     event.disposition === 'do-not-contact'
       ? ({ kind: 'final', state: 'done', reason: 'do not contact' } as const)
       : decideReattempt(engagement, event, contact.windows);
-  // Before the delivery is finished, so a crash in between is repaired by the event's redelivery; one row per delivery.
+  // Before the delivery is finished, so a crash in between is repaired by the event's redelivery; one row per
+  // delivery. Outbox times are the wall clock's (Retry-After is real time), not the simulator's.
   const journeyOutcome = decision.kind === 'final' ? toJourneyOutcome(engagement, contact, event) : undefined;
-  if (journeyOutcome !== undefined) await deps.journeyOutbox?.enqueue(journeyOutcome, now);
+  if (journeyOutcome !== undefined) await deps.journeyOutbox?.enqueue(journeyOutcome);
   const changed = await deps.deliveries.finishAttempt(
     event.engagementId,
     event.deliveryId,
