@@ -9,6 +9,9 @@ export const AZURITE_ACCOUNT_KEY = 'Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6
 export interface AzuriteHandle {
   readonly port: number;
   readonly tablesConnectionString: string;
+  /** With `blob: true`: the Blob service's port, and a connection string naming both services. */
+  readonly blobPort?: number;
+  readonly connectionString?: string;
   stop(): Promise<void>;
 }
 
@@ -19,6 +22,9 @@ export interface AzuriteOptions {
   silent?: boolean;
   /** Milliseconds to wait for "successfully started". */
   startTimeoutMs?: number;
+  /** Start the Blob service too (segment exports); on `blobPort`, else a free port. */
+  blob?: boolean;
+  blobPort?: number;
 }
 
 export function azuriteTablesConnectionString(port: number): string {
@@ -28,17 +34,42 @@ export function azuriteTablesConnectionString(port: number): string {
   );
 }
 
+/** Table and Blob endpoints in one connection string: what a storage account's connection string gives. */
+export function azuriteConnectionString(tablePort: number, blobPort: number): string {
+  return `${azuriteTablesConnectionString(tablePort)}BlobEndpoint=http://127.0.0.1:${blobPort}/${AZURITE_ACCOUNT_NAME};`;
+}
+
 /**
- * Starts Azurite's Table service (in-memory) as a child process on loopback. Azurite has no supported
+ * Starts Azurite's Table service (and with `blob`, its Blob service) in memory as child processes on loopback. Azurite has no supported
  * in-process API, so it runs as a child and is stopped with SIGTERM.
  */
 export async function startAzurite(options: AzuriteOptions = {}): Promise<AzuriteHandle> {
-  const attempts = options.port === undefined ? 3 : 1;
+  const table = await startService('table', options.port, options);
+  if (options.blob !== true) return table;
+  let blob: AzuriteHandle;
+  try {
+    blob = await startService('blob', options.blobPort, options);
+  } catch (error) {
+    await table.stop();
+    throw error;
+  }
+  return {
+    ...table,
+    blobPort: blob.port,
+    connectionString: azuriteConnectionString(table.port, blob.port),
+    stop: async () => {
+      await Promise.all([table.stop(), blob.stop()]);
+    },
+  };
+}
+
+async function startService(service: 'table' | 'blob', fixedPort: number | undefined, options: AzuriteOptions): Promise<AzuriteHandle> {
+  const attempts = fixedPort === undefined ? 3 : 1;
   let lastError: unknown;
   for (let attempt = 0; attempt < attempts; attempt++) {
-    const port = options.port ?? (await freePort());
+    const port = fixedPort ?? (await freePort());
     try {
-      return await launch(port, options);
+      return await launch(service, port, options);
     } catch (error) {
       lastError = error;
     }
@@ -46,10 +77,19 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
   throw lastError;
 }
 
-function launch(port: number, options: AzuriteOptions): Promise<AzuriteHandle> {
+function launch(service: 'table' | 'blob', port: number, options: AzuriteOptions): Promise<AzuriteHandle> {
   const require = createRequire(import.meta.url);
-  const main = require.resolve('azurite/dist/src/table/main.js');
-  const args = [main, '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry', '--tableHost', '127.0.0.1', '--tablePort', String(port)];
+  const main = require.resolve(`azurite/dist/src/${service}/main.js`);
+  const args = [
+    main,
+    '--inMemoryPersistence',
+    '--skipApiVersionCheck',
+    '--disableTelemetry',
+    `--${service}Host`,
+    '127.0.0.1',
+    `--${service}Port`,
+    String(port),
+  ];
   if (options.silent !== false) args.push('--silent');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise<AzuriteHandle>((resolve, reject) => {
@@ -60,7 +100,7 @@ function launch(port: number, options: AzuriteOptions): Promise<AzuriteHandle> {
     }, options.startTimeoutMs ?? 20_000);
     const onData = (chunk: Buffer) => {
       output += chunk.toString();
-      if (output.includes('successfully started')) {
+      if (/successfully (started|listens)/.test(output)) {
         clearTimeout(timer);
         child.stdout?.off('data', onData);
         child.stdout?.resume();

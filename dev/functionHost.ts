@@ -6,6 +6,7 @@ import { Readable } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import functions, { type HttpResponseInit } from '@azure/functions';
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
+import { BlobServiceClient } from '@azure/storage-blob';
 import { CronExpressionParser } from 'cron-parser';
 import {
   installFunctionsCoreShim,
@@ -28,6 +29,8 @@ export interface FunctionHostOptions {
   readonly host?: string;
   readonly env?: NodeJS.ProcessEnv;
   readonly log?: (line: string) => void;
+  /** How often blob triggers list their container for new blobs (Event Grid cannot reach a local host); default 2 s. */
+  readonly blobPollMs?: number;
 }
 
 export interface FunctionHost {
@@ -90,6 +93,12 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
         stoppers.push(startTimerTrigger(fn, resolveSetting(String(trigger['schedule']), env), log));
         described.push({ name: fn.name, trigger: 'timer', detail: resolveSetting(String(trigger['schedule']), env) });
         break;
+      case 'blobTrigger': {
+        const path = resolveSetting(bindingString(trigger, 'path') ?? '', env);
+        stoppers.push(startBlobTrigger(fn, trigger, path, env, options.blobPollMs ?? 2_000, log));
+        described.push({ name: fn.name, trigger: 'blob', detail: `${path} (polled)` });
+        break;
+      }
       default:
         log(`function ${fn.name}: trigger type ${trigger.type} is not supported by the local host; skipped`);
     }
@@ -314,6 +323,85 @@ async function invokeServiceBus(
       log(`${fn.name}: settling message ${String(message.messageId)} failed: ${(error as Error).message}`);
     }
   }
+}
+
+/** Tries of one blob version before the local host gives up on it, as the Functions host's blob trigger (maxDequeueCount 5). */
+const BLOB_MAX_TRIES = 5;
+
+/**
+ * A blob trigger for the local host. In Azure the trigger is Event Grid-based (a Blob Created event
+ * posted to the host); nothing can post those to a local host, so this lists the container (under the
+ * path's fixed prefix) every `pollMs` and invokes the function for each blob version (name + ETag) it
+ * has not yet run successfully: at start-up that includes blobs already there. A failed invocation is
+ * retried at the next polls, up to 5 tries. Metadata as the Functions host gives it: `blobTrigger`
+ * (`container/name`), `name`, `uri`, `properties`.
+ */
+function startBlobTrigger(
+  fn: RegisteredFunction,
+  trigger: BindingMetadata,
+  path: string,
+  env: NodeJS.ProcessEnv,
+  pollMs: number,
+  log: (line: string) => void,
+): () => Promise<void> {
+  const connectionSetting = bindingString(trigger, 'connection') ?? 'AzureWebJobsStorage';
+  const connectionString = env[connectionSetting];
+  if (connectionString === undefined || connectionString === '') {
+    throw new Error(`the local host needs app setting ${connectionSetting} (a connection string) for blob trigger ${fn.name}`);
+  }
+  const slash = path.indexOf('/');
+  const containerName = slash < 0 ? path : path.slice(0, slash);
+  const prefix = slash < 0 ? '' : path.slice(slash + 1).replace(/\{[^}]*\}.*$/, '');
+  const container = BlobServiceClient.fromConnectionString(connectionString).getContainerClient(containerName);
+  const done = new Map<string, string>();
+  const tries = new Map<string, number>();
+  let stopped = false;
+  let timer: NodeJS.Timeout | undefined;
+  let inFlight: Promise<void> = Promise.resolve();
+  const poll = async () => {
+    await container.createIfNotExists();
+    for await (const blob of container.listBlobsFlat({ prefix })) {
+      if (stopped) return;
+      const etag = blob.properties.etag ?? '';
+      if (done.get(blob.name) === etag) continue;
+      const key = `${blob.name}@${etag}`;
+      const tried = tries.get(key) ?? 0;
+      if (tried >= BLOB_MAX_TRIES) continue;
+      tries.set(key, tried + 1);
+      const client = container.getBlobClient(blob.name);
+      const context = new InvocationContext({
+        invocationId: randomUUID(),
+        functionName: fn.name,
+        logHandler: contextLogger(fn.name, log),
+        triggerMetadata: {
+          blobTrigger: `${containerName}/${blob.name}`,
+          name: blob.name.slice(prefix.length),
+          uri: client.url,
+          properties: { etag, length: blob.properties.contentLength },
+        },
+      });
+      try {
+        await fn.handler(await client.downloadToBuffer(), context);
+        done.set(blob.name, etag);
+        tries.delete(key);
+      } catch (error) {
+        log(`${fn.name}: ${containerName}/${blob.name} failed (try ${tried + 1} of ${BLOB_MAX_TRIES}): ${(error as Error).message}`);
+      }
+    }
+  };
+  const arm = () => {
+    if (stopped) return;
+    timer = setTimeout(() => {
+      inFlight = poll().catch((error: unknown) => log(`${fn.name}: listing ${containerName} failed: ${(error as Error).message}`));
+      void inFlight.then(arm);
+    }, pollMs);
+  };
+  arm();
+  return async () => {
+    stopped = true;
+    if (timer !== undefined) clearTimeout(timer);
+    await inFlight;
+  };
 }
 
 function startTimerTrigger(fn: RegisteredFunction, expression: string, log: (line: string) => void): () => Promise<void> {

@@ -31,6 +31,8 @@ const EMBEDDED_DEFAULTS: Record<string, string> = {
   CONTACT_BATCHES_QUEUE: 'contact-batches',
   DIALER_BACKEND: 'simulator',
   PACING_SCHEDULE: '*/5 * * * * *',
+  SEGMENT_EXPORTS_CONTAINER: 'customer-insights',
+  JOURNEY_OUTBOX_SCHEDULE: '*/10 * * * * *',
   FUNCTIONS_WORKER_RUNTIME: 'node',
 };
 
@@ -53,9 +55,14 @@ interface Started {
 async function startDependencies(started: Started): Promise<void> {
   const storage = process.env['AzureWebJobsStorage'];
   if (storage === undefined || storage === '' || storage === 'UseDevelopmentStorage=true') {
-    started.azurite = await startAzurite({ port: portSetting('AZURITE_TABLE_PORT', 10_002) });
+    started.azurite = await startAzurite({ port: portSetting('AZURITE_TABLE_PORT', 10_002), blob: true, blobPort: portSetting('AZURITE_BLOB_PORT', 10_000) });
     process.env['AzureWebJobsStorage'] = started.azurite.tablesConnectionString;
-    console.log(`Azurite Table service on 127.0.0.1:${started.azurite.port} (in memory)`);
+    console.log(`Azurite Table service on 127.0.0.1:${started.azurite.port}, Blob service on 127.0.0.1:${started.azurite.blobPort} (in memory)`);
+    // Segment exports land in Azurite's Blob service unless SegmentExportsStorage names a real account.
+    const exports = process.env['SegmentExportsStorage'];
+    if (exports === undefined || exports === '' || exports === 'UseDevelopmentStorage=true') {
+      process.env['SegmentExportsStorage'] = started.azurite.connectionString;
+    }
   }
   const serviceBus = process.env['ServiceBusConnection'];
   const localEmulator =

@@ -30,6 +30,7 @@ export const plannedContactSchema = z.object({
   priority: z.int().min(1),
   source: z.string().min(1),
   deliveryId: z.string().min(1).max(128).regex(SAFE_ID_PATTERN, 'expected letters, digits, ".", "_", ":" or "-"'),
+  journey: z.object({ journeyId: z.string().min(1), attributes: z.record(z.string(), z.union([z.string(), z.number(), z.boolean()])) }).optional(),
 }) satisfies z.ZodType<PlannedContact>;
 
 export const contactBatchSchema = z.object({

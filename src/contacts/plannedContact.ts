@@ -19,6 +19,13 @@ export interface PlannedPhone extends ContactPhone {
 
 export type AttributeValue = string | number | boolean;
 
+/** The Customer Insights journey a delivery came from: returned with its outcome through the journey trigger. */
+export interface JourneyRef {
+  readonly journeyId: string;
+  /** The journey custom trigger's attributes as they arrived (after the field map). */
+  readonly attributes: Readonly<Record<string, AttributeValue>>;
+}
+
 /**
  * A contact the planner accepted for an engagement: what the dialer and the agent leg need, in the
  * order phones are to be tried, with the windows it may be called in. This is the contact shape carried
@@ -47,4 +54,6 @@ export interface PlannedContact {
   readonly source: string;
   /** Stable delivery id: the idempotency key for dialing this contact for this trigger. */
   readonly deliveryId: string;
+  /** Set for contacts from a journey event. */
+  readonly journey?: JourneyRef;
 }

@@ -14,6 +14,8 @@ import { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
 import { RecentOutcomes } from './recentOutcomes.js';
 import { recordOutcome, type OutcomeDeps, type OutcomeRecording } from './recordOutcome.js';
 import { RejectedMessageStore } from '../store/dispatch/rejectedMessageStore.js';
+import { JourneyOutboxStore } from '../store/journeyOutcomes/journeyOutboxStore.js';
+import { ExportProgressStore } from '../store/segmentExports/exportProgressStore.js';
 import { OUTCOME_LOOKBACK_MS, type PacingTickDeps } from './runPacingTick.js';
 import type { ContactBatchesDeps } from './storeContactBatches.js';
 
@@ -51,7 +53,8 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
   }
   const outcomes = new OutcomeStore(tables, clock);
   const stateStore = new PacingStateStore(tables, `${process.env['WEBSITE_INSTANCE_ID'] ?? 'local'}-${randomUUID()}`);
-  const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger, doNotContact, pending, clock };
+  const journeyOutbox = new JourneyOutboxStore(tables);
+  const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger, doNotContact, pending, journeyOutbox, clock };
   const record = (event: CallEvent): Promise<OutcomeRecording> => recordOutcome(outcomeDeps, event);
   const metrics = new EngagementMetricsStore(tables);
   const back = createBackEnd({ settings, catalog, tables, simulatorClock, record, log });
@@ -88,7 +91,7 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
         clock,
       },
       tick,
-      status: { deliveries, outcomes, stateStore, dialer: back.dialer },
+      status: { deliveries, outcomes, stateStore, dialer: back.dialer, exportProgress: new ExportProgressStore(tables), journeyOutbox },
       stateStore,
       presence: back.presence,
       queueMembers: back.queueMembers,

@@ -8,6 +8,8 @@ import { summarizeOutcomes, type OutcomeSummary } from '../pacing/summarizeOutco
 import type { DeliveryStore } from '../store/dispatch/deliveryStore.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 import type { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
+import type { JourneyOutboxStore, OutboxSummary } from '../store/journeyOutcomes/journeyOutboxStore.js';
+import type { ExportProgress, ExportProgressStore } from '../store/segmentExports/exportProgressStore.js';
 
 export interface StatusDeps {
   readonly deliveries: DeliveryStore;
@@ -15,6 +17,10 @@ export interface StatusDeps {
   readonly stateStore: PacingStateStore;
   /** The back-end, when it can say it is throttled (Dynamics 365 service protection). */
   readonly dialer?: Pick<DialerPort, 'name' | 'throttledUntil'>;
+  /** Segment export files and their progress (Customer Insights engagements). */
+  readonly exportProgress?: Pick<ExportProgressStore, 'byEngagement'>;
+  /** Outcomes queued for the journey custom trigger. */
+  readonly journeyOutbox?: Pick<JourneyOutboxStore, 'summary'>;
 }
 
 /** Queued deliveries counted exactly up to this; beyond it the count says "at least". */
@@ -40,6 +46,10 @@ export interface EngagementStatus {
   readonly recentDecisions: readonly PacingDecision[];
   /** The back-end asked to be left alone: no calls are handed over before `until`. */
   readonly throttle: { readonly until: string; readonly message: string } | null;
+  /** Present when the engagement takes segment exports: the latest files, with progress, skips and bad rows. */
+  readonly segmentExports?: readonly Omit<ExportProgress, 'etag' | 'engagementId'>[];
+  /** Present when the engagement fires a journey trigger: outcomes pending, sent and failed. */
+  readonly journeyOutcomes?: OutboxSummary;
 }
 
 /** Everything an operator needs about one engagement, read from the stores (no in-memory state). */
@@ -51,6 +61,11 @@ export async function describeEngagementStatus(deps: StatusDeps, engagement: Eng
     deps.stateStore.load(),
     deps.stateStore.decisions(engagement.id),
     deps.dialer?.throttledUntil?.(now),
+  ]);
+  const ci = engagement.customerInsights;
+  const [exportFiles, journeyOutcomes] = await Promise.all([
+    ci?.exports === undefined ? undefined : deps.exportProgress?.byEngagement(engagement.id),
+    ci?.journeyTrigger === undefined ? undefined : deps.journeyOutbox?.summary(engagement.id),
   ]);
   const at = new Date(now);
   const own = ownEntry(stored.state.engagements, engagement.id);
@@ -84,6 +99,8 @@ export async function describeEngagementStatus(deps: StatusDeps, engagement: Eng
             until: new Date(throttledUntil).toISOString(),
             message: `throttled by ${deps.dialer?.name === 'dynamics365' ? 'Dynamics 365' : (deps.dialer?.name ?? 'the back-end')} until ${new Date(throttledUntil).toISOString()}`,
           },
+    ...(exportFiles === undefined ? {} : { segmentExports: exportFiles.map(({ etag: _etag, engagementId: _id, ...file }) => file) }),
+    ...(journeyOutcomes === undefined ? {} : { journeyOutcomes }),
   };
 }
 

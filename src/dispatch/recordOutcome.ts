@@ -7,6 +7,8 @@ import type { PendingContactStore } from '../store/contacts/pendingContactStore.
 import { countsAsEngagement, decideReattempt } from './decideReattempt.js';
 import { isTerminal, type DeliveryStore } from '../store/dispatch/deliveryStore.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
+import { toJourneyOutcome } from '../journeyOutcomes/journeyOutcome.js';
+import type { JourneyOutboxStore } from '../store/journeyOutcomes/journeyOutboxStore.js';
 
 export interface OutcomeDeps {
   readonly catalog: EngagementCatalog;
@@ -15,6 +17,8 @@ export interface OutcomeDeps {
   readonly ledger: FrequencyLedgerStore;
   readonly doNotContact: DoNotContactStore;
   readonly pending: PendingContactStore;
+  /** Where a delivery's end is queued for the engagement's journey custom trigger. */
+  readonly journeyOutbox?: Pick<JourneyOutboxStore, 'enqueue'>;
   readonly clock?: () => number;
 }
 
@@ -111,6 +115,10 @@ export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promis
     event.disposition === 'do-not-contact'
       ? ({ kind: 'final', state: 'done', reason: 'do not contact' } as const)
       : decideReattempt(engagement, event, contact.windows);
+  // Before the delivery is finished, so a crash in between is repaired by the event's redelivery; one row per
+  // delivery. Outbox times are the wall clock's (Retry-After is real time), not the simulator's.
+  const journeyOutcome = decision.kind === 'final' ? toJourneyOutcome(engagement, contact, event) : undefined;
+  if (journeyOutcome !== undefined) await deps.journeyOutbox?.enqueue(journeyOutcome);
   const changed = await deps.deliveries.finishAttempt(
     event.engagementId,
     event.deliveryId,

@@ -242,6 +242,56 @@ const timeZonePolicySchema = z.enum([
 ]);
 export type TimeZonePolicy = z.infer<typeof timeZonePolicySchema>;
 
+/** Field-map targets: the contact fields intake understands (dotted for phones), plus a journey event's ids. */
+export const FIELD_MAP_TARGETS = [
+  'eventId',
+  'journeyId',
+  'contactId',
+  'firstName',
+  'lastName',
+  'phones.mobile',
+  'phones.business',
+  'phones.home',
+  'email',
+  'timeZone',
+  'locale',
+  'attributes',
+] as const;
+export type FieldMapTarget = (typeof FIELD_MAP_TARGETS)[number];
+
+/** A source path in an incoming record (`mobilephone`, `InputParameters.msdynmkt_mobilephone`), or several tried in order. */
+const sourcePathSchema = z
+  .string()
+  .regex(/^[A-Za-z_@$][\w@$-]*(?:\.[A-Za-z_@$][\w@$-]*)*$/, 'expected a field name or dotted path such as "InputParameters.msdynmkt_profileid"');
+
+/**
+ * The Customer Insights side of an engagement: how its records map onto contacts, where its segment
+ * exports land in Blob Storage, and the journey custom trigger its outcomes fire.
+ */
+export const customerInsightsSchema = z.strictObject({
+  /** Per target, the source path(s) to read, tried in order before the defaults (see src/intake/fieldMap.ts). */
+  fieldMap: z.partialRecord(z.enum(FIELD_MAP_TARGETS), z.union([sourcePathSchema, z.array(sourcePathSchema).min(1).max(10)])).default({}),
+  /** Segment export files under this container and path prefix are this engagement's. */
+  exports: z
+    .strictObject({
+      container: z.string().regex(/^[a-z0-9](?:[a-z0-9]|-(?=[a-z0-9])){2,62}$/, 'expected a blob container name (3-63 lowercase letters, digits, "-")'),
+      prefix: z.string().max(1024).default(''),
+    })
+    .optional(),
+  /** The journey custom trigger fired when a delivery ends: a Dataverse custom API named `msdynmkt_*`. */
+  journeyTrigger: z
+    .strictObject({
+      name: z.string().regex(/^msdynmkt_[A-Za-z0-9_]{1,90}$/, 'expected the custom trigger\'s unique name, starting with "msdynmkt_"'),
+      /** Journey trigger attributes of the delivery to send back as they came (the trigger must define each). */
+      echoAttributes: z
+        .array(z.string().regex(/^[A-Za-z0-9_]{1,90}$/))
+        .max(20)
+        .default([]),
+    })
+    .optional(),
+});
+export type CustomerInsightsConfig = z.infer<typeof customerInsightsSchema>;
+
 export const engagementSchema = z
   .strictObject({
     id: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_-]{0,62}$/, 'expected 1-63 letters, digits, "-" or "_"'),
@@ -288,6 +338,8 @@ export const engagementSchema = z
       .default('US'),
     /** Paused engagements accept intake but place no calls. */
     paused: z.boolean().default(false),
+    /** Optional: field map, segment exports from Blob Storage, and the journey trigger outcomes fire. */
+    customerInsights: customerInsightsSchema.optional(),
   })
   .superRefine(checkModeConstraints);
 export type EngagementConfig = z.infer<typeof engagementSchema>;

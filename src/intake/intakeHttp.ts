@@ -1,9 +1,11 @@
 import type { HttpRequest } from '@azure/functions';
+import { z } from 'zod';
 import { contactInputSchema } from '../contacts/contactInput.js';
 import { toFieldIssues, UserError } from '../errors.js';
 import { httpFunction, type HttpFunctionHandler } from '../httpApi/httpFunction.js';
 import type { IntakeService } from './intakeService.js';
 import { journeySourceKey } from './intakeService.js';
+import { applyFieldMap } from './fieldMap.js';
 import { journeyEventSchema } from './journeyEvent.js';
 import { bodyFormat, readItems } from './readContacts.js';
 import { segmentPageParamsSchema } from './segmentPageParams.js';
@@ -39,12 +41,22 @@ function knownEngagement(intake: IntakeService, request: HttpRequest): string {
 export function journeyEventsHandler(deps: () => Promise<JourneyEventsDeps>): HttpFunctionHandler {
   return httpFunction(deps, async ({ intake, maxEvents }, request, context) => {
     const engagementId = knownEngagement(intake, request);
-    const events = await readItems(request.body, 'json', journeyEventSchema, { maxItems: maxEvents });
+    // The engagement's field map turns what a flow posts (a custom trigger's payload, a Dataverse row) into a journey event first.
+    const fieldMap = intake.engagement(engagementId).engagement.customerInsights?.fieldMap;
+    const mapped = z
+      .unknown()
+      .transform((record) => applyFieldMap(record, fieldMap))
+      .pipe(journeyEventSchema);
+    const events = await readItems(request.body, 'json', mapped, { maxItems: maxEvents });
     if (events.length === 0)
       throw new UserError('InvalidRequest', 'no journey events in the body', [{ path: '(root)', message: 'expected at least one event' }]);
     const result = await intake.accept(engagementId, {
       sourceKey: journeySourceKey(events.map((e) => e.eventId)),
-      contacts: events.map(({ eventId, journeyId: _journey, ...contact }) => ({ contact, source: `event:${eventId}` })),
+      contacts: events.map(({ eventId, journeyId, ...contact }) => ({
+        contact,
+        source: `event:${eventId}`,
+        journey: { journeyId, attributes: contact.attributes },
+      })),
     });
     context.log(
       `journey events accepted: engagement=${engagementId} trigger=${result.triggerId} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`,

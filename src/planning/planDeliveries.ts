@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { ContactInput } from '../contacts/contactInput.js';
-import type { CallWindow, PlannedContact } from '../contacts/plannedContact.js';
+import type { CallWindow, JourneyRef, PlannedContact } from '../contacts/plannedContact.js';
 import { PRIORITY_RANK, type EngagementConfig, type PhoneType, type QueueConfig } from '../engagement/engagementSchema.js';
 import { callOrderKey } from './callOrderKey.js';
 import { computeCallingWindows, DEFAULT_WINDOW_MS, explainNoWindow, NO_WINDOW_CAUSES, ScheduleCache, type NoWindowCause } from './callingWindows.js';
@@ -32,6 +32,8 @@ export interface SkippedContact {
 export interface TriggerContact {
   readonly contact: ContactInput;
   readonly source: string;
+  /** The journey a journey event came from, carried on the delivery. */
+  readonly journey?: JourneyRef;
 }
 
 /** What planning reads from the stores; loaded by the intake adapter before the pure plan runs. */
@@ -102,7 +104,7 @@ export function planDeliveries(input: PlanInput): Plan {
     skippedCounts[reason]++;
   };
 
-  input.contacts.forEach(({ contact, source }, index) => {
+  input.contacts.forEach(({ contact, source, journey }, index) => {
     const id = contact.contactId;
     const pendingIn = state.pendingTrigger(id);
     if (seen.has(id) || (pendingIn !== undefined && pendingIn !== input.triggerId)) return skip(id, 'duplicate');
@@ -161,6 +163,7 @@ export function planDeliveries(input: PlanInput): Plan {
         priority: PRIORITY_RANK[engagement.priority],
         source,
         deliveryId: deliveryIdFor(engagement.id, source, id),
+        ...(journey === undefined ? {} : { journey }),
       },
     });
   });

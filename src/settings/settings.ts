@@ -62,6 +62,17 @@ const settingsSchema = z.object({
   PACING_LEASE_SECONDS: positiveInt(30, 600),
   /** Shared secret for the `X-Call-Events-Signature` HMAC of `POST /api/call-events`; required in Azure. */
   CALL_EVENTS_SIGNING_SECRET: z.string().min(32, 'expected at least 32 characters (e.g. 32 random bytes, base64)').optional(),
+  /** Storage account Customer Insights exports segments to: a connection string, or `SegmentExportsStorage__blobServiceUri`. */
+  SegmentExportsStorage: z.string().min(1).optional(),
+  SegmentExportsStorage__blobServiceUri: z.url().optional(),
+  /** The container the segment-export blob trigger watches; the binding reads it as %SEGMENT_EXPORTS_CONTAINER%. */
+  SEGMENT_EXPORTS_CONTAINER: z.string().min(3).default('customer-insights'),
+  /** Data rows of an export file per published page and checkpoint. */
+  SEGMENT_EXPORT_PAGE_SIZE: positiveInt(1_000, 100_000),
+  /** NCRONTAB (with seconds) of the timer that sends journey outcomes; the binding reads it as %JOURNEY_OUTBOX_SCHEDULE%. */
+  JOURNEY_OUTBOX_SCHEDULE: z.string().min(11).default('*/10 * * * * *'),
+  /** Tries of one journey outcome before it is marked failed (visible in the status). */
+  JOURNEY_OUTBOX_MAX_ATTEMPTS: positiveInt(10, 100),
 });
 
 /** Running in App Service / Azure Functions: the platform sets these on every instance. */
@@ -78,7 +89,13 @@ const REQUIRED_CONNECTIONS = [
 export type Settings = Readonly<z.infer<typeof settingsSchema>>;
 
 /** Names of settings whose values are secrets: never echoed in errors or logs. */
-const SECRET_SETTINGS = new Set(['ServiceBusConnection', 'AzureWebJobsStorage', 'CALL_EVENTS_SIGNING_SECRET', 'DATAVERSE_LOCAL_TOKEN_KEY']);
+const SECRET_SETTINGS = new Set([
+  'ServiceBusConnection',
+  'AzureWebJobsStorage',
+  'CALL_EVENTS_SIGNING_SECRET',
+  'DATAVERSE_LOCAL_TOKEN_KEY',
+  'SegmentExportsStorage',
+]);
 
 /**
  * Reads and validates the settings. Fails fast with one error listing every bad setting by name;

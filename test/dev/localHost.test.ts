@@ -1,6 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { BlobServiceClient } from '@azure/storage-blob';
+import { azuriteConnectionString } from '../../dev/azurite.js';
 import { freePort } from '../../dev/freePort.js';
 import { openAllDayEngagementFile } from '../support/appEnvironment.js';
 import { watchOutput, type ChildOutput } from '../support/childOutput.js';
@@ -12,11 +14,13 @@ import { watchOutput, type ChildOutput } from '../support/childOutput.js';
 let host: ChildProcess | undefined;
 let base = '';
 let output: ChildOutput | undefined;
+let storageConnection = '';
 
 beforeAll(async () => {
   if (!existsSync('dist-dev/start.js')) throw new Error('dist/ is missing: run "npm run build" (npm test does it first)');
-  const [http, bus, tables] = await Promise.all([freePort(), freePort(), freePort()]);
+  const [http, bus, tables, blobs] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
   base = `http://127.0.0.1:${http}`;
+  storageConnection = azuriteConnectionString(tables, blobs);
   host = spawn(process.execPath, ['dist-dev/start.js'], {
     env: {
       ...process.env,
@@ -35,10 +39,26 @@ beforeAll(async () => {
           legalHours: { start: '00:00', end: '24:00' },
           timeZonePolicy: 'utc',
         },
+        {
+          id: 'ci-export',
+          name: 'Segment exports',
+          workstream: 'ws',
+          channel: 'voice',
+          routing: { primaryQueue: 'q-all-day' },
+          type: 'representative-led',
+          dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
+          phoneOrder: ['mobile'],
+          quietHours: { mobile: [] },
+          legalHours: { start: '00:00', end: '24:00' },
+          timeZonePolicy: 'utc',
+          paused: true,
+          customerInsights: { exports: { container: 'customer-insights', prefix: 'drops/' } },
+        },
       ]),
       FUNCTIONS_HTTP_PORT: String(http),
       SERVICEBUS_PORT: String(bus),
       AZURITE_TABLE_PORT: String(tables),
+      AZURITE_BLOB_PORT: String(blobs),
       ServiceBusConnection: '',
       AzureWebJobsStorage: '',
       PACING_SCHEDULE: '*/1 * * * * *',
@@ -77,6 +97,8 @@ describe('npm start (the compiled app on the local host)', () => {
       'engagementRestart',
       'messages',
       'skillManifest',
+      'segmentExportBlob',
+      'journeyOutbox',
     ]) {
       expect(output?.text()).toContain(`  ${name}: [`);
     }
@@ -106,6 +128,20 @@ describe('npm start (the compiled app on the local host)', () => {
     expect(Object.keys(results).every((r) => r === 'LiveAnswer' || r === 'Abandoned')).toBe(true);
     expect(results['LiveAnswer']).toBeGreaterThanOrEqual(2);
   }, 60_000);
+
+  it("a segment export dropped in Azurite's blob container is taken by the polled blob trigger, visible in the status API", async () => {
+    const container = BlobServiceClient.fromConnectionString(storageConnection).getContainerClient('customer-insights');
+    await container.createIfNotExists();
+    const csv = 'contactid,firstname,mobilephone\r\nx1,"Ada, A.",+12125550201\r\nx2,Bob,+12125550202\r\nx3,Cy\r\n';
+    await container.getBlockBlobClient('drops/list.csv').upload(csv, Buffer.byteLength(csv));
+    await vi.waitFor(
+      async () => {
+        const status = await json('/api/engagements/ci-export/status');
+        expect((status.body['segmentExports'] as unknown[] | undefined)?.[0]).toMatchObject({ state: 'completed', totalRows: 3, accepted: 2, badRows: 1 });
+      },
+      { timeout: 30_000, interval: 500 },
+    );
+  }, 45_000);
 
   it('routes errors as the Functions host would: 404 for an unknown route, 400 with issues for a bad body', async () => {
     expect((await fetch(`${base}/api/nowhere`)).status).toBe(404);
@@ -163,7 +199,7 @@ describe('npm start with an invalid engagement file', () => {
         ],
       }),
     );
-    const [http, bus, tables] = await Promise.all([freePort(), freePort(), freePort()]);
+    const [http, bus, tables, blobs] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
     const child = spawn(process.execPath, ['dist-dev/start.js'], {
       env: {
         ...process.env,
@@ -171,6 +207,7 @@ describe('npm start with an invalid engagement file', () => {
         FUNCTIONS_HTTP_PORT: String(http),
         SERVICEBUS_PORT: String(bus),
         AZURITE_TABLE_PORT: String(tables),
+        AZURITE_BLOB_PORT: String(blobs),
         ServiceBusConnection: '',
         AzureWebJobsStorage: '',
       },
