@@ -62,6 +62,8 @@ const settingsSchema = z.object({
   PACING_LEASE_SECONDS: positiveInt(30, 600),
   /** Shared secret for the `X-Call-Events-Signature` HMAC of `POST /api/call-events`; required in Azure. */
   CALL_EVENTS_SIGNING_SECRET: z.string().min(32, 'expected at least 32 characters (e.g. 32 random bytes, base64)').optional(),
+  /** Key of the HMAC-SHA256 under which do-not-contact numbers are stored; a development default locally, required in Azure. */
+  DNC_HASH_KEY: z.string().min(32, 'expected at least 32 characters (e.g. 32 random bytes, base64)').optional(),
 });
 
 /** Running in App Service / Azure Functions: the platform sets these on every instance. */
@@ -78,7 +80,7 @@ const REQUIRED_CONNECTIONS = [
 export type Settings = Readonly<z.infer<typeof settingsSchema>>;
 
 /** Names of settings whose values are secrets: never echoed in errors or logs. */
-const SECRET_SETTINGS = new Set(['ServiceBusConnection', 'AzureWebJobsStorage', 'CALL_EVENTS_SIGNING_SECRET', 'DATAVERSE_LOCAL_TOKEN_KEY']);
+const SECRET_SETTINGS = new Set(['ServiceBusConnection', 'AzureWebJobsStorage', 'CALL_EVENTS_SIGNING_SECRET', 'DATAVERSE_LOCAL_TOKEN_KEY', 'DNC_HASH_KEY']);
 
 /**
  * Reads and validates the settings. Fails fast with one error listing every bad setting by name;
@@ -114,6 +116,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     if (input['DIALER_BACKEND'] === undefined)
       lines.push('  - DIALER_BACKEND: required in Azure (simulator or dynamics365); the simulator is never chosen silently');
     if (input['CALL_EVENTS_SIGNING_SECRET'] === undefined) lines.push('  - CALL_EVENTS_SIGNING_SECRET: required in Azure, so call events are authenticated');
+    if (input['DNC_HASH_KEY'] === undefined) lines.push('  - DNC_HASH_KEY: required in Azure, so do-not-contact numbers are keyed by a secret hash');
   }
   if (!result.success || lines.length > 0) throw new UserError('InvalidSettings', `invalid app settings:\n${lines.join('\n')}`);
   return Object.freeze(result.data);
