@@ -61,7 +61,7 @@ export async function composeFoundation(context: CompositionContext): Promise<Co
       serviceBus,
       clock,
       simulatorClock,
-      doNotContact: new DoNotContactStore(tables),
+      doNotContact: new DoNotContactStore(tables, undefined, clock, settings.DNC_HASH_KEY),
       ledger: new FrequencyLedgerStore(tables, settings.STORE_READ_CONCURRENCY),
       pending: new PendingContactStore(tables),
       log: (line) => console.log(line),

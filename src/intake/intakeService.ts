@@ -4,10 +4,11 @@ import { buildContactBatches, maxBodyBytesFor, publishContactBatches } from '../
 import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { EngagementConfig, QueueConfig } from '../engagement/engagementSchema.js';
 import { UserError } from '../errors.js';
-import { planDeliveries, type Plan, type SkipReason, type TriggerContact } from '../planning/planDeliveries.js';
+import { checkPhones, doNotContactKeysFor, planDeliveries, SKIP_REASONS, type Plan, type SkipReason, type TriggerContact } from '../planning/planDeliveries.js';
+import type { AcceptedTriggerStore } from '../store/contacts/acceptedTriggerStore.js';
 import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
 import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
-import type { PendingContactStore, PendingSnapshot } from '../store/contacts/pendingContactStore.js';
+import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
 import { DELIVERY_GRACE_MS, lastWindowEnd } from '../pacing/nextCallable.js';
 
 export interface IntakeDeps {
@@ -17,8 +18,13 @@ export interface IntakeDeps {
   readonly pending: PendingContactStore;
   readonly sender: ServiceBusSender;
   readonly batchMaxContacts: number;
+  /** Finished triggers: a retry or replay answers from here. Without it, a retry is planned and reserved again (same outcome, more work). */
+  readonly acceptedTriggers?: AcceptedTriggerStore<AcceptedTrigger>;
   readonly clock?: () => number;
 }
+
+/** Batches of contacts planned, reserved and published at a time: memory follows this, not the page. */
+const SLICE_BATCHES = 10;
 
 /** A trigger as intake sees it: where it came from and its contacts in order. */
 export interface Trigger {
@@ -36,6 +42,8 @@ export interface AcceptedTrigger {
   readonly batches: number;
   readonly scheduledBatches: number;
   readonly firstWindowStart: string | null;
+  /** True when the trigger had already been accepted: this is its original answer, and nothing was done again. */
+  readonly replay?: boolean;
 }
 
 export interface PreviewSummary {
@@ -90,47 +98,70 @@ export class IntakeService {
     return { engagement, queue };
   }
 
+  /**
+   * Plans, reserves and publishes the trigger in slices of {@link SLICE_BATCHES} batches, so memory
+   * follows the slice; batch membership depends only on positions, so slicing changes no message id.
+   * A failed publish gives back the slice's fresh reservations and fails the call; earlier slices stay
+   * reserved by this trigger, and a retry publishes them again (absorbed by duplicate detection).
+   */
   async accept(engagementId: string, trigger: Trigger): Promise<AcceptedTrigger> {
     const { engagement, queue } = this.engagement(engagementId);
     const triggerId = triggerIdFor(engagement.id, trigger.sourceKey);
+    const done = await this.deps.acceptedTriggers?.get(engagement.id, triggerId);
+    if (done !== undefined) return { ...done, replay: true };
     const now = this.clock();
-    const planned = await this.plan(engagement, queue, triggerId, trigger.contacts, now);
-    const plan = await this.reserve(engagement.id, triggerId, planned, now);
-    const batches = buildContactBatches({
-      engagement,
-      triggerId,
-      planned: plan.planned,
-      maxContacts: this.deps.batchMaxContacts,
-      maxBodyBytes: await this.bodyBudget(),
-      now,
-    });
-    let published;
-    try {
-      published = await publishContactBatches(this.deps.sender, batches);
-    } catch (error) {
-      // Give back what this call reserved, so neither a retry nor another trigger finds the contacts held by nothing.
-      const fresh = plan.planned.filter(({ contact }) => planned.pending.pending.get(contact.contactId) !== triggerId);
-      await this.deps.pending.unreserve(
-        engagement.id,
-        fresh.map(({ contact }) => ({ contactId: contact.contactId, deliveryId: contact.deliveryId })),
-      );
-      throw error;
+    const recent = await this.recentEngagements(engagement, trigger.contacts, now);
+    const maxBodyBytes = await this.bodyBudget();
+    const sliceSize = this.deps.batchMaxContacts * SLICE_BATCHES;
+    const earlier = new Set<string>();
+    const skipped = Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>;
+    let accepted = 0;
+    let sent = 0;
+    let scheduled = 0;
+    let first: string | null = null;
+    for (let start = 0; start < trigger.contacts.length; start += sliceSize) {
+      const slice = trigger.contacts.slice(start, start + sliceSize);
+      const planned = await this.plan(engagement, queue, triggerId, slice, now, { firstIndex: start, recent, earlier });
+      for (const { contact } of slice) earlier.add(contact.contactId);
+      const { plan, fresh } = await this.reserve(engagement.id, triggerId, planned, now);
+      const batches = buildContactBatches({ engagement, triggerId, planned: plan.planned, maxContacts: this.deps.batchMaxContacts, maxBodyBytes, now });
+      try {
+        const published = await publishContactBatches(this.deps.sender, batches);
+        sent += published.sent;
+        scheduled += published.scheduled;
+      } catch (error) {
+        // Give back what this slice reserved, so neither a retry nor another trigger finds the contacts held by nothing.
+        await this.deps.pending.unreserve(
+          engagement.id,
+          plan.planned
+            .filter(({ contact }) => fresh.has(contact.contactId))
+            .map(({ contact }) => ({ contactId: contact.contactId, deliveryId: contact.deliveryId })),
+        );
+        throw error;
+      }
+      accepted += plan.planned.length;
+      for (const reason of SKIP_REASONS) skipped[reason] += plan.skippedCounts[reason];
+      const sliceFirst = firstWindowStart(plan);
+      if (sliceFirst !== null && (first === null || sliceFirst < first)) first = sliceFirst;
     }
-    return {
+    const result: AcceptedTrigger = {
       triggerId,
       engagementId: engagement.id,
       received: trigger.contacts.length,
-      accepted: plan.planned.length,
-      skipped: plan.skippedCounts,
-      batches: published.sent + published.scheduled,
-      scheduledBatches: published.scheduled,
-      firstWindowStart: firstWindowStart(plan),
+      accepted,
+      skipped,
+      batches: sent + scheduled,
+      scheduledBatches: scheduled,
+      firstWindowStart: first,
     };
+    await this.deps.acceptedTriggers?.put(engagement.id, triggerId, result, now);
+    return result;
   }
 
   async preview(engagementId: string, contacts: readonly TriggerContact[]): Promise<PreviewSummary> {
     const { engagement, queue } = this.engagement(engagementId);
-    const plan = await this.plan(engagement, queue, 'preview', contacts, this.clock());
+    const now = this.clock();
+    const plan = await this.plan(engagement, queue, 'preview', contacts, now, { recent: await this.recentEngagements(engagement, contacts, now) });
     const schedule = new Map<string, number>();
     const byHourAndZone = new Map<string, number>();
     const byTimeZone: Record<string, number> = {};
@@ -169,16 +200,14 @@ export class IntakeService {
   }
 
   /**
-   * Reserves the planned contacts with a conditional write before anything is published. A planned
-   * contact whose delivery already ended (a replayed trigger) or that another trigger reserved first
-   * is skipped as a duplicate and changes nothing.
+   * Reserves the planned contacts with conditional writes before anything is published, reading only
+   * their own marks. A planned contact whose delivery already ended (a replayed trigger) or that another
+   * trigger holds is skipped as a duplicate and changes nothing.
    */
-  private async reserve(engagementId: string, triggerId: string, plan: Plan & { pending: PendingSnapshot }, now: number): Promise<Plan> {
-    const candidates = plan.planned.filter(({ contact }) => !plan.pending.finished.has(contact.deliveryId));
-    const reserved = await this.deps.pending.reserve(
+  private async reserve(engagementId: string, triggerId: string, plan: Plan, now: number): Promise<{ plan: Plan; fresh: ReadonlySet<string> }> {
+    const { reserved, fresh } = await this.deps.pending.reserve(
       engagementId,
-      plan.pending,
-      candidates.map(({ contact }) => ({
+      plan.planned.map(({ contact }) => ({
         contactId: contact.contactId,
         triggerId,
         deliveryId: contact.deliveryId,
@@ -186,42 +215,55 @@ export class IntakeService {
       })),
       now,
     );
-    const planned = candidates.filter(({ contact }) => reserved.has(contact.contactId));
     const lost = plan.planned.filter(({ contact }) => !reserved.has(contact.contactId));
-    if (lost.length === 0) return plan;
+    if (lost.length === 0) return { plan, fresh };
     return {
-      planned,
-      skipped: [...plan.skipped, ...lost.map(({ contact }) => ({ contactId: contact.contactId, reason: 'duplicate' as const }))],
-      skippedCounts: { ...plan.skippedCounts, duplicate: plan.skippedCounts.duplicate + lost.length },
+      fresh,
+      plan: {
+        planned: plan.planned.filter(({ contact }) => reserved.has(contact.contactId)),
+        skipped: [...plan.skipped, ...lost.map(({ contact }) => ({ contactId: contact.contactId, reason: 'duplicate' as const }))],
+        skippedCounts: { ...plan.skippedCounts, duplicate: plan.skippedCounts.duplicate + lost.length },
+      },
     };
   }
 
+  /** Recent engagements of the trigger's contacts, read once per trigger (the ledger scans by recent call volume for large pages). */
+  private async recentEngagements(engagement: EngagementConfig, contacts: readonly TriggerContact[], now: number): Promise<ReadonlyMap<string, number[]>> {
+    const needsLedger = engagement.frequencyLimits.perDay !== undefined || engagement.frequencyLimits.perWeek !== undefined;
+    if (!needsLedger) return new Map();
+    return this.deps.ledger.recent([...new Set(contacts.map((c) => c.contact.contactId))], now);
+  }
+
+  /**
+   * Plans contacts against the do-not-contact list (asked about exactly these contacts and their numbers)
+   * and the frequency ledger. Contacts held by other triggers are found by the reservation that follows.
+   */
   private async plan(
     engagement: EngagementConfig,
     queue: QueueConfig,
     triggerId: string,
     contacts: readonly TriggerContact[],
     now: number,
-  ): Promise<Plan & { pending: PendingSnapshot }> {
-    const needsLedger = engagement.frequencyLimits.perDay !== undefined || engagement.frequencyLimits.perWeek !== undefined;
-    const [dnc, pending, recent] = await Promise.all([
-      this.deps.doNotContact.keys(),
-      this.deps.pending.byEngagement(engagement.id, now),
-      needsLedger ? this.deps.ledger.recent([...new Set(contacts.map((c) => c.contact.contactId))], now) : new Map<string, number[]>(),
-    ]);
-    const plan = planDeliveries({
+    context: { firstIndex?: number; recent: ReadonlyMap<string, number[]>; earlier?: ReadonlySet<string> },
+  ): Promise<Plan> {
+    const phoneChecks = checkPhones(engagement, contacts);
+    const dnc = await this.deps.doNotContact.matching(doNotContactKeysFor(contacts, phoneChecks));
+    const { earlier, recent } = context;
+    return planDeliveries({
       engagement,
       queue,
       triggerId,
       contacts,
       now,
+      firstIndex: context.firstIndex ?? 0,
+      phoneChecks,
       state: {
         isDoNotContact: (key) => dnc.has(key),
         recentEngagements: (id) => recent.get(id) ?? [],
-        pendingTrigger: (id) => pending.pending.get(id),
+        pendingTrigger: () => undefined,
+        ...(earlier === undefined ? {} : { inEarlierSlice: (id: string) => earlier.has(id) }),
       },
     });
-    return { ...plan, pending };
   }
 
   private bodyBudget(): Promise<number> {

@@ -6,7 +6,7 @@ import { PRIORITY_RANK, type EngagementConfig, type PhoneType, type QueueConfig 
 import { callOrderKey } from './callOrderKey.js';
 import { computeCallingWindows, DEFAULT_WINDOW_MS, explainNoWindow, NO_WINDOW_CAUSES, ScheduleCache, type NoWindowCause } from './callingWindows.js';
 import { inferTimeZone } from './inferTimeZone.js';
-import { normalizePhone } from './normalizePhone.js';
+import { normalizePhone, type PhoneCheck } from './normalizePhone.js';
 import { normalizeSpans, type Span } from './timeIntervals.js';
 
 export const SKIP_REASONS = [
@@ -44,6 +44,8 @@ export interface PlanningState {
   recentEngagements(contactId: string): readonly number[];
   /** The trigger that has this contact pending in this engagement, if any. */
   pendingTrigger(contactId: string): string | undefined;
+  /** True when an earlier slice of the same trigger already had this contact (a large trigger planned in slices). */
+  inEarlierSlice?(contactId: string): boolean;
 }
 
 export interface PlanInput {
@@ -54,6 +56,10 @@ export interface PlanInput {
   readonly contacts: readonly TriggerContact[];
   readonly state: PlanningState;
   readonly now: number;
+  /** Position of `contacts[0]` in its trigger, when a large trigger is planned in slices (default 0). */
+  readonly firstIndex?: number;
+  /** Numbers already checked ({@link checkPhones}), by the text given: each is normalised once per trigger. */
+  readonly phoneChecks?: ReadonlyMap<string, PhoneCheck>;
 }
 
 export interface Plan {
@@ -104,10 +110,12 @@ export function planDeliveries(input: PlanInput): Plan {
     skippedCounts[reason]++;
   };
 
-  input.contacts.forEach(({ contact, source, journey }, index) => {
+  const firstIndex = input.firstIndex ?? 0;
+  input.contacts.forEach(({ contact, source, journey }, position) => {
+    const index = firstIndex + position;
     const id = contact.contactId;
     const pendingIn = state.pendingTrigger(id);
-    if (seen.has(id) || (pendingIn !== undefined && pendingIn !== input.triggerId)) return skip(id, 'duplicate');
+    if (seen.has(id) || state.inEarlierSlice?.(id) === true || (pendingIn !== undefined && pendingIn !== input.triggerId)) return skip(id, 'duplicate');
     seen.add(id);
     if (state.isDoNotContact(`contact:${id}`)) return skip(id, 'do-not-contact');
 
@@ -118,7 +126,7 @@ export function planDeliveries(input: PlanInput): Plan {
     if (given.length === 0) return skip(id, 'no-callable-number');
     const valid: { type: PhoneType; e164: string }[] = [];
     for (const phone of given) {
-      const checked = normalizePhone(phone.raw, engagement.defaultCountry);
+      const checked = input.phoneChecks?.get(phone.raw) ?? normalizePhone(phone.raw, engagement.defaultCountry);
       if (checked.ok) valid.push({ type: phone.type, e164: checked.e164 });
     }
     if (valid.length === 0) return skip(id, 'invalid-phone');
@@ -168,6 +176,30 @@ export function planDeliveries(input: PlanInput): Plan {
     });
   });
   return { planned, skipped, skippedCounts };
+}
+
+/**
+ * Every number of the trigger's contacts, in the engagement's phone order, normalised once: what the
+ * intake shell needs to ask the do-not-contact list about before planning, handed back to
+ * {@link planDeliveries} as `phoneChecks`.
+ */
+export function checkPhones(engagement: EngagementConfig, contacts: readonly TriggerContact[]): Map<string, PhoneCheck> {
+  const checks = new Map<string, PhoneCheck>();
+  for (const { contact } of contacts) {
+    for (const type of engagement.phoneOrder) {
+      const raw = contact.phones[type];
+      if (raw !== undefined && !checks.has(raw)) checks.set(raw, normalizePhone(raw, engagement.defaultCountry));
+    }
+  }
+  return checks;
+}
+
+/** The do-not-contact keys a trigger's plan asks about: each contact, and each valid number. */
+export function doNotContactKeysFor(contacts: readonly TriggerContact[], phoneChecks: ReadonlyMap<string, PhoneCheck>): Set<string> {
+  const keys = new Set<string>();
+  for (const { contact } of contacts) keys.add(`contact:${contact.contactId}`);
+  for (const check of phoneChecks.values()) if (check.ok) keys.add(check.e164);
+  return keys;
 }
 
 function furthest(causes: readonly NoWindowCause[]): NoWindowCause {

@@ -73,6 +73,8 @@ const settingsSchema = z.object({
   JOURNEY_OUTBOX_SCHEDULE: z.string().min(11).default('*/10 * * * * *'),
   /** Tries of one journey outcome before it is marked failed (visible in the status). */
   JOURNEY_OUTBOX_MAX_ATTEMPTS: positiveInt(10, 100),
+  /** Key of the HMAC-SHA256 under which do-not-contact numbers are stored; a development default locally, required in Azure. */
+  DNC_HASH_KEY: z.string().min(32, 'expected at least 32 characters (e.g. 32 random bytes, base64)').optional(),
 });
 
 /** Running in App Service / Azure Functions: the platform sets these on every instance. */
@@ -95,6 +97,7 @@ const SECRET_SETTINGS = new Set([
   'CALL_EVENTS_SIGNING_SECRET',
   'DATAVERSE_LOCAL_TOKEN_KEY',
   'SegmentExportsStorage',
+  'DNC_HASH_KEY',
 ]);
 
 /**
@@ -131,6 +134,7 @@ export function loadSettings(env: Readonly<Record<string, string | undefined>> =
     if (input['DIALER_BACKEND'] === undefined)
       lines.push('  - DIALER_BACKEND: required in Azure (simulator or dynamics365); the simulator is never chosen silently');
     if (input['CALL_EVENTS_SIGNING_SECRET'] === undefined) lines.push('  - CALL_EVENTS_SIGNING_SECRET: required in Azure, so call events are authenticated');
+    if (input['DNC_HASH_KEY'] === undefined) lines.push('  - DNC_HASH_KEY: required in Azure, so do-not-contact numbers are keyed by a secret hash');
   }
   if (!result.success || lines.length > 0) throw new UserError('InvalidSettings', `invalid app settings:\n${lines.join('\n')}`);
   return Object.freeze(result.data);

@@ -74,7 +74,6 @@ describe('contact-batch trigger, one message at a time', () => {
     for (const b of [good, big, refused]) {
       await pending.reserve(
         'e',
-        await pending.byEngagement('e', START),
         b.contacts.map((c) => ({ contactId: c.contactId, triggerId: b.triggerId, deliveryId: c.deliveryId, until: START + 86_400_000 })),
         START,
       );

@@ -165,8 +165,7 @@ describe('delivery lifecycle', () => {
 
   it('a delivery whose windows all pass is Expired, recorded as an outcome, and its contact released', async () => {
     const h = harness(0);
-    const pendingSnapshot = await h.pending.byEngagement('e', START);
-    await h.pending.reserve('e', pendingSnapshot, [{ contactId: 'c1', triggerId: 't', deliveryId: 'd-1', until: START + 10 * HOUR }], START);
+    await h.pending.reserve('e', [{ contactId: 'c1', triggerId: 't', deliveryId: 'd-1', until: START + 10 * HOUR }], START);
     await h.deliveries.storeContacts('e', 't', [contact(1, START, START + 2 * HOUR)], START);
     await h.tick();
     expect(await h.deliveries.get('e', 'd-1')).toMatchObject({ state: 'queued' });

@@ -81,7 +81,7 @@ async function world() {
   const snapshot = async () => ({
     delivery: await deps.deliveries.get('e', contact.deliveryId),
     outcomes: await deps.outcomes.since('e', 0),
-    dnc: [...(await deps.doNotContact.keys())],
+    dnc: [...(await deps.doNotContact.matching([`contact:${contact.contactId}`, ...contact.phones.map((p) => p.e164)]))],
     ledger: await deps.ledger.recent([contact.contactId], now),
   });
   const event = (overrides: Partial<CallEvent> = {}): CallEvent => ({

@@ -1,8 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactInputSchema } from '../../src/contacts/contactInput.js';
 import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
-import { IntakeService, type Trigger } from '../../src/intake/intakeService.js';
+import { IntakeService, type AcceptedTrigger, type Trigger } from '../../src/intake/intakeService.js';
 import { deliveryIdFor } from '../../src/planning/planDeliveries.js';
+import { AcceptedTriggerStore } from '../../src/store/contacts/acceptedTriggerStore.js';
 import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
 import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
 import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
@@ -51,19 +52,21 @@ function trigger(sourceKey: string, ids: readonly string[]): Trigger {
   };
 }
 
-function service() {
+function service(options: { batchMaxContacts?: number; acceptedTriggers?: boolean } = {}) {
   const tables = testTables();
   const pending = new PendingContactStore(tables);
+  const doNotContact = new DoNotContactStore(tables, 0);
   const intake = new IntakeService({
     catalog,
-    doNotContact: new DoNotContactStore(tables, 0),
+    doNotContact,
     ledger: new FrequencyLedgerStore(tables),
     pending,
     sender: broker.client.createSender('batches'),
-    batchMaxContacts: 500,
+    batchMaxContacts: options.batchMaxContacts ?? 500,
+    ...(options.acceptedTriggers === true ? { acceptedTriggers: new AcceptedTriggerStore<AcceptedTrigger>(tables) } : {}),
     clock: () => NOW,
   });
-  return { intake, pending };
+  return { intake, pending, doNotContact };
 }
 
 describe('intake reservations', () => {
@@ -92,6 +95,30 @@ describe('intake reservations', () => {
     const fresh = await intake.accept('e', trigger('page-3', ['c1']));
     expect(fresh.accepted).toBe(1);
     expect((await pending.byEngagement('e', NOW)).pending.get('c1')).toBe(fresh.triggerId);
+  });
+});
+
+describe('intake at scale', () => {
+  it('a page planned in slices: a contact repeated in a later slice is one duplicate, a listed number is skipped, and batch ids follow positions', async () => {
+    // 5 contacts per batch, 10 batches per slice: a 120-contact page is three slices.
+    const { intake, doNotContact } = service({ batchMaxContacts: 5 });
+    const ids = Array.from({ length: 120 }, (_, i) => (i === 110 ? 'c3' : `c${i}`));
+    const page = trigger('sliced', ids);
+    await doNotContact.add({ phone: `+1212555${String(2000 + 70)}` }, 'asked', 'test');
+    const before = broker.broker.stats('batches').active;
+    const result = await intake.accept('e', page);
+    expect(result).toMatchObject({ received: 120, accepted: 118, batches: 24 });
+    expect(result.skipped).toMatchObject({ duplicate: 1, 'do-not-contact': 1 });
+    expect(broker.broker.stats('batches').active - before).toBe(24);
+  });
+
+  it('a finished trigger posted again answers from its record and does nothing again', async () => {
+    const { intake, pending } = service({ acceptedTriggers: true });
+    const first = await intake.accept('e', trigger('page-once', ['c1', 'c2']));
+    await pending.clear('e', 'c1', deliveryOf('page-once', 'c1'));
+    const again = await intake.accept('e', trigger('page-once', ['c1', 'c2']));
+    expect(again).toEqual({ ...first, replay: true });
+    expect((await pending.byEngagement('e', NOW)).pending.has('c1')).toBe(false);
   });
 });
 

@@ -156,7 +156,6 @@ describe('cancel queued deliveries (admin)', () => {
     await w.deliveries.storeContacts('renewals', 't1', contacts, NOW);
     await w.pending.reserve(
       'renewals',
-      await w.pending.byEngagement('renewals', NOW),
       contacts.map((c) => ({ contactId: c.contactId, triggerId: 't1', deliveryId: c.deliveryId, until: NOW + 86_400_000 })),
       NOW,
     );

@@ -13,13 +13,27 @@ describe('settings', () => {
       /DIALER_BACKEND: required in Azure[\s\S]*CALL_EVENTS_SIGNING_SECRET: required in Azure/,
     );
     const secret = 's'.repeat(40);
-    expect(loadSettings({ ...minimal, WEBSITE_INSTANCE_ID: 'i-1', DIALER_BACKEND: 'simulator', CALL_EVENTS_SIGNING_SECRET: secret }).DIALER_BACKEND).toBe(
-      'simulator',
-    );
+    expect(
+      loadSettings({ ...minimal, WEBSITE_INSTANCE_ID: 'i-1', DIALER_BACKEND: 'simulator', CALL_EVENTS_SIGNING_SECRET: secret, DNC_HASH_KEY: secret })
+        .DIALER_BACKEND,
+    ).toBe('simulator');
     expect(() => loadSettings({ ...minimal, CALL_EVENTS_SIGNING_SECRET: 'short-SECRET' })).toThrow(
       expect.objectContaining({ message: expect.not.stringContaining('short-SECRET') }),
     );
     expect(loadSettings(minimal).DIALER_BACKEND).toBe('simulator');
+  });
+
+  it('in Azure a missing DNC_HASH_KEY stops start-up by name; a short one is refused without echoing it', () => {
+    const secret = 's'.repeat(40);
+    expect(() => loadSettings({ ...minimal, WEBSITE_SITE_NAME: 'contoso', DIALER_BACKEND: 'simulator', CALL_EVENTS_SIGNING_SECRET: secret })).toThrow(
+      /DNC_HASH_KEY: required in Azure/,
+    );
+    expect(() => loadSettings({ ...minimal, DNC_HASH_KEY: 'short-DNC-KEY' })).toThrow(
+      expect.objectContaining({
+        message: expect.stringMatching(/DNC_HASH_KEY: expected at least 32 characters/) && expect.not.stringContaining('short-DNC-KEY'),
+      }),
+    );
+    expect(loadSettings(minimal).DNC_HASH_KEY).toBeUndefined();
   });
 
   it('fills defaults and freezes', () => {

@@ -1,12 +1,15 @@
-import type { TableClient } from '@azure/data-tables';
+import type { TableClient, TransactionAction } from '@azure/data-tables';
+import pMap from 'p-map';
 import { fromTableKey, odataString, toTableKey } from '../tableKey.js';
-import { tableErrorStatus, type Tables } from '../tables.js';
+import { MAX_TRANSACTION_ACTIONS, tableErrorStatus, type Tables } from '../tables.js';
 
 export const PENDING_CONTACTS_TABLE = 'PendingContacts';
 /** Finished delivery ids remembered per contact, newest last: enough to recognise a replayed trigger. */
 export const FINISHED_KEPT = 20;
-/** Reservations written at once. */
-const CONCURRENCY = 16;
+/** Reservation transactions (of up to 100 marks) in flight at once. */
+const CONCURRENCY = 8;
+/** Point reads in flight for one chunk whose transaction met existing rows. */
+const READ_CONCURRENCY = 16;
 
 export interface PendingContact {
   readonly contactId: string;
@@ -20,7 +23,7 @@ export interface PendingContact {
   readonly until: number;
 }
 
-interface PendingEntity {
+type PendingEntity = {
   partitionKey: string;
   rowKey: string;
   state: 'pending' | 'released';
@@ -30,16 +33,22 @@ interface PendingEntity {
   /** JSON array of finished delivery ids. */
   finished: string;
   etag?: string;
+};
+
+/** What {@link PendingContactStore.reserve} did. */
+export interface Reservation {
+  /** Contacts now held by the trigger: written by this call, or already held by the same trigger (a retry). */
+  readonly reserved: ReadonlySet<string>;
+  /** The contacts this call wrote: what to give back if publishing fails. */
+  readonly fresh: ReadonlySet<string>;
 }
 
-/** One engagement's marks as intake reads them before planning and reserving. */
+/** One engagement's marks, for inspection (tests, operators); intake never reads the whole set. */
 export interface PendingSnapshot {
   /** Contact id -> trigger id, for contacts held by a delivery that has not ended. */
   readonly pending: ReadonlyMap<string, string>;
   /** Delivery ids that have ended: a replayed trigger carrying them changes nothing. */
   readonly finished: ReadonlySet<string>;
-  /** The rows read, by contact id, for the conditional writes of {@link PendingContactStore.reserve}. */
-  readonly rows: ReadonlyMap<string, { readonly etag: string; readonly triggerId: string; readonly active: boolean }>;
 }
 
 /**
@@ -56,66 +65,114 @@ export class PendingContactStore {
     return this.tables.table(PENDING_CONTACTS_TABLE);
   }
 
-  /** Every mark of the engagement (one partition scan); marks past their `until` count as released. */
+  /** Every mark of the engagement (one partition scan, for inspection); marks past their `until` count as released. */
   async byEngagement(engagementId: string, now: number): Promise<PendingSnapshot> {
     const client = await this.client();
     const pending = new Map<string, string>();
     const finished = new Set<string>();
-    const rows = new Map<string, { etag: string; triggerId: string; active: boolean }>();
     const entities = client.listEntities<PendingEntity>({ queryOptions: { filter: `PartitionKey eq ${odataString(engagementId)}` } });
     for await (const e of entities) {
       const contactId = fromTableKey(e.rowKey);
       const active = e.state === 'pending' && Number(e.until) > now;
       if (active) pending.set(contactId, e.triggerId);
       for (const id of parseFinished(e.finished)) finished.add(id);
-      rows.set(contactId, { etag: e.etag ?? '*', triggerId: e.triggerId, active });
     }
-    return { pending, finished, rows };
+    return { pending, finished };
   }
 
   /**
-   * Reserves contacts for the engagement before their batches are published: a new row is created, a
-   * released (or lapsed) one replaced under the etag read in `snapshot`. A contact another trigger
-   * reserved in between (409 or 412) is not reserved. A contact the same trigger already holds (a retry)
-   * is. Returns the reserved contact ids.
+   * Reserves contacts for the engagement before their batches are published, reading only their own
+   * rows, never the engagement's pending set. Contacts go in transactions of up to 100 creates (a
+   * first trigger for a contact needs no read at all); when a transaction meets a row that exists, that
+   * chunk's rows are point-read and the chunk is written again: a create for a missing row, a replace
+   * under the read etag for a released (or lapsed) mark. A contact held by another unfinished delivery,
+   * or whose delivery already finished (a replayed trigger), is not reserved; one the same trigger
+   * already holds (a retry) is, without a write. Two triggers racing for a contact: one write wins.
+   * Contact ids must be unique within one call.
    */
-  async reserve(engagementId: string, snapshot: PendingSnapshot, contacts: readonly PendingContact[], now: number): Promise<Set<string>> {
+  async reserve(engagementId: string, contacts: readonly PendingContact[], now: number): Promise<Reservation> {
     const client = await this.client();
     const reserved = new Set<string>();
-    const one = async (c: PendingContact): Promise<void> => {
-      const row = snapshot.rows.get(c.contactId);
-      if (row?.active === true) {
-        if (row.triggerId === c.triggerId) reserved.add(c.contactId);
-        return;
-      }
-      const entity: PendingEntity = {
-        partitionKey: engagementId,
-        rowKey: toTableKey(c.contactId),
-        state: 'pending',
-        triggerId: c.triggerId,
-        deliveryId: c.deliveryId,
-        until: c.until,
-        finished: '[]',
-      };
-      try {
-        if (row === undefined) await client.createEntity(entity);
-        else {
-          // Re-read for the finished list; the write is conditional on what was read, so a racing reservation wins once.
-          const current = await client.getEntity<PendingEntity>(engagementId, toTableKey(c.contactId));
-          if (current.state === 'pending' && Number(current.until) > now) {
-            if (current.triggerId === c.triggerId) reserved.add(c.contactId);
-            return;
+    const fresh = new Set<string>();
+    const chunks: PendingContact[][] = [];
+    for (let i = 0; i < contacts.length; i += MAX_TRANSACTION_ACTIONS) chunks.push(contacts.slice(i, i + MAX_TRANSACTION_ACTIONS));
+    await pMap(
+      chunks,
+      async (chunk) => {
+        try {
+          await client.submitTransaction(chunk.map((c): TransactionAction => ['create', markEntity(engagementId, c, '[]')]));
+          for (const c of chunk) {
+            reserved.add(c.contactId);
+            fresh.add(c.contactId);
           }
-          await client.updateEntity({ ...entity, finished: current.finished }, 'Replace', { etag: current.etag ?? '*' });
+          return;
+        } catch (error) {
+          if (!isConflict(error)) throw error;
         }
+        await this.reserveRead(client, engagementId, chunk, now, reserved, fresh);
+      },
+      { concurrency: CONCURRENCY },
+    );
+    return { reserved, fresh };
+  }
+
+  /** The slow path of {@link reserve} for one chunk: read each row, then write what is free in one transaction, or one by one after a race. */
+  private async reserveRead(
+    client: TableClient,
+    engagementId: string,
+    chunk: readonly PendingContact[],
+    now: number,
+    reserved: Set<string>,
+    fresh: Set<string>,
+  ): Promise<void> {
+    const rows = await pMap(chunk, (c) => readMark(client, engagementId, c.contactId), { concurrency: READ_CONCURRENCY });
+    const actions: TransactionAction[] = [];
+    const writing: PendingContact[] = [];
+    chunk.forEach((c, i) => {
+      const decision = decide(rows[i], c, now);
+      if (decision === 'held') reserved.add(c.contactId);
+      if (decision !== 'write') return;
+      const row = rows[i];
+      writing.push(c);
+      actions.push(
+        row === undefined
+          ? ['create', markEntity(engagementId, c, '[]')]
+          : ['update', markEntity(engagementId, c, row.finished), 'Replace', { etag: row.etag ?? '*' }],
+      );
+    });
+    if (actions.length === 0) return;
+    try {
+      await client.submitTransaction(actions);
+      for (const c of writing) {
         reserved.add(c.contactId);
-      } catch (error) {
-        const status = tableErrorStatus(error);
-        if (status !== 409 && status !== 412 && status !== 404) throw error;
+        fresh.add(c.contactId);
       }
-    };
-    for (let i = 0; i < contacts.length; i += CONCURRENCY) await Promise.all(contacts.slice(i, i + CONCURRENCY).map(one));
-    return reserved;
+      return;
+    } catch (error) {
+      if (!isConflict(error)) throw error;
+    }
+    // Another trigger wrote one of these rows in between: settle each on its own.
+    for (const c of writing) {
+      const outcome = await this.reserveOne(client, engagementId, c, now);
+      if (outcome === 'lost') continue;
+      reserved.add(c.contactId);
+      if (outcome === 'written') fresh.add(c.contactId);
+    }
+  }
+
+  private async reserveOne(client: TableClient, engagementId: string, c: PendingContact, now: number): Promise<'written' | 'held' | 'lost'> {
+    const row = await readMark(client, engagementId, c.contactId);
+    const decision = decide(row, c, now);
+    if (decision !== 'write') return decision;
+    try {
+      if (row === undefined) await client.createEntity(markEntity(engagementId, c, '[]'));
+      else await client.updateEntity(markEntity(engagementId, c, row.finished), 'Replace', { etag: row.etag ?? '*' });
+      return 'written';
+    } catch (error) {
+      const status = tableErrorStatus(error);
+      if (status !== 409 && status !== 412 && status !== 404) throw error;
+      return 'lost';
+    }
   }
 
   /**
@@ -167,6 +224,40 @@ export class PendingContactStore {
       }
     }
   }
+}
+
+function markEntity(engagementId: string, c: PendingContact, finished: string): PendingEntity {
+  return {
+    partitionKey: engagementId,
+    rowKey: toTableKey(c.contactId),
+    state: 'pending',
+    triggerId: c.triggerId,
+    deliveryId: c.deliveryId,
+    until: c.until,
+    finished,
+  };
+}
+
+async function readMark(client: TableClient, engagementId: string, contactId: string): Promise<PendingEntity | undefined> {
+  try {
+    return await client.getEntity<PendingEntity>(engagementId, toTableKey(contactId));
+  } catch (error) {
+    if (tableErrorStatus(error) === 404) return undefined;
+    throw error;
+  }
+}
+
+/** What a reservation does with a contact's current mark. */
+function decide(row: PendingEntity | undefined, c: PendingContact, now: number): 'write' | 'held' | 'lost' {
+  if (row === undefined) return 'write';
+  if (row.state === 'pending' && Number(row.until) > now) return row.triggerId === c.triggerId ? 'held' : 'lost';
+  return parseFinished(row.finished).includes(c.deliveryId) ? 'lost' : 'write';
+}
+
+/** A transaction refused because a row exists (409) or changed since it was read (412). */
+function isConflict(error: unknown): boolean {
+  const status = tableErrorStatus(error);
+  return status === 409 || status === 412;
 }
 
 function parseFinished(value: string | undefined): string[] {
