@@ -69,6 +69,11 @@ export interface DataverseStandInOptions {
   readonly throttle?: ThrottlePolicy;
   /** The clock for token expiry and throttle windows; Date.now by default. */
   readonly now?: () => number;
+  /**
+   * Ids of the rows and delivery tasks it creates; randomUUID by default. A test passes a counter so
+   * that a seeded telephony, which draws each call's fate from its row id, gives the same calls every run.
+   */
+  readonly newId?: () => string;
   readonly log?: (line: string) => void;
 }
 
@@ -122,6 +127,7 @@ const DEFAULT_PAGE_SIZE = 5_000;
 
 export async function startDataverseStandIn(options: DataverseStandInOptions): Promise<DataverseStandIn> {
   const now = options.now ?? Date.now;
+  const newId = options.newId ?? randomUUID;
   const log = options.log ?? (() => undefined);
   const rows: DeliveryRow[] = [];
   const customTriggerCalls: CustomTriggerCall[] = [];
@@ -152,8 +158,8 @@ export async function startDataverseStandIn(options: DataverseStandInOptions): P
 
   const createRow = (fields: { tracking: string | null; batch: string | null; contactId: string; configId: string; taskId: string | null }): DeliveryRow => {
     const row: DeliveryRow = {
-      msdyn_proactive_deliveryid: randomUUID(),
-      msdyn_delivery_id: randomUUID(),
+      msdyn_proactive_deliveryid: newId(),
+      msdyn_delivery_id: newId(),
       msdyn_tracking_id: fields.tracking,
       msdyn_batch_id: fields.batch,
       msdyn_contact_id: fields.contactId,
@@ -182,7 +188,7 @@ export async function startDataverseStandIn(options: DataverseStandInOptions): P
       if (requestId === undefined || contacts === undefined || contacts.length === 0 || contacts.length > 5) {
         return odataError(res, 400, '0x80040203', 'RequestId and Contacts (a serialised JSON array of 1 to 5 contacts) are required');
       }
-      const taskId = randomUUID();
+      const taskId = newId();
       for (const contact of contacts) {
         const row = createRow({ tracking: requestId, batch: null, contactId: text(contact['uniqueIdentifier']), configId, taskId });
         place(row, text(contact['mobilePhoneNumber'] ?? contact['businessPhoneNumber'] ?? contact['homePhoneNumber']));
@@ -202,7 +208,7 @@ export async function startDataverseStandIn(options: DataverseStandInOptions): P
       if (records === undefined) return odataError(res, 400, '0x80040203', 'ProactiveDeliveries must be a serialised JSON array');
       const missing = records.findIndex((r) => typeof r['mobilePhoneNumber'] !== 'string' || r['mobilePhoneNumber'] === '');
       if (missing >= 0) return odataError(res, 400, '0x80040203', `ProactiveDeliveries[${missing}].mobilePhoneNumber is required`);
-      const batch = stringField(body, 'RequestId') ?? randomUUID();
+      const batch = stringField(body, 'RequestId') ?? newId();
       for (const record of records) {
         const row = createRow({ tracking: null, batch, contactId: text(record['uniqueIdentifier']), configId, taskId: null });
         place(row, text(record['mobilePhoneNumber']));

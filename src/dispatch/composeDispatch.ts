@@ -58,6 +58,12 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
   const record = (event: CallEvent): Promise<OutcomeRecording> => recordOutcome(outcomeDeps, event);
   const metrics = new EngagementMetricsStore(tables);
   const back = createBackEnd({ settings, catalog, tables, simulatorClock, record, log });
+  try {
+    await back.checkAtStart?.();
+  } catch (error) {
+    back.close();
+    throw error;
+  }
   const recentOutcomes = new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS);
   const tick: PacingTickDeps = {
     catalog,

@@ -1,6 +1,7 @@
 import { DefaultAzureCredential } from '@azure/identity';
 import type { CallEvent } from '../contacts/callEvent.js';
 import type { DialerPort } from '../dialers/dialerPort.js';
+import { checkEngagementConfigs } from '../dialers/dynamics365/checkEngagementConfigs.js';
 import { Dynamics365Dialer } from '../dialers/dynamics365/dynamics365Dialer.js';
 import { TableDeliveryRefStore } from '../store/dynamics365/tableDeliveryRefStore.js';
 import { TableThrottleStore } from '../store/dynamics365/tableThrottleStore.js';
@@ -22,6 +23,8 @@ export interface BackEnd {
   readonly dialer: DialerPort & DialerInsight;
   readonly presence: PresencePort;
   readonly queueMembers: QueueMembersPort | undefined;
+  /** Checks the back-end agrees with the engagement file before any call (Dynamics 365: the engagement configs); throws a UserError listing what does not. */
+  readonly checkAtStart?: () => Promise<void>;
   close(): void;
 }
 
@@ -57,7 +60,8 @@ export function createBackEnd({ settings, catalog, tables, simulatorClock, recor
       throttleStore: new TableThrottleStore(tables, orgUrl),
       onWarning: log,
     });
-    if (graph !== undefined) return { dialer, presence: graph.presence, queueMembers: graph.members, close: () => undefined };
+    const checkAtStart = () => checkEngagementConfigs(catalog.engagements.values(), dialer, (message) => log(`Dynamics 365 start-up check: ${message}`));
+    if (graph !== undefined) return { dialer, presence: graph.presence, queueMembers: graph.members, checkAtStart, close: () => undefined };
     // Local runs against the stand-in: the simulator's representatives stand in for Graph presence.
     const peopleClock = simulatorClock ?? new RealTimeClock();
     const people = new TelephonySimulator({
@@ -70,6 +74,7 @@ export function createBackEnd({ settings, catalog, tables, simulatorClock, recor
       dialer,
       presence: people,
       queueMembers: undefined,
+      checkAtStart,
       close: () => {
         people.close();
         if (simulatorClock === undefined) peopleClock.stop();

@@ -124,9 +124,12 @@ async function roundTrip(throttle?: { everyNth: number; retryAfterSeconds: numbe
   simulator.onCallEvent((event) => {
     reports.get(event.deliveryId)?.({ result: event.result, at: event.at, ...(event.sipCode === undefined ? {} : { sipCode: event.sipCode }) });
   });
+  let rowIds = 0;
   const standIn = await startDataverseStandIn({
     tokenKey: TOKEN_KEY,
     now,
+    // Row ids the simulator draws each call's fate from: the same calls, and outcomes, every run.
+    newId: () => `00000000-0000-4000-8000-${String(++rowIds).padStart(12, '0')}`,
     ...(throttle === undefined ? {} : { throttle }),
     configs: [
       {
@@ -164,6 +167,12 @@ async function roundTrip(throttle?: { everyNth: number; retryAfterSeconds: numbe
     now,
     random: () => 0.5,
     retry: { maxAttempts: 4, baseDelayMs: 500, maxDelayMs: 4_000, maxTotalMs: 30_000, requestTimeoutMs: 10_000 },
+    // One Dataverse request in flight at a time, so that a wait moving the shared virtual clock is exactly
+    // a wait. With several in flight, their waits (instant in real time) would add up on the one clock
+    // (four 10 s Retry-Afters = 40 s, overrunning every other request's budget), and which request saw
+    // which virtual time would follow how the machine happened to schedule them: the run would depend on
+    // the machine's load. The dialer's nock tests run with the default concurrency of 4.
+    concurrency: 1,
     // Waits between tries pass on the virtual clock, so a 10 s Retry-After is honoured without sleeping.
     sleep: (ms) => {
       clock.advanceBy(ms);
@@ -209,9 +218,10 @@ async function intake(rt: RoundTrip, queue: string, count: number): Promise<stri
   await sender.close();
   const receiver = broker.client.createReceiver(queue);
   let stored = 0;
+  // Until every batch is stored (a busy broker may answer a receive empty); the test's timeout bounds it.
   while (stored < count) {
     const messages = await receiver.receiveMessages(50, { maxWaitTimeInMs: 2_000 });
-    if (messages.length === 0) break;
+    if (messages.length === 0) continue;
     const result = await storeContactBatches(
       {
         deliveries: rt.deliveries,

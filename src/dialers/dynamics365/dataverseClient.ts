@@ -46,7 +46,8 @@ export class DataverseClient {
 
   constructor(private readonly options: DataverseClientOptions) {
     this.scope = `${options.orgUrl}/.default`;
-    this.credential = shareTokenRequests(options.credential);
+    // Token expiry is judged on the same clock the tokens' lifetimes and the retry budget use.
+    this.credential = shareTokenRequests(options.credential, options.now ?? Date.now);
   }
 
   /**

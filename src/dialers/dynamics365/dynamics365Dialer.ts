@@ -4,6 +4,7 @@ import type { DialRequest, DialSubmission, DialerPort, HandedCall, InFlightDeliv
 import { type ActionOutcome, DataverseClient } from './dataverseClient.js';
 import { type DeliveryRefStore, InMemoryDeliveryRefStore } from './deliveryRefStore.js';
 import { type Dynamics365DialerOptions, type Dynamics365DialerOptionsInput, parseDynamics365DialerOptions } from './dynamics365DialerOptions.js';
+import { FORMATTED, type EngagementConfigReader } from './checkEngagementConfigs.js';
 import { type BulkSubmission, type SingleSubmission, planSubmissions } from './planSubmissions.js';
 import { type ReconcileCounts, reconcileDeliveries } from './reconcileDeliveries.js';
 import { InMemoryThrottleStore, type ThrottleStore } from './throttleStore.js';
@@ -28,7 +29,7 @@ const SYSTEMIC_STATUSES: ReadonlySet<number> = new Set([404, 405]);
  * what D365 accepted is remembered in the {@link DeliveryRefStore} so a repeated dial() answers from
  * there instead of creating a second D365 delivery.
  */
-export class Dynamics365Dialer implements DialerPort {
+export class Dynamics365Dialer implements DialerPort, EngagementConfigReader {
   readonly name = 'dynamics365' as const;
   private readonly options: Dynamics365DialerOptions;
   private readonly client: DataverseClient;
@@ -66,6 +67,19 @@ export class Dynamics365Dialer implements DialerPort {
   async pollOutcomes(inFlight: readonly InFlightDelivery[], now: number): Promise<CallEvent[]> {
     if (inFlight.length === 0) return [];
     return this.guarded(() => reconcileDeliveries(this.client, this.refs, inFlight, now, undefined, this.reconcileCounts));
+  }
+
+  /**
+   * Reads one msdyn_proactive_engagement_config (the start-up check compares it with the engagement
+   * file), with the labels of its choice and lookup columns. Same throttling and errors as dial().
+   */
+  async readEngagementConfig(configId: string): Promise<ActionOutcome> {
+    const select = ['msdyn_name', 'msdyn_dial_mode', 'msdyn_primary_queue', 'msdyn_max_calls_per_representative'].join(',');
+    return this.guarded(() =>
+      this.client.read(`msdyn_proactive_engagement_configs(${encodeURIComponent(configId)})?$select=${select}`, 'msdyn_proactive_engagement_config read', {
+        Prefer: `odata.include-annotations="${FORMATTED.slice(1)}"`,
+      }),
+    );
   }
 
   /**
