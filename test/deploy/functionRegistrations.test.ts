@@ -31,7 +31,11 @@ describe('the compiled entry files, as the Functions host indexes them', () => {
   it('load from package.json main, one registration per entry file', () => {
     const pkg = JSON.parse(readFileSync('package.json', 'utf8')) as { main: string };
     expect(pkg.main).toBe('dist/functions/*.js');
-    expect(entries).toEqual(globSync('functions/*.ts').map((f) => `dist/${f.replace(/\.ts$/, '.js')}`).sort());
+    expect(entries).toEqual(
+      globSync('functions/*.ts')
+        .map((f) => `dist/${f.replace(/\.ts$/, '.js')}`)
+        .sort(),
+    );
     expect(registrations).toHaveLength(entries.length);
   });
 
@@ -55,32 +59,57 @@ describe('the compiled entry files, as the Functions host indexes them', () => {
 
 describe('the registration check fails on drift', () => {
   it('names a route, method or auth level that changed', () => {
-    expect(checkRegistrations(withTrigger('engagementPause', (t) => (t['route'] = 'engagements/{engagementId}/hold')), facts)).toEqual([
+    expect(
+      checkRegistrations(
+        withTrigger('engagementPause', (t) => (t['route'] = 'engagements/{engagementId}/hold')),
+        facts,
+      ),
+    ).toEqual([
       'function "engagementPause": route "/api/engagements/{engagementId}/hold", the README lists "/api/engagements/{engagementId}/pause"',
       'function "engagementPause": POST /engagements/{engagementId}/hold (auth admin) is not in the README\'s HTTP API table',
       'HTTP API table: POST /engagements/{id}/pause (admin) matches no registered function',
     ]);
-    expect(checkRegistrations(withTrigger('engagementPause', (t) => (t['authLevel'] = 'function')), facts)).toContain(
-      'function "engagementPause": auth level function, the README lists admin',
-    );
-    expect(checkRegistrations(withTrigger('callEvents', (t) => (t['methods'] = ['POST', 'PUT'])), facts)).toContain(
-      'function "callEvents": methods POST,PUT, the README lists POST',
-    );
+    expect(
+      checkRegistrations(
+        withTrigger('engagementPause', (t) => (t['authLevel'] = 'function')),
+        facts,
+      ),
+    ).toContain('function "engagementPause": auth level function, the README lists admin');
+    expect(
+      checkRegistrations(
+        withTrigger('callEvents', (t) => (t['methods'] = ['POST', 'PUT'])),
+        facts,
+      ),
+    ).toContain('function "callEvents": methods POST,PUT, the README lists POST');
   });
 
   it('names an app setting or queue that the sample settings or the broker config lack', () => {
-    expect(checkRegistrations(withTrigger('contactBatches', (t) => (t['connection'] = 'BusConnection')), facts)).toContain(
+    expect(
+      checkRegistrations(
+        withTrigger('contactBatches', (t) => (t['connection'] = 'BusConnection')),
+        facts,
+      ),
+    ).toContain(
       'function "contactBatches": binding serviceBusTrigger names connection setting "BusConnection", which local.settings.sample.json does not list',
     );
-    expect(checkRegistrations(withTrigger('contactBatches', (t) => (t['queueName'] = '%BATCH_QUEUE%')), facts)).toContain(
-      'function "contactBatches": queueName "%BATCH_QUEUE%" names app setting "BATCH_QUEUE", which local.settings.sample.json does not list',
-    );
-    expect(checkRegistrations(withTrigger('contactBatches', (t) => (t['queueName'] = 'contact-batch')), facts)).toContain(
-      'function "contactBatches": queue "contact-batch" (from "contact-batch") is not in config/servicebus.json',
-    );
-    expect(checkRegistrations(withTrigger('pacingTick', (t) => (t['schedule'] = '*/5 * * * *')), facts)).toContain(
-      'function "pacingTick": schedule "*/5 * * * *" is not NCRONTAB with seconds (6 fields)',
-    );
+    expect(
+      checkRegistrations(
+        withTrigger('contactBatches', (t) => (t['queueName'] = '%BATCH_QUEUE%')),
+        facts,
+      ),
+    ).toContain('function "contactBatches": queueName "%BATCH_QUEUE%" names app setting "BATCH_QUEUE", which local.settings.sample.json does not list');
+    expect(
+      checkRegistrations(
+        withTrigger('contactBatches', (t) => (t['queueName'] = 'contact-batch')),
+        facts,
+      ),
+    ).toContain('function "contactBatches": queue "contact-batch" (from "contact-batch") is not in config/servicebus.json');
+    expect(
+      checkRegistrations(
+        withTrigger('pacingTick', (t) => (t['schedule'] = '*/5 * * * *')),
+        facts,
+      ),
+    ).toContain('function "pacingTick": schedule "*/5 * * * *" is not NCRONTAB with seconds (6 fields)');
   });
 
   it('names a function the README does not list, and one it lists that is gone', () => {

@@ -111,7 +111,8 @@ export function checkRegistrations(registrations: readonly Registration[], facts
         problems.push(`${at}: binding ${String(binding['type'])} names connection setting "${connection}", which local.settings.sample.json does not list`);
       }
       for (const { key, setting } of placeholders(binding)) {
-        if (!(setting in facts.sampleSettings)) problems.push(`${at}: ${key} "%${setting}%" names app setting "${setting}", which local.settings.sample.json does not list`);
+        if (!(setting in facts.sampleSettings))
+          problems.push(`${at}: ${key} "%${setting}%" names app setting "${setting}", which local.settings.sample.json does not list`);
       }
     }
 
@@ -119,12 +120,14 @@ export function checkRegistrations(registrations: readonly Registration[], facts
       const route = stringProp(trigger, 'route') ?? fn.name;
       const methods = ((trigger['methods'] as string[] | undefined) ?? ['GET', 'POST']).map((m) => m.toUpperCase()).sort();
       const authLevel = stringProp(trigger, 'authLevel') ?? 'function';
-      if (RESERVED_ROUTE_STARTS.some((r) => route === r || route.startsWith(`${r}/`))) problems.push(`${at}: route "${route}" starts with a segment the host reserves`);
+      if (RESERVED_ROUTE_STARTS.some((r) => route === r || route.startsWith(`${r}/`)))
+        problems.push(`${at}: route "${route}" starts with a segment the host reserves`);
       if (row !== undefined && row.trigger === type) {
         if (row.route !== undefined && routeShape(row.route) !== routeShape(`${facts.routePrefix}/${route}`)) {
           problems.push(`${at}: route "/${facts.routePrefix}/${route}", the README lists "${row.route}"`);
         }
-        if ((row.methods ?? []).join(',') !== methods.join(',')) problems.push(`${at}: methods ${methods.join(',')}, the README lists ${(row.methods ?? []).join(',')}`);
+        if ((row.methods ?? []).join(',') !== methods.join(','))
+          problems.push(`${at}: methods ${methods.join(',')}, the README lists ${(row.methods ?? []).join(',')}`);
         if (row.authLevel !== authLevel) problems.push(`${at}: auth level ${authLevel}, the README lists ${row.authLevel ?? '(none)'}`);
       }
       for (const method of methods) {
@@ -146,7 +149,8 @@ export function checkRegistrations(registrations: readonly Registration[], facts
 
     if (type === 'timerTrigger') {
       const schedule = stringProp(trigger, 'schedule') ?? '';
-      if (row !== undefined && row.trigger === type && row.schedule !== schedule) problems.push(`${at}: schedule "${schedule}", the README lists "${row.schedule ?? ''}"`);
+      if (row !== undefined && row.trigger === type && row.schedule !== schedule)
+        problems.push(`${at}: schedule "${schedule}", the README lists "${row.schedule ?? ''}"`);
       const resolved = resolve(schedule, facts.sampleSettings);
       if (resolved.trim().split(/\s+/).length !== 6) problems.push(`${at}: schedule "${resolved}" is not NCRONTAB with seconds (6 fields)`);
       else {
