@@ -199,7 +199,13 @@ var appSettings = union(
     AGENT_LEG_ALLOWED_CALLERS: botAllowedCallers
     AGENT_LEG_PUBLIC_BASE_URL: 'https://${name}.azurewebsites.net'
   },
-  botCredential == 'client-secret' ? { AGENT_LEG_CLIENT_SECRET: botClientSecret } : { AGENT_LEG_USE_MANAGED_IDENTITY: 'true' },
+  botCredential == 'client-secret'
+    ? {
+        AGENT_LEG_CLIENT_SECRET: botClientSecret
+      }
+    : {
+        AGENT_LEG_USE_MANAGED_IDENTITY: 'true'
+      },
   // Flex Consumption takes the runtime from functionAppConfig; Elastic Premium from these settings and its content share.
   isFlex
     ? {}
