@@ -2,9 +2,9 @@ import type { CallEvent } from '../contacts/callEvent.js';
 import type { CallWindow } from '../contacts/plannedContact.js';
 import type { EngagementConfig, ReattemptResult } from '../engagement/engagementSchema.js';
 import type { QueueBand } from '../store/dispatch/deliveryStore.js';
+import { CALLBACK_WINDOW_MS } from './callbackWindows.js';
 
-/** A callback is offered this long a window around the time the customer asked for. */
-export const CALLBACK_WINDOW_MS = 60 * 60_000;
+export { CALLBACK_WINDOW_MS };
 
 export type ReattemptDecision =
   | { readonly kind: 'final'; readonly state: 'done' | 'rejected'; readonly reason: string }

@@ -4,6 +4,7 @@ import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
 import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
 import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
+import { callbackContact } from './callbackWindows.js';
 import { countsAsEngagement, decideReattempt } from './decideReattempt.js';
 import { isTerminal, type DeliveryStore } from '../store/dispatch/deliveryStore.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
@@ -99,22 +100,32 @@ export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promis
   const recorded = await deps.outcomes.record(event);
   const isNew = recorded === 'recorded';
   const { contact } = delivery;
+  const attemptKey = `${event.deliveryId}#${event.attempt}`;
   if (countsAsEngagement(event)) {
-    await deps.ledger.record(contact.contactId, {
-      at: Date.parse(event.at),
-      engagementId: event.engagementId,
-      attemptKey: `${event.deliveryId}#${event.attempt}`,
-    });
+    await deps.ledger.record(contact.contactId, { at: Date.parse(event.at), engagementId: event.engagementId, attemptKey });
+  } else {
+    // Counted when it was dialed (see checkAtDial); it did not reach the contact after all.
+    await deps.ledger.forget(contact.contactId, attemptKey);
   }
   if (event.disposition === 'do-not-contact') {
     const source = `engagement:${event.engagementId}/delivery:${event.deliveryId}`;
     await deps.doNotContact.add({ contactId: contact.contactId }, 'customer asked not to be contacted', source);
     for (const phone of contact.phones) await deps.doNotContact.add({ phone: phone.e164 }, 'customer asked not to be contacted', source);
   }
-  const decision =
+  let decision =
     event.disposition === 'do-not-contact'
       ? ({ kind: 'final', state: 'done', reason: 'do not contact' } as const)
       : decideReattempt(engagement, event, contact.windows);
+  let requeued = contact;
+  if (decision.kind === 'requeue' && decision.windows !== undefined) {
+    // A callback is placed under the same calling rules as any call, per phone.
+    const callback = callbackContact(engagement, deps.catalog.queues.get(engagement.routing.primaryQueue), contact, decision.notBefore);
+    if (callback === undefined) decision = { kind: 'final', state: 'done', reason: 'callback asked for, but no phone may be called around that time' };
+    else {
+      requeued = callback;
+      decision = { ...decision, notBefore: Date.parse(callback.windows[0]?.start ?? new Date(decision.notBefore).toISOString()) };
+    }
+  }
   // Before the delivery is finished, so a crash in between is repaired by the event's redelivery; one row per
   // delivery. Outbox times are the wall clock's (Retry-After is real time), not the simulator's.
   const journeyOutcome = decision.kind === 'final' ? toJourneyOutcome(engagement, contact, event) : undefined;
@@ -126,7 +137,7 @@ export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promis
     event.result,
     decision.kind === 'final'
       ? { final: decision.state }
-      : { requeue: { notBefore: decision.notBefore, band: decision.band, ...(decision.windows === undefined ? {} : { windows: decision.windows }) } },
+      : { requeue: { notBefore: decision.notBefore, band: decision.band, ...(requeued === contact ? {} : { contact: requeued }) } },
     now,
   );
   if (decision.kind === 'final' && (changed || isTerminal(delivery.state))) {

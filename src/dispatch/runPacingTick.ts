@@ -2,6 +2,7 @@ import type { CallEvent } from '../contacts/callEvent.js';
 import type { DialerPort, DialRequest, InFlightDelivery } from '../dialers/dialerPort.js';
 import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { EngagementConfig, QueueConfig } from '../engagement/engagementSchema.js';
+import { PREDICTIVE_MAX_RATE } from '../pacing/computePredictiveRate.js';
 import { NO_ACTIVE_CALLS, type ActiveCalls } from '../pacing/activeCalls.js';
 import { decidePacing } from '../pacing/decidePacing.js';
 import { lastWindowEnd, nextCallable } from '../pacing/nextCallable.js';
@@ -100,10 +101,10 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
     expired += swept.expired;
   }
   const reconciled = await reconcileDue(deps, engagements, now);
-  const views = await Promise.all(engagements.map((engagement) => viewOf(deps, engagement)));
+  const { availableRepresentatives, staffedRepresentatives } = await representativesByQueue(deps);
+  const views = await Promise.all(engagements.map((engagement) => viewOf(deps, engagement, readyCountCap(engagement, staffedRepresentatives))));
   const stored = await deps.stateStore.load();
   const outcomes = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.recentOutcomes.of(e.id, now)] as const)));
-  const { availableRepresentatives, staffedRepresentatives } = await representativesByQueue(deps);
   const result = decidePacing({
     now: new Date(now),
     engagements,
@@ -189,13 +190,27 @@ async function reconcileDue(deps: PacingTickDeps, engagements: readonly Engageme
   return events.length;
 }
 
-async function viewOf(deps: PacingTickDeps, engagement: EngagementConfig): Promise<EngagementView> {
+async function viewOf(deps: PacingTickDeps, engagement: EngagementConfig, cap: number): Promise<EngagementView> {
   const inFlight = await deps.deliveries.inFlight(engagement.id);
   let ready = 0;
   for await (const row of deps.deliveries.ready(engagement.id)) {
-    if (row.kind === 'ready' && ++ready >= PENDING_COUNT_CAP) break;
+    if (row.kind === 'ready' && ++ready >= cap) break;
   }
   return { engagement, inFlight, ready };
+}
+
+/**
+ * How many ready rows are worth counting for pacing's "pending": more than the engagement could have in
+ * flight with every signed-in representative of its queues changes no decision (dialNow and the
+ * representatives it asks for are both bounded by it), and counting is a read of that many rows each tick.
+ */
+export function readyCountCap(engagement: EngagementConfig, staffed: ReadonlyMap<string, number>): number {
+  const mode = engagement.dialMode;
+  if (mode.mode === 'copilot') return Math.min(PENDING_COUNT_CAP, mode.maxConcurrentCalls + 1);
+  const { primaryQueue, fallbackQueue } = engagement.routing;
+  const reps = (staffed.get(primaryQueue) ?? 0) + (fallbackQueue === undefined ? 0 : (staffed.get(fallbackQueue) ?? 0));
+  const perRep = mode.mode === 'preview' ? 1 : mode.mode === 'predictive' ? PREDICTIVE_MAX_RATE : mode.maxCallsPerRepresentative;
+  return Math.min(PENDING_COUNT_CAP, Math.max(1, reps * perRep) + 1);
 }
 
 /** What pacing knows of calls in flight: the back-end's own view when it has one, else our in-flight rows as ringing. */
@@ -296,9 +311,11 @@ export async function checkAtDial(
     await deps.pending.clear(engagement.id, record.contact.contactId, record.deliveryId);
     return { ok: false, ended: 'rejected' };
   }
-  if (await postponedForFrequency(deps, engagement, record, now)) return { ok: false, ended: 'postponed' };
   const request = toDialRequest(engagement, record, representativeId, now);
-  if (request.contact.phones.length > 0) return { ok: true, request };
+  if (request.contact.phones.length > 0) {
+    if (await postponedForFrequency(deps, engagement, record, now)) return { ok: false, ended: 'postponed' };
+    return { ok: true, request };
+  }
   const next = nextCallable(record.contact.windows, now + 1);
   if (next !== undefined) {
     await deps.deliveries.postpone(engagement.id, record.deliveryId, record.attempt, next.start, now);
@@ -312,15 +329,22 @@ export async function checkAtDial(
 }
 
 /**
- * A contact engaged by other engagements since it was planned may now be over its limit: the attempt
- * goes back to the queue until the limit lifts (next local day or week), or ends if no window is left.
+ * The attempt is counted in the contact's frequency ledger as it is dialed, in one conditional write
+ * that also checks the engagement's limits: a contact engaged by other engagements since it was planned,
+ * or being dialed by another engagement right now, may be over its limit. Counting at dial time rather
+ * than at the outcome keeps two engagements from calling the same contact at once; an outcome that did
+ * not engage the contact takes the count back. Over the limit, the attempt goes back to the queue until
+ * the limit lifts (next local day or week), or ends if no window is left.
  */
 async function postponedForFrequency(deps: PacingTickDeps, engagement: EngagementConfig, record: DeliveryRecord, now: number): Promise<boolean> {
-  const { perDay, perWeek } = engagement.frequencyLimits;
-  if (perDay === undefined && perWeek === undefined) return false;
   const { contact } = record;
-  const recent = (await deps.ledger.recent([contact.contactId], now)).get(contact.contactId) ?? [];
-  const limit = frequencyLimitReached(engagement, recent, contact.timeZone, now);
+  const { claimed, instants } = await deps.ledger.claim(
+    contact.contactId,
+    { at: now, engagementId: engagement.id, attemptKey: `${record.deliveryId}#${record.attempt}` },
+    (recent) => frequencyLimitReached(engagement, recent, contact.timeZone, now) === undefined,
+  );
+  if (claimed) return false;
+  const limit = frequencyLimitReached(engagement, instants, contact.timeZone, now);
   if (limit === undefined) return false;
   const liftsAt = frequencyLimitLiftsAt(limit, contact.timeZone, now);
   const lastEnd = lastWindowEnd(contact.windows);
@@ -374,6 +398,7 @@ async function handOver(
     } else {
       deps.log(`delivery ${request.deliveryId} of ${engagement.id} rejected by ${deps.dialer.name}: ${submission.reason}`);
       await deps.deliveries.finishAttempt(engagement.id, request.deliveryId, request.attempt, 'Error', { final: 'rejected' }, now);
+      await deps.ledger.forget(request.contact.contactId, `${request.deliveryId}#${request.attempt}`);
       await deps.pending.clear(engagement.id, request.contact.contactId, request.deliveryId);
       rejected++;
     }

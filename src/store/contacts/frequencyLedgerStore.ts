@@ -90,29 +90,66 @@ export class FrequencyLedgerStore {
 
   /** Adds an engagement for a contact (idempotent by attempt key), pruning entries past retention. */
   async record(contactId: string, entry: LedgerEntry): Promise<void> {
+    await this.claim(contactId, entry, () => true);
+  }
+
+  /**
+   * Adds an engagement only if `allows` accepts the contact's recent engagement instants, in one
+   * conditional write: two engagements dialing the same contact at the same moment cannot both pass
+   * a limit of one. An attempt already in the ledger (a claim handed over again) is allowed as it is.
+   * Returns whether the entry is in the ledger, and the instants it was judged on.
+   */
+  async claim(contactId: string, entry: LedgerEntry, allows: (instants: readonly number[]) => boolean): Promise<{ claimed: boolean; instants: number[] }> {
     const client = await this.client();
     for (let attempt = 1; ; attempt++) {
       const current = await readEntity(client, contactId);
       const entries = decode(current?.entries).filter((e) => e.at > entry.at - RETENTION_MS);
-      if (entries.some((e) => e.attemptKey === entry.attemptKey)) return;
+      const instants = entries.map((e) => e.at);
+      if (entries.some((e) => e.attemptKey === entry.attemptKey)) return { claimed: true, instants };
+      if (!allows(instants)) return { claimed: false, instants };
       entries.push(entry);
-      const next: LedgerEntity = {
-        partitionKey: bucketOf(contactId),
-        rowKey: toTableKey(contactId),
-        entries: JSON.stringify(entries),
-        lastAt: Math.max(...entries.map((e) => e.at)),
-      };
       try {
-        if (current?.etag === undefined) await client.createEntity(next);
-        else await client.updateEntity(next, 'Replace', { etag: current.etag });
-        return;
+        await write(client, contactId, entries, current?.etag);
+        return { claimed: true, instants };
       } catch (error) {
         const status = tableErrorStatus(error);
-        // 409: created concurrently; 412: changed since read. Re-read and merge.
+        // 409: created concurrently; 412: changed since read. Re-read and decide again.
         if ((status !== 409 && status !== 412) || attempt >= MAX_UPDATE_ATTEMPTS) throw error;
       }
     }
   }
+
+  /** Removes an attempt claimed at dial time that did not engage the contact (cancelled, invalid number, refused). */
+  async forget(contactId: string, attemptKey: string): Promise<void> {
+    const client = await this.client();
+    for (let attempt = 1; ; attempt++) {
+      const current = await readEntity(client, contactId);
+      const entries = decode(current?.entries);
+      if (current?.etag === undefined || !entries.some((e) => e.attemptKey === attemptKey)) return;
+      try {
+        await write(
+          client,
+          contactId,
+          entries.filter((e) => e.attemptKey !== attemptKey),
+          current.etag,
+        );
+        return;
+      } catch (error) {
+        if (tableErrorStatus(error) !== 412 || attempt >= MAX_UPDATE_ATTEMPTS) throw error;
+      }
+    }
+  }
+}
+
+async function write(client: TableClient, contactId: string, entries: readonly LedgerEntry[], etag: string | undefined): Promise<void> {
+  const next: LedgerEntity = {
+    partitionKey: bucketOf(contactId),
+    rowKey: toTableKey(contactId),
+    entries: JSON.stringify(entries),
+    lastAt: Math.max(0, ...entries.map((e) => e.at)),
+  };
+  if (etag === undefined) await client.createEntity(next);
+  else await client.updateEntity(next, 'Replace', { etag });
 }
 
 async function readEntity(client: TableClient, contactId: string): Promise<LedgerEntity | undefined> {

@@ -319,16 +319,16 @@ export class DeliveryStore {
     deliveryId: string,
     attempt: number,
     result: string,
-    outcome: { final: 'done' | 'rejected' | 'expired' } | { requeue: { notBefore: number; band: QueueBand; windows?: PlannedContact['windows'] } },
+    outcome: { final: 'done' | 'rejected' | 'expired' } | { requeue: { notBefore: number; band: QueueBand; contact?: PlannedContact } },
     now: number,
   ): Promise<boolean> {
     return this.transition(engagementId, deliveryId, attempt, ['dialing', 'submitted'], (current) => {
       const base = { ...toEntity(current), lastResult: result, updatedAt: new Date(now).toISOString() };
       const removeInFlight: TransactionAction = ['delete', { partitionKey: engagementId, rowKey: inFlightRow(deliveryId) }];
       if ('final' in outcome) return [['update', { ...base, state: outcome.final, queueRowKey: undefined }, 'Replace', { etag: current.etag }], removeInFlight];
-      const { notBefore, band, windows } = outcome.requeue;
-      // A callback replaces the planned windows with the one the customer asked for, on every phone.
-      const contact = windows === undefined ? current.contact : { ...current.contact, windows, phones: current.contact.phones.map((p) => ({ ...p, windows })) };
+      const { notBefore, band } = outcome.requeue;
+      // A callback replaces the planned windows with the ones around the time the customer asked for.
+      const contact = outcome.requeue.contact ?? current.contact;
       const entry = queueEntry(engagementId, band, contact, deliveryId, notBefore, now);
       return [
         [

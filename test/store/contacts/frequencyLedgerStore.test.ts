@@ -25,3 +25,21 @@ describe('frequency ledger', () => {
     expect((await ledger.recent(['busy'], NOW)).get('busy')).toHaveLength(5);
   });
 });
+
+describe('frequency ledger claims', () => {
+  it('two engagements claiming the same contact at the same moment under a limit of one: exactly one gets it', async () => {
+    const ledger = new FrequencyLedgerStore(testTables());
+    const at = Date.parse('2026-11-25T15:00:00Z');
+    const underOne = (instants: readonly number[]) => instants.length < 1;
+    const [a, b] = await Promise.all([
+      ledger.claim('c1', { at, engagementId: 'a', attemptKey: 'd-a#1' }, underOne),
+      ledger.claim('c1', { at, engagementId: 'b', attemptKey: 'd-b#1' }, underOne),
+    ]);
+    expect([a.claimed, b.claimed].sort()).toEqual([false, true]);
+    // The same attempt claimed again (handed over after a crash) is still allowed; forgetting it frees the contact.
+    const winner = a.claimed ? 'd-a#1' : 'd-b#1';
+    expect((await ledger.claim('c1', { at, engagementId: 'x', attemptKey: winner }, underOne)).claimed).toBe(true);
+    await ledger.forget('c1', winner);
+    expect((await ledger.recent(['c1'], at)).get('c1')).toBeUndefined();
+  });
+});

@@ -117,14 +117,16 @@ describe('delivery store', () => {
     expect(await store.inFlight('e1')).toEqual([]);
   });
 
-  it('a callback is queued in the window the customer asked for, on every phone', async () => {
+  it('a callback is queued in the windows computed for it, phone by phone', async () => {
     const store = new DeliveryStore(testTables());
     await store.storeContacts('e1', 't1', [contact(1)], NOW);
     await store.claim('e1', await head(store, 'e1'), NOW);
     const callbackAt = Date.parse('2026-11-26T16:00:00.000Z');
     const callback = [{ start: '2026-11-26T16:00:00.000Z', end: '2026-11-26T16:30:00.000Z' }];
+    const planned = contact(1);
+    const requeued = { ...planned, windows: callback, phones: planned.phones.map((p) => ({ ...p, windows: callback })) };
 
-    await store.finishAttempt('e1', 'd-1', 1, 'LiveAnswer', { requeue: { notBefore: callbackAt, band: 0, windows: callback } }, NOW);
+    await store.finishAttempt('e1', 'd-1', 1, 'LiveAnswer', { requeue: { notBefore: callbackAt, band: 0, contact: requeued } }, NOW);
 
     expect(await store.queued('e1', 10)).toEqual([expect.objectContaining({ deliveryId: 'd-1', notBefore: callbackAt, windows: callback })]);
     const record = await store.get('e1', 'd-1');
