@@ -12,8 +12,9 @@ function hex(n: number): string {
  * Maps a float to a fixed-width string whose lexical order is the numeric order (IEEE-754 bits with
  * the sign handled), so custom priorities such as -2.5, 0 and 1e9 sort correctly as Table Storage row keys.
  */
+const view = new DataView(new ArrayBuffer(8));
+
 export function sortableNumber(value: number, descending: boolean): string {
-  const view = new DataView(new ArrayBuffer(8));
   view.setFloat64(0, value === 0 ? 0 : value); // -0 and 0 are the same priority
   let hi = view.getUint32(0);
   let lo = view.getUint32(4);
@@ -50,8 +51,16 @@ const FIFO_MAX = Number.MAX_SAFE_INTEGER;
  * - custom-priority: the attribute's number asc/desc; a missing or non-numeric value sorts after every
  *   ranked contact, in FIFO order among themselves.
  */
+let lastReceivedAt = Number.NaN;
+let lastReceivedHex = '';
+
 export function callOrderKey(order: CallOrder, input: OrderInputs): string {
-  const fifo = `${hex(input.receivedAt)}${hex(input.sequence)}`;
+  // One planning run shares its arrival time: its hex is kept rather than rebuilt per contact.
+  if (input.receivedAt !== lastReceivedAt) {
+    lastReceivedHex = hex(input.receivedAt);
+    lastReceivedAt = input.receivedAt;
+  }
+  const fifo = `${lastReceivedHex}${hex(input.sequence)}`;
   switch (order.kind) {
     case 'fifo':
       return `f${fifo}`;

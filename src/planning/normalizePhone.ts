@@ -2,16 +2,53 @@ import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js/
 
 export type PhoneCheck = { readonly ok: true; readonly e164: string } | { readonly ok: false; readonly reason: string };
 
+const NOT_A_NUMBER: PhoneCheck = { ok: false, reason: 'not a phone number' };
+const NOT_VALID: PhoneCheck = { ok: false, reason: 'not a valid number for its country' };
+
 /**
  * Reads a phone number as given by Customer Insights (E.164, or national format in the engagement's
  * default country) and returns it in E.164, or why it cannot be dialled. The `max` metadata is used so
  * that numbers with valid shapes but unassigned ranges are refused before a call is wasted on them.
+ * This is the library call itself (about 8 µs a number: `isValid` builds its RegExps per check);
+ * {@link normalizePhone} memoises it.
+ */
+export function normalizePhoneUncached(raw: string, defaultCountry: string): PhoneCheck {
+  const parsed = parsePhoneNumberFromString(raw, { defaultCountry: defaultCountry as CountryCode });
+  if (parsed === undefined) return NOT_A_NUMBER;
+  if (!parsed.isValid()) return NOT_VALID;
+  return { ok: true, e164: parsed.number };
+}
+
+/** Distinct inputs remembered per process: about 10 MiB at most, a bounded share of the memory goal. */
+export const PHONE_MEMO_ENTRIES = 65_536;
+const memo = new Map<string, Map<string, PhoneCheck>>();
+let memoSize = 0;
+
+/**
+ * {@link normalizePhoneUncached}, memoised per distinct (default country, text) in a bounded
+ * process-wide map: segments repeat numbers (households, switchboards, re-sent pages), and the answer
+ * depends only on the input and the library's metadata. When full, the map is emptied (cheaper than
+ * LRU bookkeeping per hit; a working set larger than the bound pays the library call either way).
  */
 export function normalizePhone(raw: string, defaultCountry: string): PhoneCheck {
-  const parsed = parsePhoneNumberFromString(raw, { defaultCountry: defaultCountry as CountryCode });
-  if (parsed === undefined) return { ok: false, reason: 'not a phone number' };
-  if (!parsed.isValid()) return { ok: false, reason: 'not a valid number for its country' };
-  return { ok: true, e164: parsed.number };
+  let byText = memo.get(defaultCountry);
+  if (byText === undefined) {
+    byText = new Map();
+    memo.set(defaultCountry, byText);
+  }
+  let checked = byText.get(raw);
+  if (checked === undefined) {
+    checked = normalizePhoneUncached(raw, defaultCountry);
+    if (memoSize >= PHONE_MEMO_ENTRIES) {
+      memo.clear();
+      memoSize = 0;
+      byText = new Map();
+      memo.set(defaultCountry, byText);
+    }
+    byText.set(raw, checked);
+    memoSize++;
+  }
+  return checked;
 }
 
 /** `+14155550123` -> `+1415*****23`: enough to tell numbers apart in logs, not enough to call them. */

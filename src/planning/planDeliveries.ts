@@ -1,10 +1,18 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import type { ContactInput } from '../contacts/contactInput.js';
-import type { CallWindow, JourneyRef, PlannedContact } from '../contacts/plannedContact.js';
+import type { CallWindow, JourneyRef, PlannedContact, PlannedPhone } from '../contacts/plannedContact.js';
 import { PRIORITY_RANK, type EngagementConfig, type PhoneType, type QueueConfig } from '../engagement/engagementSchema.js';
 import { callOrderKey } from './callOrderKey.js';
-import { computeCallingWindows, DEFAULT_WINDOW_MS, explainNoWindow, NO_WINDOW_CAUSES, ScheduleCache, type NoWindowCause } from './callingWindows.js';
+import {
+  computeCallingWindows,
+  DEFAULT_WINDOW_MS,
+  explainNoWindow,
+  NO_WINDOW_CAUSES,
+  ScheduleCache,
+  type NoWindowCause,
+  type WindowRules,
+} from './callingWindows.js';
 import { inferTimeZone } from './inferTimeZone.js';
 import { normalizePhone, type PhoneCheck } from './normalizePhone.js';
 import { normalizeSpans, type Span } from './timeIntervals.js';
@@ -84,20 +92,53 @@ export function planDeliveries(input: PlanInput): Plan {
   const horizon = latestWindowEnd(input.contacts, now);
   const cache = new ScheduleCache(now, horizon);
   const defaultRequested: Span[] = [{ start: now, end: now + DEFAULT_WINDOW_MS }];
-  const rules = {
-    legalHours: engagement.legalHours,
-    queueHours: engagement.operatingHours.allowOutsideQueueHours ? undefined : input.queue.operatingHours,
-  };
-  // Contacts in one zone with the same requested windows get the same windows per phone type:
-  // computed once per run, and the ISO strings shared.
-  const windowMemo = new Map<string, { spans: Span[]; windows: CallWindow[] }>();
-  const windowsFor = (requested: readonly Span[], requestedKey: string, zone: string, type: PhoneType) => {
-    const key = `${zone}|${type}|${requestedKey}`;
-    let hit = windowMemo.get(key);
+  const rulesFor = new Map<PhoneType, WindowRules>();
+  const rules = (type: PhoneType): WindowRules => {
+    let hit = rulesFor.get(type);
     if (hit === undefined) {
-      const spans = computeCallingWindows(requested, zone, { ...rules, quietHours: engagement.quietHours[type] ?? [] }, now, cache);
-      hit = { spans, windows: spans.map(toWindow) };
-      windowMemo.set(key, hit);
+      hit = {
+        legalHours: engagement.legalHours,
+        queueHours: engagement.operatingHours.allowOutsideQueueHours ? undefined : input.queue.operatingHours,
+        quietHours: engagement.quietHours[type] ?? [],
+      };
+      rulesFor.set(type, hit);
+    }
+    return hit;
+  };
+  // Contacts in one zone with the same requested windows get the same windows per phone type, and the
+  // same merged windows per set of phones: computed once per run, the ISO strings shared, so a contact
+  // costs map lookups rather than span arithmetic and string building.
+  const windowMemo = new Map<string, Map<string, Map<PhoneType, PhoneWindows>>>();
+  const windowsFor = (requested: readonly Span[], requestedKey: string, zone: string, type: PhoneType): PhoneWindows => {
+    let byRequest = windowMemo.get(zone);
+    if (byRequest === undefined) windowMemo.set(zone, (byRequest = new Map<string, Map<PhoneType, PhoneWindows>>()));
+    let byType = byRequest.get(requestedKey);
+    if (byType === undefined) byRequest.set(requestedKey, (byType = new Map<PhoneType, PhoneWindows>()));
+    let hit = byType.get(type);
+    if (hit === undefined) {
+      const spans = computeCallingWindows(requested, zone, rules(type), now, cache);
+      hit = { spans, windows: spans.map(toWindow), merged: new Map() };
+      byType.set(type, hit);
+    }
+    return hit;
+  };
+  const phoneChecks = input.phoneChecks;
+  const localChecks = new Map<string, PhoneCheck>();
+  const check = (raw: string): PhoneCheck => {
+    let checked = phoneChecks?.get(raw) ?? localChecks.get(raw);
+    if (checked === undefined) {
+      checked = normalizePhone(raw, engagement.defaultCountry);
+      localChecks.set(raw, checked);
+    }
+    return checked;
+  };
+  const inferred = new Map<string, { name: string; inferred: boolean }>();
+  const zoneOf = (given: string | undefined, firstNumber: string): { name: string; inferred: boolean } => {
+    if (given !== undefined || engagement.timeZonePolicy !== 'contact-else-inferred') return resolveZone(engagement, given, firstNumber, now);
+    let hit = inferred.get(firstNumber);
+    if (hit === undefined) {
+      hit = resolveZone(engagement, undefined, firstNumber, now);
+      inferred.set(firstNumber, hit);
     }
     return hit;
   };
@@ -109,73 +150,126 @@ export function planDeliveries(input: PlanInput): Plan {
     skipped.push({ contactId, reason });
     skippedCounts[reason]++;
   };
+  const phoneOrder = engagement.phoneOrder;
+  const priority = PRIORITY_RANK[engagement.priority];
 
   const firstIndex = input.firstIndex ?? 0;
-  input.contacts.forEach(({ contact, source, journey }, position) => {
+  const contacts = input.contacts;
+  for (let position = 0; position < contacts.length; position++) {
+    const { contact, source, journey } = contacts[position] as TriggerContact;
     const index = firstIndex + position;
     const id = contact.contactId;
     const pendingIn = state.pendingTrigger(id);
-    if (seen.has(id) || state.inEarlierSlice?.(id) === true || (pendingIn !== undefined && pendingIn !== input.triggerId)) return skip(id, 'duplicate');
+    if (seen.has(id) || state.inEarlierSlice?.(id) === true || (pendingIn !== undefined && pendingIn !== input.triggerId)) {
+      skip(id, 'duplicate');
+      continue;
+    }
     seen.add(id);
-    if (state.isDoNotContact(`contact:${id}`)) return skip(id, 'do-not-contact');
+    if (state.isDoNotContact(`contact:${id}`)) {
+      skip(id, 'do-not-contact');
+      continue;
+    }
 
-    const given = engagement.phoneOrder.flatMap((type) => {
+    // The phones in the engagement's order: given, valid, then not on the do-not-contact list.
+    let given = 0;
+    let valid = 0;
+    const callable: { type: PhoneType; e164: string }[] = [];
+    for (const type of phoneOrder) {
       const raw = contact.phones[type];
-      return raw === undefined ? [] : [{ type, raw }];
-    });
-    if (given.length === 0) return skip(id, 'no-callable-number');
-    const valid: { type: PhoneType; e164: string }[] = [];
-    for (const phone of given) {
-      const checked = input.phoneChecks?.get(phone.raw) ?? normalizePhone(phone.raw, engagement.defaultCountry);
-      if (checked.ok) valid.push({ type: phone.type, e164: checked.e164 });
+      if (raw === undefined) continue;
+      given++;
+      const checked = check(raw);
+      if (!checked.ok) continue;
+      valid++;
+      if (!state.isDoNotContact(checked.e164)) callable.push({ type, e164: checked.e164 });
     }
-    if (valid.length === 0) return skip(id, 'invalid-phone');
-    const callable = valid.filter((p) => !state.isDoNotContact(p.e164));
-    if (callable.length === 0) return skip(id, 'do-not-contact');
-
-    const zone = resolveZone(engagement, contact.timeZone, callable[0]?.e164, now);
-    const limit = frequencyLimitReached(engagement, state.recentEngagements(id), zone.name, now);
-    if (limit !== undefined) return skip(id, limit);
-
-    const requested: Span[] = contact.windows?.map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) })) ?? defaultRequested;
-    const requestedKey = contact.windows === undefined ? 'default' : requested.map((r) => `${r.start}-${r.end}`).join(',');
-    const phones = callable.map((p) => ({ ...p, ...windowsFor(requested, requestedKey, zone.name, p.type) }));
-    const withWindows = phones.filter((p) => p.spans.length > 0);
-    if (withWindows.length === 0) {
-      const causes = callable.map((p) => explainNoWindow(requested, zone.name, { ...rules, quietHours: engagement.quietHours[p.type] ?? [] }, now, cache));
-      return skip(id, `no-window-${furthest(causes)}`);
+    if (given === 0) {
+      skip(id, 'no-callable-number');
+      continue;
     }
-    const single = withWindows.length === 1 || withWindows.every((p) => p.windows === withWindows[0]?.windows);
-    const spans = single ? (withWindows[0]?.spans ?? []) : normalizeSpans(withWindows.flatMap((p) => p.spans));
-    const first = spans[0] as Span;
+    if (valid === 0) {
+      skip(id, 'invalid-phone');
+      continue;
+    }
+    if (callable.length === 0) {
+      skip(id, 'do-not-contact');
+      continue;
+    }
 
-    planned.push({
-      index,
-      contact: {
-        contactId: id,
-        ...(contact.firstName === undefined ? {} : { firstName: contact.firstName }),
-        ...(contact.lastName === undefined ? {} : { lastName: contact.lastName }),
-        ...(contact.email === undefined ? {} : { email: contact.email }),
-        ...(contact.locale === undefined ? {} : { locale: contact.locale }),
-        phones: withWindows.map((p) => ({ type: p.type, e164: p.e164, windows: p.windows })),
-        timeZone: zone.name,
-        timezoneInferred: zone.inferred,
-        windows: single ? (withWindows[0]?.windows ?? []) : spans.map(toWindow),
-        attributes: contact.attributes,
-        callOrderKey: callOrderKey(engagement.callOrder, {
-          receivedAt: now,
-          sequence: index,
-          firstWindowEnd: first.end,
-          attributes: contact.attributes,
-        }),
-        priority: PRIORITY_RANK[engagement.priority],
-        source,
-        deliveryId: deliveryIdFor(engagement.id, source, id),
-        ...(journey === undefined ? {} : { journey }),
-      },
+    const zone = zoneOf(contact.timeZone, (callable[0] as { e164: string }).e164);
+    const recent = state.recentEngagements(id);
+    const limit = recent.length === 0 ? undefined : frequencyLimitReached(engagement, recent, zone.name, now);
+    if (limit !== undefined) {
+      skip(id, limit);
+      continue;
+    }
+
+    let requested: Span[] = defaultRequested;
+    let requestedKey = 'default';
+    if (contact.windows !== undefined) {
+      requested = contact.windows.map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) }));
+      requestedKey = requested.map((r) => `${r.start}-${r.end}`).join(',');
+    }
+    const phones: PlannedPhone[] = [];
+    let first: PhoneWindows | undefined;
+    let merged: PhoneWindows | undefined;
+    for (const p of callable) {
+      const w = windowsFor(requested, requestedKey, zone.name, p.type);
+      if (w.spans.length === 0) continue;
+      phones.push({ type: p.type, e164: p.e164, windows: w.windows });
+      if (first === undefined) first = merged = w;
+      else if (merged !== undefined && w.windows !== merged.windows) merged = mergeWindows(merged, w);
+    }
+    if (first === undefined || merged === undefined) {
+      const causes = callable.map((p) => explainNoWindow(requested, zone.name, rules(p.type), now, cache));
+      skip(id, `no-window-${furthest(causes)}`);
+      continue;
+    }
+    const firstSpan = merged.spans[0] as Span;
+
+    // Built field by field in the message's property order: spreads of optional fields allocate a
+    // throwaway object per field per contact.
+    const fields: Record<string, unknown> = { contactId: id };
+    if (contact.firstName !== undefined) fields['firstName'] = contact.firstName;
+    if (contact.lastName !== undefined) fields['lastName'] = contact.lastName;
+    if (contact.email !== undefined) fields['email'] = contact.email;
+    if (contact.locale !== undefined) fields['locale'] = contact.locale;
+    fields['phones'] = phones;
+    fields['timeZone'] = zone.name;
+    fields['timezoneInferred'] = zone.inferred;
+    fields['windows'] = merged.windows;
+    fields['attributes'] = contact.attributes;
+    fields['callOrderKey'] = callOrderKey(engagement.callOrder, {
+      receivedAt: now,
+      sequence: index,
+      firstWindowEnd: firstSpan.end,
+      attributes: contact.attributes,
     });
-  });
+    fields['priority'] = priority;
+    fields['source'] = source;
+    fields['deliveryId'] = deliveryIdFor(engagement.id, source, id);
+    if (journey !== undefined) fields['journey'] = journey;
+    planned.push({ index, contact: fields as unknown as PlannedContact });
+  }
   return { planned, skipped, skippedCounts };
+}
+
+/** One phone type's windows for a zone and requested windows, and its unions with others' (memoised). */
+interface PhoneWindows {
+  readonly spans: Span[];
+  readonly windows: CallWindow[];
+  readonly merged: Map<PhoneWindows, PhoneWindows>;
+}
+
+/** The union of two phones' windows, remembered on the first so contacts sharing both share the result. */
+function mergeWindows(a: PhoneWindows, b: PhoneWindows): PhoneWindows {
+  let hit = a.merged.get(b);
+  if (hit === undefined) {
+    const spans = normalizeSpans([...a.spans, ...b.spans]);
+    hit = { spans, windows: spans.map(toWindow), merged: new Map() };
+    a.merged.set(b, hit);
+  }
+  return hit;
 }
 
 /**
@@ -274,6 +368,6 @@ export function frequencyLimitLiftsAt(limit: 'frequency-limit-day' | 'frequency-
 
 /** A stable id for calling this contact for this source in this engagement: the dial idempotency key. */
 export function deliveryIdFor(engagementId: string, source: string, contactId: string): string {
-  const hex = createHash('sha256').update(`${engagementId}\n${source}\n${contactId}`).digest('hex');
+  const hex = hash('sha256', `${engagementId}\n${source}\n${contactId}`, 'hex');
   return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
 }
