@@ -17,6 +17,11 @@ export interface AzuriteOptions {
   port?: number;
   /** Keep Azurite's access log off (tests). */
   silent?: boolean;
+  /**
+   * Keep the tables in this folder instead of in memory, so a stopped Azurite started again on the
+   * same port and folder has its rows back (outage tests).
+   */
+  location?: string;
   /** Milliseconds to wait for "successfully started". */
   startTimeoutMs?: number;
 }
@@ -49,7 +54,8 @@ export async function startAzurite(options: AzuriteOptions = {}): Promise<Azurit
 function launch(port: number, options: AzuriteOptions): Promise<AzuriteHandle> {
   const require = createRequire(import.meta.url);
   const main = require.resolve('azurite/dist/src/table/main.js');
-  const args = [main, '--inMemoryPersistence', '--skipApiVersionCheck', '--disableTelemetry', '--tableHost', '127.0.0.1', '--tablePort', String(port)];
+  const storage = options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location];
+  const args = [main, ...storage, '--skipApiVersionCheck', '--disableTelemetry', '--tableHost', '127.0.0.1', '--tablePort', String(port)];
   if (options.silent !== false) args.push('--silent');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise<AzuriteHandle>((resolve, reject) => {

@@ -35,6 +35,7 @@ export function errorResponse(thrown: unknown, context: InvocationContext): Http
     context.warn(`dependency failure (${error.code}, retryable=${error.retryable}): ${error.message}`);
     const headers: Record<string, string> = {};
     if (error.retryAfterMs !== undefined) headers['Retry-After'] = String(Math.ceil(error.retryAfterMs / 1000));
+    else if (error.retryable) headers['Retry-After'] = String(OUTAGE_RETRY_AFTER_SECONDS);
     const body: ErrorBody = { error: error.code, message: error.message };
     return { status: error.retryable ? 503 : 500, headers, jsonBody: body };
   }

@@ -105,11 +105,17 @@ export class IntakeService {
       now,
     });
     let published;
+    const out = new Set<string>();
     try {
-      published = await publishContactBatches(this.deps.sender, batches);
+      published = await publishContactBatches(this.deps.sender, batches, (sent) => {
+        for (const b of sent) for (const c of b.contacts) out.add(c.contactId);
+      });
     } catch (error) {
-      // Give back what this call reserved, so neither a retry nor another trigger finds the contacts held by nothing.
-      const fresh = plan.planned.filter(({ contact }) => planned.pending.pending.get(contact.contactId) !== triggerId);
+      // Give back what this call reserved and did not publish, so neither a retry nor another trigger
+      // finds those contacts held by nothing. Contacts whose batch is out stay reserved: dispatch will
+      // store them, and the retry of this trigger (same id) holds them again and re-sends only what
+      // duplicate detection lets through.
+      const fresh = plan.planned.filter(({ contact }) => planned.pending.pending.get(contact.contactId) !== triggerId && !out.has(contact.contactId));
       await this.deps.pending.unreserve(
         engagement.id,
         fresh.map(({ contact }) => ({ contactId: contact.contactId, deliveryId: contact.deliveryId })),
