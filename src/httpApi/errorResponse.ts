@@ -63,7 +63,7 @@ function statusOf(error: Error): number | undefined {
  * a status or with a 5xx / 408 / 429, Service Bus errors it marks retryable), rather than a fault in
  * the request: the caller should retry the same request.
  */
-function isDependencyOutage(error: Error): boolean {
+export function isDependencyOutage(error: Error): boolean {
   if (error.name === 'RestError') {
     const status = statusOf(error);
     return status === undefined || status >= 500 || status === 408 || status === 429;

@@ -18,6 +18,9 @@ import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js
 import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
 import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
 import { Tables } from '../../src/store/tables.js';
+import { TableConversationStorage } from '../../src/store/agentLeg/tableConversationStorage.js';
+import { anaContextValue } from '../agentLeg/support/agentLegFixtures.js';
+import { AgentLegWorld, startConversation } from '../agentLeg/support/agentLegWorld.js';
 import { startBroker } from '../support/serviceBus.js';
 
 /**
@@ -207,6 +210,31 @@ describe('dependencies down at the door', () => {
     } finally {
       for (const s of sockets) s.destroy();
       await new Promise<void>((resolve) => silent.close(() => resolve()));
+    }
+  });
+
+  it('/api/messages with its conversation store down: 503 with Retry-After, then the same activity is answered', async () => {
+    setRequestBudget(DEFAULT_REQUEST_BUDGET_MS);
+    const store = mkdtempSync(join(tmpdir(), 'azurite-agent-'));
+    const port = await freePort();
+    let tables = await startAzurite({ port, location: store });
+    try {
+      const world = new AgentLegWorld({
+        storage: new TableConversationStorage(new Tables({ connectionString: azuriteTablesConnectionString(port) }, 'tagentoutage')),
+      });
+      await tables.stop();
+      const down = await world.post(startConversation(anaContextValue));
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({ error: 'DependencyFailed' });
+      expect(JSON.stringify(down.body)).not.toMatch(/127\.0\.0\.1|devstoreaccount1/);
+      tables = await startAzurite({ port, location: store });
+      const up = await world.post(startConversation(anaContextValue));
+      expect(up.status).toBe(200);
+      expect(up.activities[0]?.['text']).toMatch(/^Hello, this is .*Am I speaking with Ana\?$/);
+      expect(world.outcomes.events).toEqual([]);
+    } finally {
+      await tables.stop();
+      rmSync(store, { recursive: true, force: true });
     }
   });
 });
