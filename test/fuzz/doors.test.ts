@@ -222,6 +222,37 @@ describe('fuzz: every door refuses hostile input and changes nothing', () => {
       413,
     );
     await fuzzClass('preview: bodies that are not contacts', bodyText, 500, (b) => page(previewFunction, 'preview', b, ''), 400);
+    // Sizes past the per-item cap (64 KiB a line), padded inside a field the schema would otherwise accept.
+    await fuzzClass(
+      'segment-members: a line past 64 KiB',
+      fc.integer({ min: 1, max: 4_096 }),
+      100,
+      (extra) =>
+        page(
+          segmentMembersFunction,
+          'segment-members',
+          JSON.stringify({ contactId: 'm-big', email: 'x'.repeat(64 * 1024 + extra) }),
+          'segmentId=s&exportRunId=r&page=0',
+        ),
+      413,
+    );
+
+    // Duplicate and replayed requests: the first is taken in, every repeat answers the same and adds nothing.
+    const [e7, e8] = [validEvent(7), validEvent(8)];
+    const original = JSON.stringify([e7, e8]);
+    const first = await journey(original);
+    expect(first.status).toBe(202);
+    const answer = JSON.stringify(first.jsonBody);
+    await fuzzClass(
+      'journey-events: the same request replayed',
+      fc.constantFrom(original, JSON.stringify([e8, e7])),
+      100,
+      async (body) => {
+        const again = await journey(body);
+        return again.status === 202 && JSON.stringify(again.jsonBody) === answer ? again : { status: 500, jsonBody: again.jsonBody };
+      },
+      202,
+    );
   });
 
   it('call events: forged, unsigned, old and replayed signatures; signed garbage', async () => {
