@@ -20,6 +20,11 @@ export interface AzuriteOptions {
   port?: number;
   /** Keep Azurite's access log off (tests). */
   silent?: boolean;
+  /**
+   * Keep the tables in this folder instead of in memory, so a stopped Azurite started again on the
+   * same port and folder has its rows back (outage tests).
+   */
+  location?: string;
   /** Milliseconds to wait for "successfully started". */
   startTimeoutMs?: number;
   /** Start the Blob service too (segment exports); on `blobPort`, else a free port. */
@@ -80,16 +85,8 @@ async function startService(service: 'table' | 'blob', fixedPort: number | undef
 function launch(service: 'table' | 'blob', port: number, options: AzuriteOptions): Promise<AzuriteHandle> {
   const require = createRequire(import.meta.url);
   const main = require.resolve(`azurite/dist/src/${service}/main.js`);
-  const args = [
-    main,
-    '--inMemoryPersistence',
-    '--skipApiVersionCheck',
-    '--disableTelemetry',
-    `--${service}Host`,
-    '127.0.0.1',
-    `--${service}Port`,
-    String(port),
-  ];
+  const storage = options.location === undefined ? ['--inMemoryPersistence'] : ['--location', options.location];
+  const args = [main, ...storage, '--skipApiVersionCheck', '--disableTelemetry', `--${service}Host`, '127.0.0.1', `--${service}Port`, String(port)];
   if (options.silent !== false) args.push('--silent');
   const child = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'] });
   return new Promise<AzuriteHandle>((resolve, reject) => {

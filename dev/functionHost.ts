@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { randomUUID, timingSafeEqual } from 'node:crypto';
 import { globSync, readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { dirname, join, resolve } from 'node:path';
-import { Readable } from 'node:stream';
+import { Readable, Transform } from 'node:stream';
 import { pathToFileURL } from 'node:url';
 import functions, { type HttpResponseInit } from '@azure/functions';
 import { ServiceBusClient, type ServiceBusReceivedMessage, type ServiceBusReceiver } from '@azure/service-bus';
@@ -31,7 +31,22 @@ export interface FunctionHostOptions {
   readonly log?: (line: string) => void;
   /** How often blob triggers list their container for new blobs (Event Grid cannot reach a local host); default 2 s. */
   readonly blobPollMs?: number;
+  /** Largest request body taken in; more is a 413 (default: the Functions host's 100 MiB, FUNCTIONS_REQUEST_BODY_SIZE_LIMIT). */
+  readonly maxBodyBytes?: number;
+  /**
+   * Enforce function keys as Azure does: `function` routes need `x-functions-key` or `?code=` with the
+   * function key or the master key, `admin` routes the master key. Absent: not enforced (like `func start`).
+   */
+  readonly keys?: FunctionKeys;
 }
+
+export interface FunctionKeys {
+  readonly master: string;
+  readonly function: string;
+}
+
+/** The Functions host's default request body limit. */
+export const DEFAULT_MAX_BODY_BYTES = 100 * 1024 * 1024;
 
 export interface FunctionHost {
   readonly url: string;
@@ -44,6 +59,13 @@ interface HttpRoute {
   readonly methods: readonly string[];
   readonly pattern: RegExp;
   readonly names: readonly string[];
+  readonly authLevel: 'anonymous' | 'function' | 'admin';
+}
+
+interface ServeOptions {
+  readonly maxBodyBytes: number;
+  readonly keys: FunctionKeys | undefined;
+  readonly log: (line: string) => void;
 }
 
 /**
@@ -51,7 +73,9 @@ interface HttpRoute {
  * functions they register through `@azure/functions`, and runs them: HTTP routes under the host.json
  * route prefix, Service Bus queue triggers through the real @azure/service-bus client (complete on
  * success, abandon on failure, as the Functions host does with autoCompleteMessages), and timer
- * triggers on their NCRONTAB schedules. Function keys are not enforced, as `func start` does not.
+ * triggers on their NCRONTAB schedules. Function keys are enforced only when `keys` is given (`func
+ * start` does not). One bad request never stops the host: a malformed URL, Host header or
+ * percent-encoding is a 400, a body over the limit a 413.
  */
 export async function startFunctionHost(options: FunctionHostOptions): Promise<FunctionHost> {
   const env = options.env ?? process.env;
@@ -105,6 +129,12 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
   }
 
   const consolePath = `/${joinRoute(prefix, 'console/')}`;
+  const envLimit = Number(env['FUNCTIONS_REQUEST_BODY_SIZE_LIMIT']);
+  const serve: ServeOptions = {
+    maxBodyBytes: options.maxBodyBytes ?? (Number.isSafeInteger(envLimit) && envLimit > 0 ? envLimit : DEFAULT_MAX_BODY_BYTES),
+    keys: options.keys,
+    log,
+  };
   const server = createServer((req, res) => {
     // The site root opens the operator console, which is served under the route prefix (docs/decisions.md).
     if ((req.method === 'GET' || req.method === 'HEAD') && (req.url === '/' || req.url === '') && routes.some((r) => r.fn.name === 'operatorConsole')) {
@@ -112,7 +142,17 @@ export async function startFunctionHost(options: FunctionHostOptions): Promise<F
       res.end();
       return;
     }
-    void serveHttp(routes, req, res, log);
+    serveHttp(routes, req, res, serve).catch((error: unknown) => {
+      // Nothing a request does may stop the host; what reaches here is a host fault, reported by kind only.
+      log(`http: ${req.method ?? '?'} request failed in the host: ${(error as Error).name}`);
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ error: 'InternalError', message: 'the local host could not serve the request' }));
+    });
+  });
+  server.on('clientError', (_error, socket) => {
+    // Unparseable HTTP: answer 400 and close, as Node does by default, without an unhandled error.
+    if (socket.writable) socket.end('HTTP/1.1 400 Bad Request\r\nconnection: close\r\ncontent-length: 0\r\n\r\n');
+    else socket.destroy();
   });
   const host = options.host ?? '127.0.0.1';
   await new Promise<void>((ok, fail) => {
@@ -157,11 +197,46 @@ function routeOf(fn: RegisteredFunction, trigger: BindingMetadata, prefix: strin
     })
     .join('');
   const methods = (trigger['methods'] as string[] | undefined)?.map((m) => m.toUpperCase()) ?? ['GET', 'POST'];
-  return { fn, methods, names, pattern: new RegExp(`^${source}/?$`, 'i') };
+  const level = bindingString(trigger, 'authLevel');
+  const authLevel = level === 'anonymous' || level === 'admin' ? level : 'function';
+  return { fn, methods, names, pattern: new RegExp(`^${source}/?$`, 'i'), authLevel };
 }
 
-async function serveHttp(routes: readonly HttpRoute[], req: IncomingMessage, res: ServerResponse, log: (line: string) => void): Promise<void> {
-  const url = new URL(req.url ?? '/', `http://${req.headers.host ?? 'localhost'}`);
+/** A Host header as a client may send it: a DNS name or IPv4 address, or a bracketed IPv6 one, and a port. */
+const HOST_HEADER = /^(?:[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]{0,62}[A-Za-z0-9])?)*|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+function reply(res: ServerResponse, status: number, error: string, message: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { 'content-type': 'application/json', ...headers });
+  res.end(JSON.stringify({ error, message }));
+}
+
+function sameKey(given: string, expected: string): boolean {
+  const a = Buffer.from(given);
+  const b = Buffer.from(expected);
+  return a.length === b.length && timingSafeEqual(a, b);
+}
+
+/** Whether the request carries a key the route's level accepts (header `x-functions-key` or `?code=`). */
+function keyAccepted(route: HttpRoute, req: IncomingMessage, url: URL, keys: FunctionKeys): boolean {
+  if (route.authLevel === 'anonymous') return true;
+  const header = req.headers['x-functions-key'];
+  const given = (Array.isArray(header) ? header[0] : header) ?? url.searchParams.get('code') ?? '';
+  if (sameKey(given, keys.master)) return true;
+  return route.authLevel === 'function' && sameKey(given, keys.function);
+}
+
+async function serveHttp(routes: readonly HttpRoute[], req: IncomingMessage, res: ServerResponse, options: ServeOptions): Promise<void> {
+  const { log } = options;
+  const hostHeader = req.headers.host ?? 'localhost';
+  if (!HOST_HEADER.test(hostHeader)) return reply(res, 400, 'BadRequest', 'invalid Host header');
+  const target = req.url ?? '/';
+  if (!target.startsWith('/')) return reply(res, 400, 'BadRequest', 'the request target must be a path');
+  let url: URL;
+  try {
+    url = new URL(`http://${hostHeader}${target}`);
+  } catch {
+    return reply(res, 400, 'BadRequest', 'malformed request URL');
+  }
   const method = (req.method ?? 'GET').toUpperCase();
   let matched: { route: HttpRoute; params: Record<string, string> } | undefined;
   let pathMatched = false;
@@ -171,17 +246,31 @@ async function serveHttp(routes: readonly HttpRoute[], req: IncomingMessage, res
     pathMatched = true;
     if (!route.methods.includes(method)) continue;
     const params: Record<string, string> = {};
-    route.names.forEach((name, i) => {
-      const value = m[i + 1];
-      if (value !== undefined) params[name] = decodeURIComponent(value);
-    });
+    try {
+      route.names.forEach((name, i) => {
+        const value = m[i + 1];
+        if (value !== undefined) params[name] = decodeURIComponent(value);
+      });
+    } catch {
+      return reply(res, 400, 'BadRequest', 'malformed percent-encoding in the path');
+    }
     matched = { route, params };
     break;
   }
   if (matched === undefined) {
-    res.writeHead(pathMatched ? 405 : 404, { 'content-type': 'application/json' });
-    res.end(JSON.stringify({ error: pathMatched ? 'MethodNotAllowed' : 'NotFound', message: `${method} ${url.pathname}` }));
-    return;
+    return reply(res, pathMatched ? 405 : 404, pathMatched ? 'MethodNotAllowed' : 'NotFound', `${method} ${url.pathname}`);
+  }
+  if (options.keys !== undefined && !keyAccepted(matched.route, req, url, options.keys)) {
+    return reply(
+      res,
+      401,
+      'Unauthorized',
+      `${matched.route.authLevel === 'admin' ? 'the master key' : 'a function key'} is required (x-functions-key header or code query parameter)`,
+    );
+  }
+  const declared = Number(req.headers['content-length'] ?? '0');
+  if (declared > options.maxBodyBytes) {
+    return reply(res, 413, 'PayloadTooLarge', `the body is over the ${options.maxBodyBytes}-byte limit`, { connection: 'close' });
   }
   const started = performance.now();
   const invocationId = randomUUID();
@@ -190,11 +279,23 @@ async function serveHttp(routes: readonly HttpRoute[], req: IncomingMessage, res
     if (value !== undefined) headers[key] = Array.isArray(value) ? value.join(', ') : value;
   }
   const hasBody = method !== 'GET' && method !== 'HEAD';
+  // A chunked body is counted as it streams: past the limit the stream fails and the answer is a 413.
+  let received = 0;
+  let tooLarge = false;
+  const limited = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      received += chunk.length;
+      if (received > options.maxBodyBytes) {
+        tooLarge = true;
+        done(new RangeError('request body over the limit'));
+      } else done(null, chunk);
+    },
+  });
   // The request body is handed over as a stream, as the Functions host does with enableHttpStream.
   const nativeRequest = new Request(url, {
     method,
     headers,
-    ...(hasBody ? { body: Readable.toWeb(req) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
+    ...(hasBody ? { body: Readable.toWeb(req.pipe(limited)) as ReadableStream<Uint8Array>, duplex: 'half' } : {}),
   });
   const request = new HttpRequest({ method, url: url.toString(), headers, params: matched.params, nativeRequest } as ConstructorParameters<
     typeof HttpRequest
@@ -202,6 +303,10 @@ async function serveHttp(routes: readonly HttpRoute[], req: IncomingMessage, res
   const context = new InvocationContext({ invocationId, functionName: matched.route.fn.name, logHandler: contextLogger(matched.route.fn.name, log) });
   try {
     const result = (await matched.route.fn.handler(request, context)) as HttpResponseInit | InstanceType<typeof HttpResponse> | undefined;
+    if (tooLarge) {
+      log(`${matched.route.fn.name}: ${method} ${url.pathname} -> 413 (body over ${options.maxBodyBytes} bytes)`);
+      return reply(res, 413, 'PayloadTooLarge', `the body is over the ${options.maxBodyBytes}-byte limit`, { connection: 'close' });
+    }
     const response = result instanceof HttpResponse ? result : new HttpResponse(result ?? { status: 204 });
     const outHeaders: Record<string, string> = {};
     response.headers.forEach((value, key) => {
@@ -214,6 +319,8 @@ async function serveHttp(routes: readonly HttpRoute[], req: IncomingMessage, res
     res.end();
     log(`${matched.route.fn.name}: ${method} ${url.pathname} -> ${response.status} (${Math.round(performance.now() - started)} ms)`);
   } catch (error) {
+    if (tooLarge && !res.headersSent)
+      return reply(res, 413, 'PayloadTooLarge', `the body is over the ${options.maxBodyBytes}-byte limit`, { connection: 'close' });
     log(`${matched.route.fn.name}: ${method} ${url.pathname} failed: ${(error as Error).stack ?? String(error)}`);
     if (!res.headersSent) res.writeHead(500, { 'content-type': 'application/json' });
     res.end(JSON.stringify({ error: 'InternalError', message: `invocation ${invocationId} failed` }));

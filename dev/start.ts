@@ -7,10 +7,11 @@
  * embedded defaults below. Pointing `ServiceBusConnection` or `AzureWebJobsStorage` at real resources
  * skips the embedded broker or Azurite.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { startAzurite, type AzuriteHandle } from './azurite.js';
-import { projectRootFrom, startFunctionHost } from './functionHost.js';
+import { projectRootFrom, startFunctionHost, type FunctionKeys } from './functionHost.js';
 import { startServiceBusBroker, type ServiceBusBrokerHandle } from './serviceBus/broker.js';
 import { startLocalDataverse } from './dataverse/startLocalDataverse.js';
 import type { DataverseStandIn } from './dataverse/dataverseStandIn.js';
@@ -100,6 +101,25 @@ async function stopDependencies(started: Started): Promise<void> {
   await started.azurite?.stop().catch(() => undefined);
 }
 
+/**
+ * FUNCTIONS_ENFORCE_KEYS=true: routes need keys as in Azure. Keys come from FUNCTIONS_MASTER_KEY and
+ * FUNCTIONS_DEFAULT_KEY, or are generated for this run and printed once, since the caller needs them.
+ */
+function functionKeys(): FunctionKeys | undefined {
+  if (process.env['FUNCTIONS_ENFORCE_KEYS'] !== 'true') return undefined;
+  const given = (name: string): string | undefined => {
+    const value = process.env[name];
+    return value === undefined || value === '' ? undefined : value;
+  };
+  const master = given('FUNCTIONS_MASTER_KEY');
+  const fn = given('FUNCTIONS_DEFAULT_KEY');
+  const keys = { master: master ?? randomBytes(32).toString('base64url'), function: fn ?? randomBytes(32).toString('base64url') };
+  console.log('Function keys enforced (x-functions-key header or ?code=):');
+  console.log(`  master key: ${master === undefined ? `${keys.master} (generated for this run)` : 'from FUNCTIONS_MASTER_KEY'}`);
+  console.log(`  function key: ${fn === undefined ? `${keys.function} (generated for this run)` : 'from FUNCTIONS_DEFAULT_KEY'}`);
+  return keys;
+}
+
 async function main(): Promise<void> {
   for (const [key, value] of Object.entries({ ...EMBEDDED_DEFAULTS, ...localSettings() })) {
     if (process.env[key] === undefined || process.env[key] === '') process.env[key] = value;
@@ -109,7 +129,7 @@ async function main(): Promise<void> {
   try {
     await startDependencies(started);
     await startCopilotStudio(started);
-    host = await startFunctionHost({ projectRoot: root, port: portSetting('FUNCTIONS_HTTP_PORT', 7071) });
+    host = await startFunctionHost({ projectRoot: root, port: portSetting('FUNCTIONS_HTTP_PORT', 7071), keys: functionKeys() });
   } catch (error) {
     // Azurite is a child process: stop it, or it outlives a failed start.
     await stopDependencies(started);

@@ -7,6 +7,8 @@ export default defineConfig({
   test: {
     include: ['test/**/*.test.ts'],
     globalSetup: ['test/support/globalSetup.ts'],
+    // Captures what tests log, for the leak scan at the end of the run.
+    setupFiles: ['test/support/logCapture.ts'],
     testTimeout: 30_000,
     hookTimeout: 60_000,
     pool: 'forks',

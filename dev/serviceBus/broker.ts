@@ -51,6 +51,13 @@ export interface ServiceBusBrokerHandle {
   stats(queue: string): EntityStats;
   /** Number of open client connections. */
   readonly connectionCount: number;
+  /**
+   * An outage that keeps the messages: closes every client connection and the listener, so clients
+   * are refused until {@link resume}, while queues and their messages stay as they are.
+   */
+  suspend(): Promise<void>;
+  /** Listens again on the same port after {@link suspend}. */
+  resume(): Promise<void>;
   /** Closes every client connection, the listener and all timers. */
   stop(): Promise<void>;
 }
@@ -83,18 +90,22 @@ export async function startServiceBusBroker(options: ServiceBusBrokerOptions): P
   container.on('error', (error: unknown) => log(`broker: ${describeError(error)}`));
 
   const senderOptions = { autosettle: true, treat_modified_as_released: false };
-  const server = container.listen({
-    host,
-    port: options.port ?? 0,
-    session_buffer_size: SESSION_BUFFER_SIZE,
-    // abandon (modified) and defer (modified, undeliverable) must stay apart from release.
-    sender_options: senderOptions,
-    receiver_options: { autoaccept: false, credit_window: INCOMING_CREDIT_WINDOW },
-  });
-  server.on('connection', (socket: Socket) => {
-    sockets.add(socket);
-    socket.on('close', () => sockets.delete(socket));
-  });
+  const listen = (port: number) => {
+    const listener = container.listen({
+      host,
+      port,
+      session_buffer_size: SESSION_BUFFER_SIZE,
+      // abandon (modified) and defer (modified, undeliverable) must stay apart from release.
+      sender_options: senderOptions,
+      receiver_options: { autoaccept: false, credit_window: INCOMING_CREDIT_WINDOW },
+    });
+    listener.on('connection', (socket: Socket) => {
+      sockets.add(socket);
+      socket.on('close', () => sockets.delete(socket));
+    });
+    return listener;
+  };
+  let server = listen(options.port ?? 0);
   await new Promise<void>((resolve, reject) => {
     server.once('listening', resolve);
     server.once('error', (error: NodeJS.ErrnoException) => {
@@ -114,9 +125,10 @@ export async function startServiceBusBroker(options: ServiceBusBrokerOptions): P
   log(`broker: listening on ${host}:${port}, queues: ${registry.names.join(', ') || '(none)'}`);
 
   let stopping: Promise<void> | undefined;
-  const stop = async (): Promise<void> => {
-    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
-    for (const connection of connections) connection.close('the local Service Bus broker is stopping');
+  let suspended = false;
+  const disconnect = async (reason: string): Promise<void> => {
+    const serverClosed = suspended ? Promise.resolve() : new Promise<void>((resolve) => server.close(() => resolve()));
+    for (const connection of connections) connection.close(reason);
     const ended = Promise.all([...connections].map((connection) => connection.whenEnded));
     let graceTimer: NodeJS.Timeout | undefined;
     await Promise.race([ended, new Promise<void>((resolve) => (graceTimer = setTimeout(resolve, CLOSE_GRACE_MS)))]);
@@ -124,9 +136,29 @@ export async function startServiceBusBroker(options: ServiceBusBrokerOptions): P
     // Clients that did not answer: rhea's abort path also clears the connection's heartbeat timers.
     for (const connection of connections) abortConnection(connection.connection);
     for (const socket of sockets) socket.destroy();
-    registry.close();
     await serverClosed;
+  };
+  const stop = async (): Promise<void> => {
+    await disconnect('the local Service Bus broker is stopping');
+    registry.close();
     log('broker: stopped');
+  };
+  const suspend = async (): Promise<void> => {
+    if (suspended) return;
+    await disconnect('the local Service Bus broker is suspended');
+    suspended = true;
+    log('broker: suspended');
+  };
+  const resume = async (): Promise<void> => {
+    if (!suspended) return;
+    server = listen(port);
+    await new Promise<void>((resolve, reject) => {
+      server.once('listening', resolve);
+      server.once('error', reject);
+    });
+    server.on('error', (error: Error) => log(`broker: listener error: ${error.message}`));
+    suspended = false;
+    log('broker: resumed');
   };
 
   return {
@@ -138,6 +170,8 @@ export async function startServiceBusBroker(options: ServiceBusBrokerOptions): P
     get connectionCount() {
       return connections.size;
     },
+    suspend,
+    resume,
     stop: () => (stopping ??= stop()),
   };
 }

@@ -1,6 +1,8 @@
 import type { HttpHandler, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import type { AgentApplication, Request as AgentRequest, TurnState } from '@microsoft/agents-hosting';
-import { ensureError, toFieldIssues } from '../errors.js';
+import { ensureError, SystemError, toFieldIssues } from '../errors.js';
+import { isDependencyOutage, OUTAGE_RETRY_AFTER_SECONDS } from '../httpApi/errorResponse.js';
+import { requestBudgetMs, withRequestBudget } from '../httpApi/requestBudget.js';
 import { checkCaller } from './agentLegAuth.js';
 import { createAgentLegApp, type AgentLegLog } from './agentLegBot.js';
 import { isAllowedServiceUrl, type AgentLegSettings } from './agentLegSettings.js';
@@ -53,11 +55,13 @@ export function createMessagesHandler(source: AgentLegDepsSource): HttpHandler {
       invocation.error(`agent leg could not start: ${ensureError(thrown).message}`);
       return problem(503, 'AgentLegUnavailable', 'the agent leg is not available; see the function logs');
     }
-    return handleMessage(request, invocation, runtime);
+    // The turn's Table Storage calls (conversation state, outcomes) share the request's budget, as every HTTP door's do.
+    const budget = AbortSignal.timeout(requestBudgetMs());
+    return withRequestBudget(requestBudgetMs(), () => handleMessage(request, invocation, runtime, budget), budget);
   };
 }
 
-async function handleMessage(request: HttpRequest, invocation: InvocationContext, { deps, app }: Built): Promise<HttpResponseInit> {
+async function handleMessage(request: HttpRequest, invocation: InvocationContext, { deps, app }: Built, budget: AbortSignal): Promise<HttpResponseInit> {
   const headers: Record<string, string> = {};
   request.headers.forEach((value, name) => {
     headers[name.toLowerCase()] = value;
@@ -104,7 +108,19 @@ async function handleMessage(request: HttpRequest, invocation: InvocationContext
   try {
     await app.adapter.process(agentRequest, response, (context) => app.run(context));
   } catch (thrown) {
-    invocation.error(`agent leg turn failed: ${ensureError(thrown).message}`);
+    const error = ensureError(thrown);
+    if (budget.aborted || isDependencyOutage(error) || (error instanceof SystemError && error.retryable)) {
+      // Named by kind only: the SDKs' messages can carry account names and endpoints.
+      invocation.warn(`agent leg turn failed: a dependency is unavailable (${error.name})`);
+      if (!response.writableEnded) {
+        return {
+          status: 503,
+          headers: { 'Retry-After': String(OUTAGE_RETRY_AFTER_SECONDS) },
+          jsonBody: { error: 'DependencyFailed', message: 'a dependency is unavailable; retry the same activity later' },
+        };
+      }
+    }
+    invocation.error(`agent leg turn failed: ${error.message}`);
     if (!response.writableEnded) return problem(500, 'AgentLegFailed', 'the agent leg could not handle the activity');
   }
   return response.toHttpResponse();

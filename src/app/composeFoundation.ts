@@ -2,6 +2,7 @@ import type { ServiceBusClient } from '@azure/service-bus';
 import { createServiceBusClient } from '../bus/serviceBusClient.js';
 import { RealTimeClock } from '../dialers/simulator/realTimeClock.js';
 import { loadEngagementFile, type EngagementCatalog } from '../engagement/loadEngagementFile.js';
+import { setRequestBudget } from '../httpApi/requestBudget.js';
 import type { Settings } from '../settings/settings.js';
 import { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
 import { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
@@ -39,6 +40,7 @@ export interface Foundation {
 /** Loads the engagement file (an invalid one fails here, naming every problem) and opens the shared clients. */
 export async function composeFoundation(context: CompositionContext): Promise<Composed<Foundation>> {
   const settings = context.settings();
+  setRequestBudget(settings.REQUEST_DEPENDENCY_BUDGET_SECONDS * 1000);
   const catalog = await loadEngagementFile(settings.ENGAGEMENTS_FILE);
   const tables = new Tables(
     settings.AzureWebJobsStorage !== undefined

@@ -2,6 +2,8 @@ import type { ServiceBusMessage, ServiceBusSender } from '@azure/service-bus';
 import type { PlannedContact } from '../contacts/plannedContact.js';
 import type { EngagementConfig } from '../engagement/engagementSchema.js';
 import { PRIORITY_RANK } from '../engagement/engagementSchema.js';
+import { SystemError } from '../errors.js';
+import { budgetSignal } from '../httpApi/requestBudget.js';
 import { CONTACT_BATCH_SCHEMA, toBatchMessage, type ContactBatch } from './contactBatchMessage.js';
 
 /** Room kept for the AMQP envelope, properties and annotations around a message body. */
@@ -89,46 +91,87 @@ export interface PublishResult {
 
 /** The body budget for a sender: the link's max message size minus the envelope. */
 export async function maxBodyBytesFor(sender: ServiceBusSender): Promise<number> {
-  const probe = await sender.createMessageBatch();
+  const probe = await asDependencyFailure(() => sender.createMessageBatch({ abortSignal: budgetSignal() }));
   return probe.maxSizeInBytes - ENVELOPE_BYTES;
+}
+
+/**
+ * Runs one Service Bus call, surfacing its failure as a `DependencyFailed` system error: retryable
+ * unless the SDK says a retry cannot help (an entity that does not exist, a refused credential).
+ * rhea's "Failed to connect" arrives as a bare Error, hence no reliance on the SDK's error class alone.
+ * The SDK's message stays in `cause`: it can name the namespace.
+ */
+async function asDependencyFailure<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof RangeError || error instanceof SystemError) throw error;
+    const named = (error as { name?: unknown } | null)?.name;
+    const sdkError = named === 'ServiceBusError' || named === 'MessagingError';
+    const retryable = !sdkError || (error as { retryable?: unknown }).retryable === true;
+    throw new SystemError('DependencyFailed', 'Service Bus did not take the contact batches', retryable, { cause: error });
+  }
 }
 
 /**
  * Publishes batches: due ones in size-aware `createMessageBatch` sends, future ones with
  * `scheduleMessages` grouped by time. Message ids are deterministic, so a retry after a partial
- * failure re-sends everything and duplicate detection drops what already arrived.
+ * failure re-sends everything and duplicate detection drops what already arrived. `onSent` hears of
+ * each group the broker acknowledged, so a caller whose publish fails part-way knows which batches
+ * are out (their contacts stay reserved for the retry) and which are not. Inside an HTTP request the
+ * calls share the request's budget (requestBudget.ts).
  */
-export async function publishContactBatches(sender: ServiceBusSender, batches: readonly OutgoingBatch[]): Promise<PublishResult> {
-  const due: ServiceBusMessage[] = [];
-  const later = new Map<number, ServiceBusMessage[]>();
+export async function publishContactBatches(
+  sender: ServiceBusSender,
+  batches: readonly OutgoingBatch[],
+  onSent: (sent: readonly ContactBatch[]) => void = () => undefined,
+): Promise<PublishResult> {
+  const options = { abortSignal: budgetSignal() };
+  const due: { message: ServiceBusMessage; batch: ContactBatch }[] = [];
+  const later = new Map<number, { message: ServiceBusMessage; batch: ContactBatch }[]>();
   for (const { batch, scheduledAt } of batches) {
-    const message = toBatchMessage(batch, scheduledAt);
+    const item = { message: toBatchMessage(batch, scheduledAt), batch };
     if (scheduledAt === undefined) {
-      due.push(message);
+      due.push(item);
     } else {
       const list = later.get(scheduledAt.getTime());
-      if (list === undefined) later.set(scheduledAt.getTime(), [message]);
-      else list.push(message);
+      if (list === undefined) later.set(scheduledAt.getTime(), [item]);
+      else list.push(item);
     }
   }
   let sent = 0;
-  let batch = await sender.createMessageBatch();
-  for (const message of due) {
-    if (batch.tryAddMessage(message)) continue;
-    if (batch.count === 0) throw new RangeError(`message ${String(message.messageId)} does not fit an empty batch`);
-    await sender.sendMessages(batch);
+  let batch = await asDependencyFailure(() => sender.createMessageBatch(options));
+  let inBatch: ContactBatch[] = [];
+  const flush = async (): Promise<void> => {
+    const full = batch;
+    await asDependencyFailure(() => sender.sendMessages(full, options));
     sent += batch.count;
-    batch = await sender.createMessageBatch();
-    if (!batch.tryAddMessage(message)) throw new RangeError(`message ${String(message.messageId)} does not fit an empty batch`);
+    onSent(inBatch);
+    inBatch = [];
+  };
+  for (const item of due) {
+    if (batch.tryAddMessage(item.message)) {
+      inBatch.push(item.batch);
+      continue;
+    }
+    if (batch.count === 0) throw new RangeError(`message ${String(item.message.messageId)} does not fit an empty batch`);
+    await flush();
+    batch = await asDependencyFailure(() => sender.createMessageBatch(options));
+    if (!batch.tryAddMessage(item.message)) throw new RangeError(`message ${String(item.message.messageId)} does not fit an empty batch`);
+    inBatch.push(item.batch);
   }
-  if (batch.count > 0) {
-    await sender.sendMessages(batch);
-    sent += batch.count;
-  }
+  if (batch.count > 0) await flush();
   let scheduled = 0;
-  for (const [at, messages] of [...later.entries()].sort((a, b) => a[0] - b[0])) {
-    await sender.scheduleMessages(messages, new Date(at));
-    scheduled += messages.length;
+  for (const [at, items] of [...later.entries()].sort((a, b) => a[0] - b[0])) {
+    await asDependencyFailure(() =>
+      sender.scheduleMessages(
+        items.map((i) => i.message),
+        new Date(at),
+        options,
+      ),
+    );
+    scheduled += items.length;
+    onSent(items.map((i) => i.batch));
   }
   return { sent, scheduled };
 }

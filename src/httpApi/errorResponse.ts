@@ -35,6 +35,7 @@ export function errorResponse(thrown: unknown, context: InvocationContext): Http
     context.warn(`dependency failure (${error.code}, retryable=${error.retryable}): ${error.message}`);
     const headers: Record<string, string> = {};
     if (error.retryAfterMs !== undefined) headers['Retry-After'] = String(Math.ceil(error.retryAfterMs / 1000));
+    else if (error.retryable) headers['Retry-After'] = String(OUTAGE_RETRY_AFTER_SECONDS);
     const body: ErrorBody = { error: error.code, message: error.message };
     return { status: error.retryable ? 503 : 500, headers, jsonBody: body };
   }
@@ -62,7 +63,7 @@ function statusOf(error: Error): number | undefined {
  * a status or with a 5xx / 408 / 429, Service Bus errors it marks retryable), rather than a fault in
  * the request: the caller should retry the same request.
  */
-function isDependencyOutage(error: Error): boolean {
+export function isDependencyOutage(error: Error): boolean {
   if (error.name === 'RestError') {
     const status = statusOf(error);
     return status === undefined || status >= 500 || status === 408 || status === 429;

@@ -1,5 +1,7 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { errorResponse } from './errorResponse.js';
+import { SystemError } from '../errors.js';
+import { errorResponse, OUTAGE_RETRY_AFTER_SECONDS } from './errorResponse.js';
+import { requestBudgetMs, withRequestBudget } from './requestBudget.js';
 
 /** An HTTP function's handler, as the product's HTTP functions return it (always a response, never a throw). */
 export type HttpFunctionHandler = (request: HttpRequest, context: InvocationContext) => Promise<HttpResponseInit>;
@@ -12,12 +14,24 @@ export type HttpFunctionBody<Deps> = (deps: Deps, request: HttpRequest, context:
  * them once) and runs `body`. Anything thrown, including a failure to compose the dependencies,
  * becomes a response through `errorResponse`: the caller's mistakes keep their status and issues,
  * dependency failures are 503, and anything else a 500 that names the invocation, not the cause.
+ * The Table Storage and Service Bus calls the request makes share one time budget
+ * (REQUEST_DEPENDENCY_BUDGET_SECONDS); once it is spent they are aborted and the answer is 503.
  */
 export function httpFunction<Deps>(deps: () => Promise<Deps>, body: HttpFunctionBody<Deps>): HttpFunctionHandler {
   return async (request, context) => {
+    const budget = AbortSignal.timeout(requestBudgetMs());
     try {
-      return await body(await deps(), request, context);
+      return await withRequestBudget(requestBudgetMs(), async () => body(await deps(), request, context), budget);
     } catch (error) {
+      if (budget.aborted) {
+        return errorResponse(
+          new SystemError('DependencyFailed', 'a dependency did not answer in time; retry the same request later', true, {
+            cause: error,
+            retryAfterMs: OUTAGE_RETRY_AFTER_SECONDS * 1000,
+          }),
+          context,
+        );
+      }
       return errorResponse(error, context);
     }
   };

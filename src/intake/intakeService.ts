@@ -125,16 +125,21 @@ export class IntakeService {
       for (const { contact } of slice) earlier.add(contact.contactId);
       const { plan, fresh } = await this.reserve(engagement.id, triggerId, planned, now);
       const batches = buildContactBatches({ engagement, triggerId, planned: plan.planned, maxContacts: this.deps.batchMaxContacts, maxBodyBytes, now });
+      const out = new Set<string>();
       try {
-        const published = await publishContactBatches(this.deps.sender, batches);
+        const published = await publishContactBatches(this.deps.sender, batches, (batchesOut) => {
+          for (const b of batchesOut) for (const c of b.contacts) out.add(c.contactId);
+        });
         sent += published.sent;
         scheduled += published.scheduled;
       } catch (error) {
-        // Give back what this slice reserved, so neither a retry nor another trigger finds the contacts held by nothing.
+        // Give back what this slice reserved and did not publish, so neither a retry nor another trigger
+        // finds those contacts held by nothing. Contacts whose batch is out stay reserved: dispatch will
+        // store them, and the retry of this trigger (same id) re-sends only what duplicate detection lets through.
         await this.deps.pending.unreserve(
           engagement.id,
           plan.planned
-            .filter(({ contact }) => fresh.has(contact.contactId))
+            .filter(({ contact }) => fresh.has(contact.contactId) && !out.has(contact.contactId))
             .map(({ contact }) => ({ contactId: contact.contactId, deliveryId: contact.deliveryId })),
         );
         throw error;

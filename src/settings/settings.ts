@@ -29,6 +29,11 @@ const settingsSchema = z.object({
   CALL_EVENTS_MAX_EVENTS: positiveInt(1_000, 100_000),
   /** Contacts per contact-batch message (messages are also kept under the queue's max message size). */
   BATCH_MAX_CONTACTS: positiveInt(500, 10_000),
+  /**
+   * Time budget of the Table Storage and Service Bus calls one HTTP request makes; when it is spent the
+   * request answers 503 with Retry-After. At most 200, under the Azure front end's 230 s cut-off.
+   */
+  REQUEST_DEPENDENCY_BUDGET_SECONDS: positiveInt(60, 200),
   /** Parallel Table Storage reads while planning (frequency ledger). */
   STORE_READ_CONCURRENCY: positiveInt(32, 256),
   /** Who places the calls: the embedded telephony simulator (local default) or Dynamics 365 Contact Center. */

@@ -1,7 +1,8 @@
 import { DefaultAzureCredential } from '@azure/identity';
-import { TableClient, type TableEntity, type TransactionAction } from '@azure/data-tables';
+import { TableClient, type TableEntity, type TableServiceClientOptions, type TransactionAction } from '@azure/data-tables';
 import pMap from 'p-map';
 import { SystemError } from '../errors.js';
+import { budgetSignal } from '../httpApi/requestBudget.js';
 
 /** Where tables live: a connection string (Azurite: UseDevelopmentStorage=true) or an account URI with Entra auth. */
 export type TableConnection = { readonly connectionString: string } | { readonly tableServiceUri: string };
@@ -36,18 +37,53 @@ export class Tables {
     try {
       await client.createTable();
     } catch (error) {
-      throw new SystemError('DependencyFailed', `cannot create or open table ${fullName}: ${(error as Error).message}`, true, { cause: error });
+      // The SDK's message can name the account and endpoint: it stays in `cause`, out of responses.
+      throw new SystemError('DependencyFailed', `cannot create or open table ${fullName}`, true, { cause: error });
     }
     return client;
   }
 }
 
+/**
+ * Retries of one Table Storage call: a few quick ones (the SDK's default waits grow to tens of
+ * seconds), and each try bounded, so an account that does not answer costs seconds, not minutes.
+ */
+const TABLE_CLIENT_OPTIONS: TableServiceClientOptions = {
+  retryOptions: { maxRetries: 3, retryDelayInMs: 200, maxRetryDelayInMs: 2_000 },
+  additionalPolicies: [{ policy: requestBudgetPolicy(), position: 'perCall' }],
+};
+type PipelinePolicy = NonNullable<TableServiceClientOptions['additionalPolicies']>[number]['policy'];
+
+/** Longest single try of a Table Storage call (a server that accepts and never answers). */
+const TABLE_TRY_TIMEOUT_MS = 20_000;
+
+/**
+ * Gives each Table Storage call the abort signal of the HTTP request it serves (see requestBudget.ts),
+ * so every try and every wait between tries ends when the request's budget is spent.
+ */
+function requestBudgetPolicy(): PipelinePolicy {
+  return {
+    name: 'requestBudget',
+    sendRequest(request, next) {
+      const signal = budgetSignal();
+      // No store passes a signal of its own; one that did would keep it.
+      if (signal !== undefined) request.abortSignal ??= signal;
+      if (request.timeout === 0) request.timeout = TABLE_TRY_TIMEOUT_MS;
+      return next(request);
+    },
+  };
+}
+
 function tableClient(connection: TableConnection, name: string): TableClient {
   if ('connectionString' in connection) {
     const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection.connectionString);
-    return TableClient.fromConnectionString(connection.connectionString, name, local ? { allowInsecureConnection: true } : {});
+    return TableClient.fromConnectionString(
+      connection.connectionString,
+      name,
+      local ? { ...TABLE_CLIENT_OPTIONS, allowInsecureConnection: true } : TABLE_CLIENT_OPTIONS,
+    );
   }
-  return new TableClient(connection.tableServiceUri, name, new DefaultAzureCredential());
+  return new TableClient(connection.tableServiceUri, name, new DefaultAzureCredential(), TABLE_CLIENT_OPTIONS);
 }
 
 /** Upserts entities in per-partition transactions of at most 100, with bounded parallelism. */

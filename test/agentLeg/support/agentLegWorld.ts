@@ -1,5 +1,5 @@
 import { HttpRequest, InvocationContext, type HttpResponseInit } from '@azure/functions';
-import { MemoryStorage } from '@microsoft/agents-hosting';
+import { MemoryStorage, type Storage } from '@microsoft/agents-hosting';
 import type { AgentLegLog } from '../../../src/agentLeg/agentLegBot.js';
 import { parseAgentLegSettings, type AgentLegSettingsInput } from '../../../src/agentLeg/agentLegSettings.js';
 import { InMemoryOutcomeRecorder, StaticQueueCapacity } from '../../../src/agentLeg/inMemoryPorts.js';
@@ -19,6 +19,8 @@ export interface WorldOptions {
   /** The external agent engine (Copilot Studio) and the catalogue that names it. */
   readonly engine?: AgentEngine;
   readonly catalog?: EngagementCatalog;
+  /** Where conversation state lives; default in memory (outage tests pass the Table-backed store). */
+  readonly storage?: Storage;
 }
 
 export interface Posted {
@@ -36,13 +38,14 @@ export class AgentLegWorld {
   readonly outcomes: InMemoryOutcomeRecorder;
   readonly recorder: OutcomeRecorder;
   readonly capacity: StaticQueueCapacity;
-  readonly storage = new MemoryStorage();
+  readonly storage: Storage;
   readonly logs: string[] = [];
   now: Date;
   private readonly handler;
 
   constructor(options: WorldOptions = {}) {
     this.outcomes = new InMemoryOutcomeRecorder();
+    this.storage = options.storage ?? new MemoryStorage();
     this.recorder = options.outcomes ?? this.outcomes;
     this.capacity = new StaticQueueCapacity(options.free ?? { 'renewals-voice': true });
     this.now = options.start ?? new Date('2026-03-07T23:00:00Z');
