@@ -81,10 +81,19 @@ async function startDependencies(started: Started): Promise<void> {
     process.env['ServiceBusConnection'] = started.broker.connectionString;
     console.log(`Service Bus broker on 127.0.0.1:${started.broker.port}, queues: ${started.broker.queues.join(', ')}`);
   }
-  // DIALER_BACKEND=dynamics365 without DATAVERSE_URL: the local Dataverse stand-in (dev/dataverse).
-  if (process.env['DIALER_BACKEND'] === 'dynamics365' && (process.env['DATAVERSE_URL'] ?? '') === '') {
+  // No DATAVERSE_URL while something calls Dataverse (DIALER_BACKEND=dynamics365, or an engagement's journey
+  // custom trigger for outcomes): the local Dataverse stand-in (dev/dataverse).
+  const callsDataverse = process.env['DIALER_BACKEND'] === 'dynamics365' || firesJourneyTriggers(process.env['ENGAGEMENTS_FILE'] ?? '');
+  if (callsDataverse && (process.env['DATAVERSE_URL'] ?? '') === '') {
     started.dataverse = await startLocalDataverse(portSetting('DATAVERSE_PORT', 7072));
   }
+}
+
+/** Whether any engagement of the file has `customerInsights.journeyTrigger` (read as plain JSON, like the stand-ins do). */
+function firesJourneyTriggers(path: string): boolean {
+  if (path === '' || !existsSync(path)) return false;
+  const file = JSON.parse(readFileSync(path, 'utf8')) as { engagements?: Array<{ customerInsights?: { journeyTrigger?: unknown } }> };
+  return (file.engagements ?? []).some((e) => e.customerInsights?.journeyTrigger !== undefined);
 }
 
 /** The Copilot Studio stand-in, for engagements on the copilot-studio engine that name no real agent. */

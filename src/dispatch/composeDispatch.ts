@@ -41,6 +41,8 @@ export interface Dispatch {
   readonly tickMetrics: TickMetricsDeps;
   /** The stores the management API acts through (cancel queued deliveries). */
   readonly deliveries: DeliveryStore;
+  /** Where a delivery's end is queued for its engagement's journey custom trigger. */
+  readonly journeyOutbox: JourneyOutboxStore;
 }
 
 export async function composeDispatch(context: CompositionContext): Promise<Composed<Dispatch>> {
@@ -74,6 +76,7 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
     pending,
     doNotContact,
     ledger,
+    journeyOutbox,
     dialer: back.dialer,
     presence: back.presence,
     ...(back.queueMembers === undefined ? {} : { queueMembers: back.queueMembers }),
@@ -104,6 +107,7 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
       metrics,
       tickMetrics: { metrics, outcomesOf: (id, now) => recentOutcomes.of(id, now) },
       deliveries,
+      journeyOutbox,
     },
     async close() {
       back.close();

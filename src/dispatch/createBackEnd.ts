@@ -5,7 +5,7 @@ import { checkEngagementConfigs } from '../dialers/dynamics365/checkEngagementCo
 import { Dynamics365Dialer } from '../dialers/dynamics365/dynamics365Dialer.js';
 import { TableDeliveryRefStore } from '../store/dynamics365/tableDeliveryRefStore.js';
 import { TableThrottleStore } from '../store/dynamics365/tableThrottleStore.js';
-import { LocalStandInCredential } from '../dialers/dynamics365/localStandInCredential.js';
+import { dataverseCredential } from '../dialers/dynamics365/dataverseCredential.js';
 import { parseCallProfile } from '../dialers/simulator/callProfile.js';
 import { RealTimeClock } from '../dialers/simulator/realTimeClock.js';
 import { TelephonySimulator } from '../dialers/simulator/telephonySimulator.js';
@@ -49,11 +49,9 @@ export function createBackEnd({ settings, catalog, tables, simulatorClock, recor
       : { presence: new GraphPresence({ credential }), members: new GraphQueueMembers({ credential }) };
   if (settings.DIALER_BACKEND === 'dynamics365') {
     const orgUrl = settings.DATAVERSE_URL ?? '';
-    // The local stand-in (npm start) has no Entra ID: it takes tokens signed with its own key.
-    const localKey = orgUrl.startsWith('http:') ? settings.DATAVERSE_LOCAL_TOKEN_KEY : undefined;
     const dialer = new Dynamics365Dialer({
       orgUrl,
-      credential: localKey === undefined ? (credential ?? new DefaultAzureCredential()) : new LocalStandInCredential(localKey),
+      credential: dataverseCredential(orgUrl, settings.DATAVERSE_LOCAL_TOKEN_KEY, () => credential ?? new DefaultAzureCredential()),
       apiVersion: settings.DATAVERSE_API_VERSION,
       useBulk: settings.DYNAMICS_USE_BULK,
       refStore: new TableDeliveryRefStore(tables),

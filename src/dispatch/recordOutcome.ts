@@ -8,8 +8,8 @@ import { callbackContact } from './callbackWindows.js';
 import { countsAsEngagement, decideReattempt } from './decideReattempt.js';
 import { isTerminal, type DeliveryStore } from '../store/dispatch/deliveryStore.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
-import { toJourneyOutcome } from '../journeyOutcomes/journeyOutcome.js';
 import type { JourneyOutboxStore } from '../store/journeyOutcomes/journeyOutboxStore.js';
+import { queueJourneyOutcome } from './settleEndedDelivery.js';
 
 export interface OutcomeDeps {
   readonly catalog: EngagementCatalog;
@@ -128,8 +128,10 @@ export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promis
   }
   // Before the delivery is finished, so a crash in between is repaired by the event's redelivery; one row per
   // delivery. Outbox times are the wall clock's (Retry-After is real time), not the simulator's.
-  const journeyOutcome = decision.kind === 'final' ? toJourneyOutcome(engagement, contact, event) : undefined;
-  if (journeyOutcome !== undefined) await deps.journeyOutbox?.enqueue(journeyOutcome);
+  if (decision.kind === 'final') {
+    const end = { result: event.result, attempts: event.attempt, at: event.at, disposition: event.disposition, callbackAt: event.callbackAt };
+    await queueJourneyOutcome(deps, engagement, { deliveryId: event.deliveryId, contact }, end);
+  }
   const changed = await deps.deliveries.finishAttempt(
     event.engagementId,
     event.deliveryId,

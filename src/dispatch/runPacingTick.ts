@@ -19,6 +19,8 @@ import { expiredEvent, sweepDeliveries } from './sweepDeliveries.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 import type { RecentOutcomes } from './recentOutcomes.js';
 import type { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
+import type { JourneyOutboxStore } from '../store/journeyOutcomes/journeyOutboxStore.js';
+import { endWithoutCall, settleEndedDelivery } from './settleEndedDelivery.js';
 
 /**
  * Ready rows counted for pacing's "pending" input. Only a count: pacing never dials more than its
@@ -50,6 +52,8 @@ export interface PacingTickDeps {
   readonly pending: PendingContactStore;
   readonly doNotContact: DoNotContactStore;
   readonly ledger: FrequencyLedgerStore;
+  /** Where deliveries that end without a final outcome (cancelled, expired, rejected) queue their journey outcome. */
+  readonly journeyOutbox?: JourneyOutboxStore;
   readonly dialer: DialerPort & DialerInsight;
   readonly presence: PresencePort;
   readonly queueMembers?: QueueMembersPort;
@@ -307,8 +311,9 @@ export async function checkAtDial(
   now: number,
 ): Promise<DialCheck> {
   if (await isDoNotContact(deps.doNotContact, record)) {
-    await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Cancelled', { final: 'rejected' }, now);
-    await deps.pending.clear(engagement.id, record.contact.contactId, record.deliveryId);
+    if (await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Cancelled', { final: 'rejected' }, now)) {
+      await settleEndedDelivery(deps, engagement, record, endWithoutCall(record, 'Cancelled', now));
+    }
     return { ok: false, ended: 'rejected' };
   }
   const request = toDialRequest(engagement, record, representativeId, now);
@@ -323,8 +328,8 @@ export async function checkAtDial(
   }
   if (await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Expired', { final: 'expired' }, now)) {
     await deps.outcomes.record(expiredEvent(record, now));
+    await settleEndedDelivery(deps, engagement, record, endWithoutCall(record, 'Expired', now));
   }
-  await deps.pending.clear(engagement.id, record.contact.contactId, record.deliveryId);
   return { ok: false, ended: 'expired' };
 }
 
@@ -353,8 +358,8 @@ async function postponedForFrequency(deps: PacingTickDeps, engagement: Engagemen
   } else {
     if (await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Expired', { final: 'expired' }, now)) {
       await deps.outcomes.record(expiredEvent(record, now));
+      await settleEndedDelivery(deps, engagement, record, endWithoutCall(record, 'Expired', now));
     }
-    await deps.pending.clear(engagement.id, contact.contactId, record.deliveryId);
   }
   deps.log(
     `delivery ${record.deliveryId} of ${engagement.id}: ${limit} reached since planning; ${liftsAt < lastEnd ? `postponed to ${new Date(liftsAt).toISOString()}` : 'no window left, ended'}`,
@@ -397,9 +402,12 @@ async function handOver(
       accepted++;
     } else {
       deps.log(`delivery ${request.deliveryId} of ${engagement.id} rejected by ${deps.dialer.name}: ${submission.reason}`);
-      await deps.deliveries.finishAttempt(engagement.id, request.deliveryId, request.attempt, 'Error', { final: 'rejected' }, now);
-      await deps.ledger.forget(request.contact.contactId, `${request.deliveryId}#${request.attempt}`);
-      await deps.pending.clear(engagement.id, request.contact.contactId, request.deliveryId);
+      if (await deps.deliveries.finishAttempt(engagement.id, request.deliveryId, request.attempt, 'Error', { final: 'rejected' }, now)) {
+        // The back-end refused the call: it was counted at dial time and never placed.
+        await deps.ledger.forget(request.contact.contactId, `${request.deliveryId}#${request.attempt}`);
+        const record = await deps.deliveries.get(engagement.id, request.deliveryId);
+        if (record !== undefined) await settleEndedDelivery(deps, engagement, record, endWithoutCall(request, 'Error', now));
+      }
       rejected++;
     }
   }
@@ -443,7 +451,7 @@ async function cancelQueued(deps: PacingTickDeps, view: EngagementView, now: num
   for (const row of rows) {
     const record = await deps.deliveries.cancelQueued(engagement.id, row, now);
     if (record === undefined) continue;
-    await deps.pending.clear(engagement.id, record.contact.contactId, record.deliveryId);
+    await settleEndedDelivery(deps, engagement, record, endWithoutCall(record, 'Cancelled', now));
     cancelled++;
   }
   return cancelled;

@@ -5,6 +5,7 @@ import type { EngagementConfig } from '../engagement/engagementSchema.js';
 import { lastWindowEnd, LONGEST_CALL_MS, nextCallable } from '../pacing/nextCallable.js';
 import type { DeliveryRecord, QueuedRow } from '../store/dispatch/deliveryStore.js';
 import type { PacingTickDeps } from './runPacingTick.js';
+import { endWithoutCall, settleEndedDelivery } from './settleEndedDelivery.js';
 
 /** Due rows gathered before they are moved: bounds memory; every due row is still moved in this sweep. */
 const PROMOTE_CHUNK = 330;
@@ -56,7 +57,7 @@ export async function expireQueued(deps: PacingTickDeps, engagement: EngagementC
   const record = await deps.deliveries.endQueued(engagement.id, row, 'expired', 'Expired', now);
   if (record === undefined) return false;
   await deps.outcomes.record(expiredEvent(record, now));
-  await deps.pending.clear(engagement.id, record.contact.contactId, record.deliveryId);
+  await settleEndedDelivery(deps, engagement, record, endWithoutCall(record, 'Expired', now));
   deps.log(`delivery ${record.deliveryId} of ${engagement.id}: every calling window has passed; expired`);
   return true;
 }

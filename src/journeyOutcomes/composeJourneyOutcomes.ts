@@ -2,6 +2,7 @@ import { DefaultAzureCredential } from '@azure/identity';
 import { composeFoundation } from '../app/composeFoundation.js';
 import type { Composed, CompositionContext } from '../app/registry.js';
 import { DataverseClient } from '../dialers/dynamics365/dataverseClient.js';
+import { dataverseCredential } from '../dialers/dynamics365/dataverseCredential.js';
 import { DEFAULT_RETRY_OPTIONS } from '../http/retryOptions.js';
 import { JourneyOutboxStore } from '../store/journeyOutcomes/journeyOutboxStore.js';
 import type { JourneyOutboxDeps } from './drainJourneyOutbox.js';
@@ -17,9 +18,11 @@ const CLAIM_MS = DEFAULT_RETRY_OPTIONS.maxTotalMs * 2;
 export async function composeJourneyOutcomes(context: CompositionContext): Promise<Composed<JourneyOutcomes>> {
   const { settings, tables, log } = await context.use(composeFoundation);
   if (settings.DATAVERSE_URL === undefined) return { value: { drain: undefined } };
+  const orgUrl = settings.DATAVERSE_URL.replace(/\/$/, '');
   const dataverse = new DataverseClient({
-    orgUrl: settings.DATAVERSE_URL.replace(/\/$/, ''),
-    credential: new DefaultAzureCredential(),
+    orgUrl,
+    // The dialer's choice: the local stand-in's signed tokens for its loopback URL, else the app's Entra identity.
+    credential: dataverseCredential(orgUrl, settings.DATAVERSE_LOCAL_TOKEN_KEY, () => new DefaultAzureCredential()),
     retry: DEFAULT_RETRY_OPTIONS,
   });
   return {

@@ -1,4 +1,3 @@
-import type { CallEvent } from '../contacts/callEvent.js';
 import type { AttributeValue, PlannedContact } from '../contacts/plannedContact.js';
 import type { EngagementConfig } from '../engagement/engagementSchema.js';
 
@@ -22,23 +21,36 @@ export interface JourneyOutcome {
   readonly echoed: Readonly<Record<string, AttributeValue>>;
 }
 
+/**
+ * How a delivery ended, whichever path ended it: its final recorded outcome, or an end without a call
+ * (cancelled, expired, rejected at dial time), where `attempts` counts the calls actually placed.
+ */
+export interface DeliveryEnd {
+  readonly result: string;
+  readonly attempts: number;
+  /** When it ended (ISO-8601): the last call's end, or the moment it was cancelled or expired. */
+  readonly at: string;
+  readonly disposition?: string | undefined;
+  readonly callbackAt?: string | undefined;
+}
+
 /** The journey outcome of a delivery that just ended; undefined when the engagement fires no journey trigger. */
-export function toJourneyOutcome(engagement: EngagementConfig, contact: PlannedContact, event: CallEvent): JourneyOutcome | undefined {
+export function toJourneyOutcome(engagement: EngagementConfig, contact: PlannedContact, deliveryId: string, end: DeliveryEnd): JourneyOutcome | undefined {
   const trigger = engagement.customerInsights?.journeyTrigger;
   if (trigger === undefined) return undefined;
   const echoed: Record<string, AttributeValue> = {};
   for (const name of trigger.echoAttributes) echoed[name] = contact.journey?.attributes[name] ?? contact.attributes[name] ?? '';
   return {
     engagementId: engagement.id,
-    deliveryId: event.deliveryId,
+    deliveryId,
     triggerName: trigger.name,
     contactId: contact.contactId,
     journeyId: contact.journey?.journeyId ?? '',
-    result: event.result,
-    attempts: event.attempt,
-    disposition: event.disposition ?? '',
-    callbackAt: event.callbackAt ?? '',
-    endedAt: event.at,
+    result: end.result,
+    attempts: end.attempts,
+    disposition: end.disposition ?? '',
+    callbackAt: end.callbackAt ?? '',
+    endedAt: end.at,
     echoed,
   };
 }

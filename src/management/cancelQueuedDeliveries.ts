@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
+import { endWithoutCall, settleEndedDelivery, type EndedDeliveryDeps } from '../dispatch/settleEndedDelivery.js';
+import type { EngagementConfig } from '../engagement/engagementSchema.js';
 import type { DeliveryRecord, DeliveryStore } from '../store/dispatch/deliveryStore.js';
 
 /** Queued deliveries looked at per request; the answer says when more are left. */
@@ -26,9 +27,8 @@ export const cancelFilterSchema = z
   });
 export type CancelFilter = z.infer<typeof cancelFilterSchema>;
 
-export interface CancelDeps {
+export interface CancelDeps extends EndedDeliveryDeps {
   readonly deliveries: Pick<DeliveryStore, 'queued' | 'get' | 'cancelQueued'>;
-  readonly pending: Pick<PendingContactStore, 'clear'>;
 }
 
 export interface CancelReport {
@@ -42,9 +42,11 @@ export interface CancelReport {
 /**
  * Cancels an engagement's queued deliveries through the delivery store's own cancel path (record and
  * queue row in one transaction, guarded by the record's etag: a delivery claimed meanwhile is left to
- * its call) and clears their pending marks so the contacts can be planned again.
+ * its call), then settles each like any ended delivery: its journey outcome (`Cancelled`) is queued
+ * and its pending mark cleared so the contact can be planned again.
  */
-export async function cancelQueuedDeliveries(deps: CancelDeps, engagementId: string, filter: CancelFilter, now: number): Promise<CancelReport> {
+export async function cancelQueuedDeliveries(deps: CancelDeps, engagement: EngagementConfig, filter: CancelFilter, now: number): Promise<CancelReport> {
+  const engagementId = engagement.id;
   const rows = await deps.deliveries.queued(engagementId, CANCEL_SCAN_LIMIT);
   const deliveryIds = filter.deliveryIds === undefined ? undefined : new Set(filter.deliveryIds);
   const contactIds = filter.contactIds === undefined ? undefined : new Set(filter.contactIds);
@@ -60,7 +62,7 @@ export async function cancelQueuedDeliveries(deps: CancelDeps, engagementId: str
     matched++;
     const record = await deps.deliveries.cancelQueued(engagementId, row, now);
     if (record === undefined) continue;
-    await deps.pending.clear(engagementId, record.contact.contactId, record.deliveryId);
+    await settleEndedDelivery(deps, engagement, record, endWithoutCall(record, 'Cancelled', now));
     cancelled++;
   }
   return { scanned: rows.length, matched, cancelled, more: rows.length >= CANCEL_SCAN_LIMIT };

@@ -25,7 +25,7 @@ export async function composeManagement(context: CompositionContext): Promise<Co
     value: {
       read: { catalog, status: dispatch.status, metrics: dispatch.metrics, clock },
       pause: { catalog, stateStore: dispatch.stateStore, clock },
-      cancel: { catalog, deliveries: dispatch.deliveries, pending, clock },
+      cancel: { catalog, deliveries: dispatch.deliveries, pending, journeyOutbox: dispatch.journeyOutbox, clock },
       doNotContact: { doNotContact, defaultCountry: firstCountry },
       assets: new ConsoleAssets(),
     },

@@ -201,7 +201,7 @@ export function engagementCancelQueuedHandler(deps: () => Promise<CancelQueuedDe
   return httpFunction(deps, async (d, request, context) => {
     const engagement = engagementOf(d.catalog, request.params['engagementId']);
     const filter = await jsonBody(request, cancelFilterSchema, 'a cancel');
-    const report = await cancelQueuedDeliveries(d, engagement.id, filter, d.clock());
+    const report = await cancelQueuedDeliveries(d, engagement, filter, d.clock());
     context.log(
       `engagement ${engagement.id}: ${report.cancelled} queued deliveries cancelled by an operator (${report.matched} matched of ${report.scanned} scanned)`,
     );

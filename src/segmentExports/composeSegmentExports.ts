@@ -1,5 +1,6 @@
 import { composeFoundation } from '../app/composeFoundation.js';
 import type { Composed, CompositionContext } from '../app/registry.js';
+import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import { UserError } from '../errors.js';
 import { composeIntake } from '../intake/composeIntake.js';
 import { ExportBlobSource } from '../store/segmentExports/exportBlobSource.js';
@@ -22,9 +23,11 @@ export async function composeSegmentExports(context: CompositionContext): Promis
         ? { blobServiceUri: settings.SegmentExportsStorage__blobServiceUri }
         : undefined;
   if (connection === undefined) {
+    const declaring = engagementsTakingExports(catalog);
     throw new UserError(
       'InvalidSettings',
-      'invalid app settings:\n  - SegmentExportsStorage: set SegmentExportsStorage (connection string) or SegmentExportsStorage__blobServiceUri to take segment exports',
+      'invalid app settings:\n  - SegmentExportsStorage: set SegmentExportsStorage (connection string) or SegmentExportsStorage__blobServiceUri to take segment exports' +
+        (declaring.length === 0 ? '' : ` (customerInsights.exports is declared by engagement ${declaring.join(', ')})`),
     );
   }
   return {
@@ -41,4 +44,20 @@ export async function composeSegmentExports(context: CompositionContext): Promis
       },
     },
   };
+}
+
+/**
+ * The start-up check (run by the app's start hook with the other compositions): when any engagement
+ * declares `customerInsights.exports`, the segment-export capability is composed at start, so a missing
+ * SegmentExportsStorage fails start-up naming the setting instead of the first export file. Without
+ * such an engagement nothing is needed and nothing is composed.
+ */
+export async function composeSegmentExportsAtStart(context: CompositionContext): Promise<Composed<SegmentExports | undefined>> {
+  const { catalog } = await context.use(composeFoundation);
+  if (engagementsTakingExports(catalog).length === 0) return { value: undefined };
+  return { value: await context.use(composeSegmentExports) };
+}
+
+function engagementsTakingExports(catalog: EngagementCatalog): string[] {
+  return [...catalog.engagements.values()].filter((e) => e.customerInsights?.exports !== undefined).map((e) => e.id);
 }

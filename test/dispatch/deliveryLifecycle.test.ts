@@ -15,6 +15,7 @@ import { PendingContactStore } from '../../src/store/contacts/pendingContactStor
 import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
 import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
+import { JourneyOutboxStore } from '../../src/store/journeyOutcomes/journeyOutboxStore.js';
 import { testTables } from '../support/tables.js';
 
 const START = Date.parse('2026-11-25T15:00:00Z');
@@ -40,6 +41,7 @@ function catalog(repCount: number): EngagementCatalog {
         quietHours: { mobile: [] },
         legalHours: { start: '00:00', end: '24:00' },
         timeZonePolicy: 'utc',
+        customerInsights: { journeyTrigger: { name: 'msdynmkt_proactivecallcompleted' } },
       },
     ],
   });
@@ -99,7 +101,9 @@ function harness(repCount: number, options: { canReconcile?: boolean; lose?: (e:
   const deliveries = new DeliveryStore(tables);
   const outcomes = new OutcomeStore(tables, () => clock.now());
   const pending = new PendingContactStore(tables);
+  const journeyOutbox = new JourneyOutboxStore(tables);
   const outcomeDeps: OutcomeDeps = {
+    journeyOutbox,
     catalog: cat,
     deliveries,
     outcomes,
@@ -119,6 +123,7 @@ function harness(repCount: number, options: { canReconcile?: boolean; lose?: (e:
     recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
     stateStore: new PacingStateStore(tables, 'owner'),
     pending,
+    journeyOutbox,
     doNotContact: outcomeDeps.doNotContact,
     ledger: outcomeDeps.ledger,
     dialer,
@@ -133,6 +138,8 @@ function harness(repCount: number, options: { canReconcile?: boolean; lose?: (e:
     deliveries,
     outcomes,
     pending,
+    journeyOutbox,
+    stateStore: deps.stateStore,
     tick: () => runPacingTick(deps, clock.now()),
     async advance(ms: number) {
       const end = clock.now() + ms;
@@ -178,6 +185,35 @@ describe('delivery lifecycle', () => {
     expect(after.pending.has('c1')).toBe(false);
     expect(after.finished.has('d-1')).toBe(true);
     expect(await h.deliveries.queued('e', 10)).toEqual([]);
+    // Its journey hears of it once, though no call was placed.
+    expect((await h.journeyOutbox.get('e', 'd-1'))?.outcome).toMatchObject({ result: 'Expired', attempts: 0, contactId: 'c1' });
+  });
+
+  it('an engagement stopped with a queue: each queued delivery is cancelled, its contact released and its journey told once', async () => {
+    const h = harness(0);
+    await h.pending.reserve(
+      'e',
+      [1, 2, 3].map((i) => ({ contactId: `c${i}`, triggerId: 't', deliveryId: `d-${i}`, until: START + 10 * HOUR })),
+      START,
+    );
+    await h.deliveries.storeContacts(
+      'e',
+      't',
+      [1, 2, 3].map((i) => contact(i, START, START + 4 * HOUR)),
+      START,
+    );
+    const stored = await h.stateStore.load();
+    const since = new Date(START).toISOString();
+    const hold = { status: 'stopped' as const, reason: 'agent failure policy', since };
+    await h.stateStore.save({ ...stored.state, engagements: { e: { status: 'stopped', statusSince: since, hold } } }, stored.etag);
+    expect((await h.tick()).cancelled).toBe(3);
+    expect(await h.tick()).toMatchObject({ cancelled: 0 });
+    for (const i of [1, 2, 3]) {
+      expect(await h.deliveries.get('e', `d-${i}`)).toMatchObject({ state: 'cancelled', lastResult: 'Cancelled' });
+      expect((await h.journeyOutbox.get('e', `d-${i}`))?.outcome).toMatchObject({ result: 'Cancelled', attempts: 0, contactId: `c${i}` });
+    }
+    expect(await h.journeyOutbox.summary('e')).toMatchObject({ pending: 3, sent: 0, failed: 0 });
+    expect((await h.pending.byEngagement('e', h.clock.now())).pending.size).toBe(0);
   });
 
   it('an outcome lost on its way is reconciled with the back-end after the longest call, and in-flight counts come back down', async () => {

@@ -1,29 +1,41 @@
-import { createServer, type Server } from 'node:http';
+import { randomBytes } from 'node:crypto';
 import { InvocationContext } from '@azure/functions';
 import { BlobServiceClient, type ContainerClient } from '@azure/storage-blob';
 import { afterAll, beforeAll, describe, expect, inject, it, vi } from 'vitest';
+import { startDataverseStandIn, type DataverseStandIn } from '../../dev/dataverse/dataverseStandIn.js';
 import { appRegistry, disposeApp } from '../../src/app/registry.js';
-import { DataverseClient } from '../../src/dialers/dynamics365/dataverseClient.js';
 import { composeDispatch } from '../../src/dispatch/composeDispatch.js';
+import { describeEngagementStatus } from '../../src/dispatch/engagementStatus.js';
 import { runPacingTick } from '../../src/dispatch/runPacingTick.js';
 import { storeContactBatches } from '../../src/dispatch/storeContactBatches.js';
+import { composeJourneyOutcomes } from '../../src/journeyOutcomes/composeJourneyOutcomes.js';
 import { drainJourneyOutbox } from '../../src/journeyOutcomes/drainJourneyOutbox.js';
+import { cancelQueuedDeliveries } from '../../src/management/cancelQueuedDeliveries.js';
+import { composeManagement } from '../../src/management/composeManagement.js';
 import { composeSegmentExports } from '../../src/segmentExports/composeSegmentExports.js';
 import { processExportFile } from '../../src/segmentExports/processExportFile.js';
 import { segmentExportBlobFunction } from '../../src/segmentExports/segmentExportFunctions.js';
-import { JourneyOutboxStore } from '../../src/store/journeyOutcomes/journeyOutboxStore.js';
-import { Tables } from '../../src/store/tables.js';
 import { openAllDayEngagementFile, setAppSettings, type AppSettingsHandle } from '../support/appEnvironment.js';
 import { startBroker } from '../support/serviceBus.js';
 
 /**
  * The acceptance run: a 10,000-row Customer Insights export lands in Azurite's blob container, is
- * planned and published (with a crash injected mid-file), stored by dispatch, dialed by the simulator,
- * and every ended delivery fires exactly one journey custom trigger with its result. The Dataverse
- * stand-in of the Dynamics 365 work is not in main yet: the trigger calls go to a receiver in this test
- * that records them as Dataverse would receive them.
+ * planned and published (with a crash injected mid-file), stored by dispatch, and dialed by the
+ * simulator; every ended delivery fires exactly one journey custom trigger with its result, received
+ * by the local Dataverse stand-in (dev/dataverse) through the app's own outbox drain and credential.
+ *
+ * Every row is read, planned, published and stored; ending all 10,000 deliveries costs about a dozen
+ * sequential Table Storage operations each and took minutes on a loaded machine (docs/decisions.md).
+ * So the simulator places one tick's calls (500 lines), an operator cancels CANCELLED queued deliveries
+ * (an end without a call, which must reach the journey too, as `Cancelled` with no attempt), and the
+ * rest stay queued: they have not ended, and no call may arrive for them.
  */
 const ROWS = 10_000;
+/** Calls placed: one tick at 100 representatives x 5 lines. */
+const DIALED = 500;
+/** Queued deliveries an operator cancels. */
+const CANCELLED = 500;
+const TOKEN_KEY = randomBytes(32).toString('base64url');
 const CONTAINER = `e2e${Math.random().toString(36).slice(2, 10)}`;
 const ROOT = 'CustomerInsights_4b1d/outboundList/';
 const TRIGGER = 'msdynmkt_proactivecallcompleted';
@@ -32,12 +44,11 @@ const reps = Array.from({ length: 100 }, (_, i) => ({ userId: `00000000-0000-400
 let broker: Awaited<ReturnType<typeof startBroker>>;
 let appSettings: AppSettingsHandle;
 let container: ContainerClient;
-let receiver: Server;
-let receiverUrl = '';
-const triggerCalls: { path: string; body: Record<string, unknown> }[] = [];
+let standIn: DataverseStandIn;
 
 beforeAll(async () => {
   broker = await startBroker([{ name: 'contact-batches', duplicateDetection: true }]);
+  standIn = await startDataverseStandIn({ tokenKey: TOKEN_KEY, configs: [], telephony: { place: () => undefined } });
   const file = openAllDayEngagementFile([
     {
       id: 'ci-loop',
@@ -65,8 +76,12 @@ beforeAll(async () => {
     extra: {
       SegmentExportsStorage: inject('azuriteConnection'),
       SEGMENT_EXPORTS_CONTAINER: CONTAINER,
-      SEGMENT_EXPORT_PAGE_SIZE: '1000',
-      SIMULATOR_TIME_SCALE: '60',
+      SEGMENT_EXPORT_PAGE_SIZE: '500',
+      // A call lasts at most 24 simulated seconds: 40 ms of real time.
+      SIMULATOR_TIME_SCALE: '600',
+      // As npm start points the app at the stand-in.
+      DATAVERSE_URL: standIn.url,
+      DATAVERSE_LOCAL_TOKEN_KEY: TOKEN_KEY,
       SIMULATOR_SEED: '7',
       SIMULATOR_PROFILE: JSON.stringify({
         liveAnswer: 0.4,
@@ -84,17 +99,6 @@ beforeAll(async () => {
   });
   container = BlobServiceClient.fromConnectionString(inject('azuriteConnection')).getContainerClient(CONTAINER);
   await container.createIfNotExists();
-  receiver = createServer((req, res) => {
-    let text = '';
-    req.on('data', (chunk: Buffer) => (text += chunk.toString('utf8')));
-    req.on('end', () => {
-      triggerCalls.push({ path: req.url ?? '', body: JSON.parse(text) as Record<string, unknown> });
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((ok) => receiver.listen(0, '127.0.0.1', ok));
-  const address = receiver.address();
-  receiverUrl = `http://127.0.0.1:${typeof address === 'object' && address !== null ? address.port : 0}`;
 }, 120_000);
 
 afterAll(async () => {
@@ -102,7 +106,7 @@ afterAll(async () => {
   appSettings.restore();
   await container.deleteIfExists();
   await broker.stop();
-  await new Promise((ok) => receiver.close(ok));
+  await standIn.stop();
 });
 
 const context = () => new InvocationContext({ functionName: 'e2e', logHandler: () => undefined });
@@ -119,7 +123,7 @@ describe('Customer Insights loop, end to end', () => {
     const name = `${ROOT}Contact/2026/11/29/1200/Contact_1.csv`;
     await container.getBlockBlobClient(name).upload(csv, csv.length);
 
-    // A host crash after the fourth page was published, before its checkpoint.
+    // A host crash after the seventh page was published, before its checkpoint.
     const { deps } = await appRegistry.use(composeSegmentExports);
     let pages = 0;
     const crashing = {
@@ -127,7 +131,7 @@ describe('Customer Insights loop, end to end', () => {
       intake: {
         accept: async (...args: Parameters<typeof deps.intake.accept>) => {
           const accepted = await deps.intake.accept(...args);
-          if (++pages === 4) throw new Error('host crashed');
+          if (++pages === 7) throw new Error('host crashed');
           return accepted;
         },
       },
@@ -140,11 +144,10 @@ describe('Customer Insights loop, end to end', () => {
     );
 
     const dispatch = await appRegistry.use(composeDispatch);
-    const status = await import('../../src/dispatch/engagementStatus.js');
     const engagement = dispatch.catalog.engagements.get('ci-loop');
     if (engagement === undefined) throw new Error('engagement missing');
-    const exportStatus = await status.describeEngagementStatus(dispatch.status, engagement, dispatch.clock());
-    expect(exportStatus.segmentExports?.[0]).toMatchObject({ state: 'completed', totalRows: ROWS, committedRows: ROWS, accepted: ROWS, badRows: 0, pages: 10 });
+    const exportStatus = await describeEngagementStatus(dispatch.status, engagement, dispatch.clock());
+    expect(exportStatus.segmentExports?.[0]).toMatchObject({ state: 'completed', totalRows: ROWS, committedRows: ROWS, accepted: ROWS, badRows: 0, pages: 20 });
 
     // Dispatch takes every contact batch off the queue (the Service Bus trigger's work).
     const batches = broker.client.createReceiver('contact-batches');
@@ -167,48 +170,57 @@ describe('Customer Insights loop, end to end', () => {
     expect(stored).toBe(ROWS);
     expect(duplicates).toBe(0);
 
-    // Pacing ticks dial through the simulator until every delivery has ended; the outbox fills as they do.
-    const { settings } = { settings: appRegistry.settings() };
-    const outbox = new JourneyOutboxStore(new Tables({ connectionString: inject('azuriteTablesConnection') }, settings.TABLE_PREFIX));
+    // A pacing tick dials through the simulator; an operator cancels some of the queue (the management
+    // API's cancel); then the placed calls end (ticks reconcile nothing: the simulator reports each end).
+    const { dialed } = await runPacingTick(dispatch.tick, dispatch.clock());
+    expect(dialed).toBe(DIALED);
+    const queued = await dispatch.deliveries.queued('ci-loop', CANCELLED);
+    const { cancel } = await appRegistry.use(composeManagement);
+    const cancelReport = await cancelQueuedDeliveries(cancel, engagement, { deliveryIds: queued.map((r) => r.deliveryId) }, dispatch.clock());
+    expect(cancelReport.cancelled).toBe(CANCELLED);
     await vi.waitFor(
       async () => {
-        await runPacingTick(dispatch.tick, dispatch.clock());
-        const summary = await outbox.summary('ci-loop');
-        if (summary.pending < ROWS) throw new Error(`${summary.pending} of ${ROWS} deliveries ended`);
+        const inFlight = await dispatch.deliveries.inFlight('ci-loop');
+        if (inFlight.length > 0) throw new Error(`${inFlight.length} calls still in flight`);
       },
-      { timeout: 400_000, interval: 500 },
+      { timeout: 120_000, interval: 100 },
     );
 
-    // The outbox drains to "Dataverse": exactly one custom-trigger call per ended delivery, with its result.
-    const drain = {
-      outbox,
-      dataverse: new DataverseClient({
-        orgUrl: receiverUrl,
-        credential: { getToken: () => Promise.resolve({ token: 'stand-in', expiresOnTimestamp: Date.now() + 3_600_000 }) },
-        retry: { maxAttempts: 2, baseDelayMs: 1, maxDelayMs: 1, maxTotalMs: 5_000, requestTimeoutMs: 5_000 },
-      }),
-      clock: Date.now,
-      maxAttempts: 5,
-      claimMs: 60_000,
-      batchSize: 1_000,
-      log: () => undefined,
-    };
+    // The journey outbox timer's work, as composed for the app (DATAVERSE_URL on loopback: the stand-in's
+    // tokens), until nothing is left: exactly one custom-trigger call per ended delivery, with its result.
+    const { drain } = await appRegistry.use(composeJourneyOutcomes);
+    if (drain === undefined) throw new Error('the journey outbox has no Dataverse to drain to');
     for (;;) {
-      const round = await drainJourneyOutbox(drain);
+      const round = await drainJourneyOutbox({ ...drain, batchSize: 1_000 });
+      expect(round).toMatchObject({ failed: 0, rescheduled: 0 });
       if (round.sent === 0) break;
     }
-    expect(triggerCalls).toHaveLength(ROWS);
-    expect(new Set(triggerCalls.map((c) => c.path))).toEqual(new Set([`/api/data/v9.2/${TRIGGER}`]));
-    const byDelivery = new Map(triggerCalls.map((c) => [String(c.body['msdynmkt_deliveryid']), c.body]));
-    expect(byDelivery.size).toBe(ROWS);
-    expect(new Set(triggerCalls.map((c) => c.body['msdynmkt_profileid'])).size).toBe(ROWS);
+    const listed = (await (await fetch(`${standIn.url}/_standin/msdynmkt-calls`)).json()) as { value: { action: string; body: Record<string, unknown> }[] };
+    const calls = listed.value;
+    const ended = DIALED + CANCELLED;
+    expect(calls).toHaveLength(ended);
+    expect(new Set(calls.map((c) => c.action))).toEqual(new Set([TRIGGER]));
+    const byDelivery = new Map(calls.map((c) => [String(c.body['msdynmkt_deliveryid']), c.body]));
+    expect(byDelivery.size).toBe(ended);
+    expect(new Set(calls.map((c) => c.body['msdynmkt_profileid'])).size).toBe(ended);
 
-    // Each call carries the result the delivery ended with, as recorded by dispatch.
+    // Each placed call's delivery carries the result it ended with, as recorded by dispatch; each
+    // cancelled one says Cancelled, with no attempt made.
     const { events } = await dispatch.tick.outcomes.since('ci-loop', 0);
-    expect(events).toHaveLength(ROWS);
+    expect(events).toHaveLength(DIALED);
     for (const event of events) {
       expect(byDelivery.get(event.deliveryId)).toMatchObject({ msdynmkt_result: event.result, msdynmkt_attempts: event.attempt });
     }
     expect(new Set(events.map((e) => e.result)).size).toBeGreaterThan(2);
-  }, 600_000);
+    const called = new Set(events.map((e) => e.deliveryId));
+    const notCalled = calls.filter((c) => !called.has(String(c.body['msdynmkt_deliveryid'])));
+    expect(new Set(notCalled.map((c) => String(c.body['msdynmkt_deliveryid'])))).toEqual(new Set(queued.map((r) => r.deliveryId)));
+    for (const c of notCalled) expect(c.body).toMatchObject({ msdynmkt_result: 'Cancelled', msdynmkt_attempts: 0 });
+    // The deliveries still queued have not ended: nothing went to their journey.
+    const stillQueued = await dispatch.deliveries.queued('ci-loop', ROWS);
+    expect(stillQueued).toHaveLength(ROWS - ended);
+    expect(stillQueued.filter((r) => byDelivery.has(r.deliveryId))).toEqual([]);
+    const after = await describeEngagementStatus(dispatch.status, engagement, dispatch.clock());
+    expect(after.journeyOutcomes).toMatchObject({ pending: 0, sent: ended, failed: 0 });
+  }, 300_000);
 });
