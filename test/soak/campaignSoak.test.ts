@@ -10,12 +10,11 @@ import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
 import { countsAsEngagement } from '../../src/dispatch/decideReattempt.js';
 import { RecentOutcomes } from '../../src/dispatch/recentOutcomes.js';
 import { recordOutcome, type OutcomeDeps } from '../../src/dispatch/recordOutcome.js';
-import { OUTCOME_LOOKBACK_MS, runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
+import { DIAL_RECOVERY_MS, OUTCOME_LOOKBACK_MS, runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
 import { storeContactBatches } from '../../src/dispatch/storeContactBatches.js';
-import type { EngagementConfig } from '../../src/engagement/engagementSchema.js';
 import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
 import { IntakeService, type AcceptedTrigger } from '../../src/intake/intakeService.js';
-import { DELIVERY_GRACE_MS } from '../../src/pacing/nextCallable.js';
+import { DELIVERY_GRACE_MS, LONGEST_CALL_MS } from '../../src/pacing/nextCallable.js';
 import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
 import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
 import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
@@ -42,7 +41,7 @@ const DAYS = 3;
 const TICK_MS = 30_000;
 /** Longest jump of the clock when nothing is callable: the sweep still ends rows within their grace. */
 const MAX_IDLE_JUMP_MS = HOUR;
-/** CI runs a thousand contacts; `SOAK_CONTACTS=20000` runs the full proof (about an hour on Azurite, see docs/decisions.md). */
+/** CI runs a thousand contacts (about 80 s here); `SOAK_CONTACTS=20000` runs the full proof (see docs/decisions.md and docs/lifecycle.md). */
 const CONTACTS = Number(process.env.SOAK_CONTACTS ?? 1_000);
 const PAGE_SIZE = 1_000;
 
@@ -345,6 +344,7 @@ describe('campaign soak', () => {
       }
     }
     const intakeWall = performance.now() - wallStart;
+    const campaignStart = performance.now();
 
     // --- the contact-batch trigger: the broker delivers, storeContactBatches stores ---
     let received = 0;
@@ -404,23 +404,32 @@ describe('campaign soak', () => {
         perEngagementDialed.set(h.request.engagementId, (perEngagementDialed.get(h.request.engagementId) ?? 0) + 1);
       }
       // Pacing never idle while a callable row waits and capacity is free.
+      let couldDial = dialer.handed.length > handedBefore;
       for (const decision of report.decisions) {
         const free = simulator.availableRepresentatives(decision.queue).length;
+        if (free === 0) continue;
+        const callable = await hasCallableRow(deliveries, decision.engagementId, clock.now());
+        couldDial ||= callable;
         const mine = dialer.handed.slice(handedBefore).filter((h) => h.request.engagementId === decision.engagementId).length;
         const blocked = decision.status !== 'running' || decision.boundBy.startsWith('rule:');
-        if (blocked || mine > 0 || free === 0 || decision.inputs.inFlight > 0) continue;
-        if (await hasCallableRow(deliveries, decision.engagementId, clock.now())) idleWhileCallable++;
+        if (blocked || mine > 0 || decision.inputs.inFlight > 0) continue;
+        if (callable) idleWhileCallable++;
       }
-      // Advance: a tick while anything is up or callable, else straight to the next thing that happens.
-      const busy = engagements.some((e) => simulator.activeCalls(e.id).ringing + simulator.activeCalls(e.id).waitingForRepresentative > 0);
+      // Advance: the next tick while an engagement could dial (a free representative and a callable
+      // row, or calls just placed). Otherwise nothing pacing sees can change before the next thing that
+      // happens (a call's next step on the simulator, a waiting row's time, a batch, a claim or hand-over
+      // the sweep must look at again), so the clock goes to the first tick at or after it.
       let next = clock.now() + TICK_MS;
-      if (!busy && !(await anyCallable(deliveries, engagements, clock.now())) && (await anyInFlight(deliveries, engagements)) === false) {
+      if (!couldDial) {
         const wake = Math.min(
-          ...(await Promise.all(engagements.map((e) => nextWaiting(deliveries, e.id)))),
+          clock.nextAt() ?? Infinity,
+          ...(await Promise.all(engagements.map(async (e) => (await deliveries.nextWaitingAt(e.id)) ?? Infinity))),
+          ...(await Promise.all(engagements.map((e) => inFlightDeadline(deliveries, e.id)))),
           ...noting.dueAt.filter((at) => at > clock.now()),
+          ...[crashes.beforeDial, crashes.afterDial].filter((at) => at > clock.now()),
           clock.now() + MAX_IDLE_JUMP_MS,
         );
-        next = Math.max(next, Math.min(wake, END));
+        next = Math.max(next, START + Math.ceil((Math.min(wake, END) - START) / TICK_MS) * TICK_MS);
       }
       const target = Math.min(next, END);
       while (clock.now() < target) {
@@ -436,6 +445,7 @@ describe('campaign soak', () => {
       ticks++;
     }
     await Promise.all(recording.splice(0));
+    const campaignSeconds = (performance.now() - campaignStart) / 1000;
     await subscription.close();
     await receiver.close();
 
@@ -508,6 +518,8 @@ describe('campaign soak', () => {
       ticks,
       wallSeconds: Math.round((performance.now() - wallStart) / 1000),
       intakeSeconds: Math.round(intakeWall / 1000),
+      campaignSeconds: Math.round(campaignSeconds),
+      ticksPerSecond: Math.round((10 * ticks) / campaignSeconds) / 10,
       contacts: CONTACTS,
       zones: ZONES.length,
       accepted: acceptedTotal,
@@ -557,17 +569,8 @@ async function hasCallableRow(deliveries: DeliveryStore, engagementId: string, n
   return false;
 }
 
-async function anyCallable(deliveries: DeliveryStore, engagements: readonly EngagementConfig[], now: number): Promise<boolean> {
-  for (const e of engagements) if (await hasCallableRow(deliveries, e.id, now)) return true;
-  return false;
-}
-
-async function anyInFlight(deliveries: DeliveryStore, engagements: readonly EngagementConfig[]): Promise<boolean> {
-  for (const e of engagements) if ((await deliveries.inFlight(e.id)).length > 0) return true;
-  return false;
-}
-
-async function nextWaiting(deliveries: DeliveryStore, engagementId: string): Promise<number> {
-  for await (const row of deliveries.due(engagementId, START + 100 * DAY)) return row.at;
-  return Infinity;
+/** When the sweep must next look at a call in flight: a claim left by a crash, or a hand-over without an outcome. */
+async function inFlightDeadline(deliveries: DeliveryStore, engagementId: string): Promise<number> {
+  const deadlines = (await deliveries.inFlight(engagementId)).map((row) => row.since + (row.state === 'dialing' ? DIAL_RECOVERY_MS : LONGEST_CALL_MS));
+  return Math.min(Infinity, ...deadlines);
 }
