@@ -14,7 +14,7 @@ import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
 import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
 import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
 import { ensureError } from '../errors.js';
-import type { DeliveryRecord, DeliveryStore, InFlightRow } from '../store/dispatch/deliveryStore.js';
+import type { DeliveryRecord, DeliveryStore, InFlightRow, QueuedRow } from '../store/dispatch/deliveryStore.js';
 import { expiredEvent, sweepDeliveries } from './sweepDeliveries.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 import type { RecentOutcomes } from './recentOutcomes.js';
@@ -36,6 +36,12 @@ export const DIAL_RECOVERY_MS = 60_000;
 export const CANCEL_PER_TICK = 500;
 /** In-flight deliveries are reconciled with a back-end that can say what happened (Dynamics 365) this often. */
 export const RECONCILE_INTERVAL_MS = 30_000;
+/**
+ * The sweep looks for ready rows whose span closed at least this often (and at the next tick when the
+ * queue head shows one). A closed row is never dialed meanwhile (the dial path checks its span), so the
+ * interval only delays when it waits for its next window or expires, well inside the grace period.
+ */
+export const CLOSED_SWEEP_INTERVAL_MS = 5 * 60_000;
 
 /** Optional views a back-end may give of its own calls and people (the simulator has them; D365 does not). */
 export interface DialerInsight {
@@ -86,6 +92,10 @@ interface EngagementView {
   readonly inFlight: readonly InFlightRow[];
   /** Ready rows (callable now), counted up to {@link PENDING_COUNT_CAP}. */
   readonly ready: number;
+  /** The ready rows counted, in call order: the dial path starts from them rather than reading them again. */
+  readonly head: readonly QueuedRow[];
+  /** Whether `head` is the whole ready index (the count stopped before the cap). */
+  readonly headIsAll: boolean;
 }
 
 /**
@@ -99,14 +109,22 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
   const idle: TickReport = { ran: false, decisions: [], dialed: 0, rejected: 0, recovered: 0, cancelled: 0, expired: 0, postponed: 0 };
   if (!(await deps.stateStore.acquireLease(now, deps.leaseMs))) return idle;
   const engagements = [...deps.catalog.engagements.values()];
-  let expired = 0;
-  for (const engagement of engagements) {
-    const swept = await sweepDeliveries(deps, engagement, now);
-    expired += swept.expired;
-  }
-  const reconciled = await reconcileDue(deps, engagements, now);
+  // One in-flight read per engagement, shared by the sweep, reconciliation and the view; read again
+  // only for an engagement whose calls the sweep or reconciliation just ended.
+  const inFlight = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.deliveries.inFlight(e.id)] as const)));
+  const swept = await Promise.all(
+    engagements.map(async (engagement) => {
+      const report = await sweepDeliveries(deps, engagement, now, { inFlight: inFlight.get(engagement.id), closed: closedSweepDue(deps, engagement.id, now) });
+      if (report.reconciled + report.abandonedWithoutOutcome > 0) inFlight.set(engagement.id, await deps.deliveries.inFlight(engagement.id));
+      return report.expired;
+    }),
+  );
+  let expired = swept.reduce((a, b) => a + b, 0);
+  const reconciled = await reconcileDue(deps, engagements, inFlight, now);
   const { availableRepresentatives, staffedRepresentatives } = await representativesByQueue(deps);
-  const views = await Promise.all(engagements.map((engagement) => viewOf(deps, engagement, readyCountCap(engagement, staffedRepresentatives))));
+  const views = await Promise.all(
+    engagements.map((engagement) => viewOf(deps, engagement, inFlight.get(engagement.id) ?? [], readyCountCap(engagement, staffedRepresentatives), now)),
+  );
   const stored = await deps.stateStore.load();
   const outcomes = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.recentOutcomes.of(e.id, now)] as const)));
   const result = decidePacing({
@@ -171,7 +189,12 @@ const lastReconciled = new WeakMap<PacingTickDeps, number>();
  * attempt, so outcomes also pushed to /api/call-events count once). A failure is logged and retried
  * at the next interval; it never stops the tick.
  */
-async function reconcileDue(deps: PacingTickDeps, engagements: readonly EngagementConfig[], now: number): Promise<number> {
+async function reconcileDue(
+  deps: PacingTickDeps,
+  engagements: readonly EngagementConfig[],
+  inFlightByEngagement: Map<string, readonly InFlightRow[]>,
+  now: number,
+): Promise<number> {
   const { dialer, record } = deps;
   if (dialer.pollOutcomes === undefined) return 0;
   const last = lastReconciled.get(deps);
@@ -179,7 +202,7 @@ async function reconcileDue(deps: PacingTickDeps, engagements: readonly Engageme
   lastReconciled.set(deps, now);
   const inFlight: InFlightDelivery[] = [];
   for (const engagement of engagements) {
-    for (const row of await deps.deliveries.inFlight(engagement.id)) {
+    for (const row of inFlightByEngagement.get(engagement.id) ?? []) {
       if (row.state === 'submitted') inFlight.push({ engagementId: engagement.id, deliveryId: row.deliveryId, attempt: row.attempt, since: row.since });
     }
   }
@@ -191,16 +214,44 @@ async function reconcileDue(deps: PacingTickDeps, engagements: readonly Engageme
     return 0;
   }
   for (const event of events) await record(event);
+  if (events.length > 0) {
+    for (const engagement of engagements) inFlightByEngagement.set(engagement.id, await deps.deliveries.inFlight(engagement.id));
+  }
   return events.length;
 }
 
-async function viewOf(deps: PacingTickDeps, engagement: EngagementConfig, cap: number): Promise<EngagementView> {
-  const inFlight = await deps.deliveries.inFlight(engagement.id);
-  let ready = 0;
-  for await (const row of deps.deliveries.ready(engagement.id)) {
-    if (row.kind === 'ready' && ++ready >= cap) break;
+/** When each tick's deps last looked for closed ready rows, per engagement (per process, like {@link lastReconciled}). */
+const lastClosedSweep = new WeakMap<PacingTickDeps, Map<string, number>>();
+
+function closedSweepDue(deps: PacingTickDeps, engagementId: string, now: number): boolean {
+  const last = lastClosedSweep.get(deps) ?? new Map<string, number>();
+  lastClosedSweep.set(deps, last);
+  const at = last.get(engagementId);
+  if (at !== undefined && now >= at && now - at < CLOSED_SWEEP_INTERVAL_MS) return false;
+  last.set(engagementId, now);
+  return true;
+}
+
+/**
+ * The engagement's ready rows counted up to `cap`, read in one page of that size. A closed row at the
+ * head (its span ended since the last closed sweep) brings that sweep forward to the next tick.
+ */
+async function viewOf(deps: PacingTickDeps, engagement: EngagementConfig, inFlight: readonly InFlightRow[], cap: number, now: number): Promise<EngagementView> {
+  const head: QueuedRow[] = [];
+  for await (const row of deps.deliveries.ready(engagement.id, { pageSize: cap })) {
+    head.push(row);
+    if (head.length >= cap) break;
   }
-  return { engagement, inFlight, ready };
+  if (head.some((row) => row.at <= now)) lastClosedSweep.get(deps)?.delete(engagement.id);
+  return { engagement, inFlight, ready: head.length, head, headIsAll: head.length < cap };
+}
+
+/** The ready index in call order: the rows the view read, then, when it stopped at its cap, the rest. */
+async function* readyInOrder(deps: PacingTickDeps, view: EngagementView): AsyncIterable<QueuedRow> {
+  yield* view.head;
+  const last = view.head[view.head.length - 1];
+  if (view.headIsAll || last === undefined) return;
+  yield* deps.deliveries.ready(view.engagement.id, { after: last.rowKey });
 }
 
 /**
@@ -280,7 +331,7 @@ async function dialNow(
   const { engagement } = view;
   const requests: DialRequest[] = [];
   const checks: CheckCounts = { rejected: 0, expired: 0, postponed: 0 };
-  for await (const row of deps.deliveries.ready(engagement.id)) {
+  for await (const row of readyInOrder(deps, view)) {
     if (requests.length >= decision.dialNow) break;
     if (row.at <= now || row.notBefore > now) continue; // the next sweep moves it; it is not callable now
     const representativeId = engagement.dialMode.mode === 'preview' ? decision.reservedRepresentativeIds[requests.length] : undefined;

@@ -3,7 +3,7 @@ import type { HandedCall, Reconciliation } from '../dialers/dialerPort.js';
 import { ensureError } from '../errors.js';
 import type { EngagementConfig } from '../engagement/engagementSchema.js';
 import { lastWindowEnd, LONGEST_CALL_MS, nextCallable } from '../pacing/nextCallable.js';
-import type { DeliveryRecord, QueuedRow } from '../store/dispatch/deliveryStore.js';
+import type { DeliveryRecord, InFlightRow, QueuedRow } from '../store/dispatch/deliveryStore.js';
 import type { PacingTickDeps } from './runPacingTick.js';
 import { endWithoutCall, settleEndedDelivery } from './settleEndedDelivery.js';
 
@@ -23,6 +23,13 @@ export interface SweepReport {
   readonly abandonedWithoutOutcome: number;
 }
 
+export interface SweepOptions {
+  /** The engagement's in-flight rows, when the caller has read them this tick (one read shared with the tick's view). */
+  readonly inFlight?: readonly InFlightRow[];
+  /** Whether to look for ready rows whose span closed (default true); see `CLOSED_SWEEP_INTERVAL_MS`. */
+  readonly closed?: boolean;
+}
+
 /**
  * Keeps one engagement's queue true before pacing reads it: due waiting rows become ready, ready rows
  * whose window closed go back to wait (or expire), and calls handed over without an outcome are
@@ -30,7 +37,7 @@ export interface SweepReport {
  * racing another changes nothing twice. Reads are paged and run to the end of what is due: no fixed
  * limit decides which rows are seen.
  */
-export async function sweepDeliveries(deps: PacingTickDeps, engagement: EngagementConfig, now: number): Promise<SweepReport> {
+export async function sweepDeliveries(deps: PacingTickDeps, engagement: EngagementConfig, now: number, options: SweepOptions = {}): Promise<SweepReport> {
   let promoted = 0;
   let deferred = 0;
   let expired = 0;
@@ -43,12 +50,14 @@ export async function sweepDeliveries(deps: PacingTickDeps, engagement: Engageme
     }
   }
   promoted += await deps.deliveries.promote(engagement.id, due, now);
-  for await (const row of deps.deliveries.closed(engagement.id, now)) {
-    const moved = await deps.deliveries.demote(engagement.id, row, now);
-    if (moved === 'moved') deferred++;
-    if (moved === 'expired' && (await expireQueued(deps, engagement, row, now))) expired++;
+  if (options.closed !== false) {
+    for await (const row of deps.deliveries.closed(engagement.id, now)) {
+      const moved = await deps.deliveries.demote(engagement.id, row, now);
+      if (moved === 'moved') deferred++;
+      if (moved === 'expired' && (await expireQueued(deps, engagement, row, now))) expired++;
+    }
   }
-  const handed = await endHandedCalls(deps, engagement, now);
+  const handed = await endHandedCalls(deps, engagement, now, options.inFlight ?? (await deps.deliveries.inFlight(engagement.id)));
   return { promoted, deferred, expired, ...handed };
 }
 
@@ -76,8 +85,9 @@ async function endHandedCalls(
   deps: PacingTickDeps,
   engagement: EngagementConfig,
   now: number,
+  inFlight: readonly InFlightRow[],
 ): Promise<{ reconciled: number; abandonedWithoutOutcome: number }> {
-  const stale = (await deps.deliveries.inFlight(engagement.id)).filter((row) => row.state === 'submitted' && now - row.since >= LONGEST_CALL_MS);
+  const stale = inFlight.filter((row) => row.state === 'submitted' && now - row.since >= LONGEST_CALL_MS);
   if (stale.length === 0) return { reconciled: 0, abandonedWithoutOutcome: 0 };
   const records = (await Promise.all(stale.map((row) => deps.deliveries.get(engagement.id, row.deliveryId)))).filter(
     (r): r is DeliveryRecord => r !== undefined && r.state === 'submitted',

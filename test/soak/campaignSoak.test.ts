@@ -10,12 +10,11 @@ import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
 import { countsAsEngagement } from '../../src/dispatch/decideReattempt.js';
 import { RecentOutcomes } from '../../src/dispatch/recentOutcomes.js';
 import { recordOutcome, type OutcomeDeps } from '../../src/dispatch/recordOutcome.js';
-import { OUTCOME_LOOKBACK_MS, runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
+import { DIAL_RECOVERY_MS, OUTCOME_LOOKBACK_MS, runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
 import { storeContactBatches } from '../../src/dispatch/storeContactBatches.js';
-import type { EngagementConfig } from '../../src/engagement/engagementSchema.js';
 import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
 import { IntakeService, type AcceptedTrigger } from '../../src/intake/intakeService.js';
-import { DELIVERY_GRACE_MS } from '../../src/pacing/nextCallable.js';
+import { DELIVERY_GRACE_MS, LONGEST_CALL_MS } from '../../src/pacing/nextCallable.js';
 import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
 import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
 import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
@@ -42,7 +41,7 @@ const DAYS = 3;
 const TICK_MS = 30_000;
 /** Longest jump of the clock when nothing is callable: the sweep still ends rows within their grace. */
 const MAX_IDLE_JUMP_MS = HOUR;
-/** CI runs a thousand contacts; `SOAK_CONTACTS=20000` runs the full proof (about an hour on Azurite, see docs/decisions.md). */
+/** CI runs a thousand contacts (about 80 s here); `SOAK_CONTACTS=20000` runs the full proof (see docs/decisions.md and docs/lifecycle.md). */
 const CONTACTS = Number(process.env.SOAK_CONTACTS ?? 1_000);
 const PAGE_SIZE = 1_000;
 
@@ -225,331 +224,348 @@ beforeAll(async () => {
 afterAll(async () => broker.stop());
 
 describe('campaign soak', () => {
-  it(`${CONTACTS} contacts in ${ZONES.length} zones over ${DAYS} simulated days across a DST change: every delivery ends and no calling rule is broken`, async () => {
-    const wallStart = performance.now();
-    const tables = testTables();
-    const engagements = [...catalog.engagements.values()];
-    const simulator = new TelephonySimulator({
-      seed: 5,
-      clock,
-      engagements,
-      queues: [...catalog.queues.values()],
-      profile: { liveAnswer: 0.25, answeringMachine: 0.15, busy: 0.05, invalidAddress: 0.02, callFailed: 0.01 },
-    });
-    const dialer = new ObservedDialer(simulator, clock);
-    const deliveries = new DeliveryStore(tables);
-    const outcomes = new OutcomeStore(tables, () => clock.now());
-    const doNotContact = new DoNotContactStore(tables, 0);
-    const pending = new PendingContactStore(tables);
-    const ledger = new FrequencyLedgerStore(tables);
-    const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger, doNotContact, pending, clock: () => clock.now() };
-    const logs: string[] = [];
-    const deps: PacingTickDeps = {
-      catalog,
-      deliveries,
-      outcomes,
-      recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
-      stateStore: new PacingStateStore(tables, 'soak'),
-      pending,
-      doNotContact,
-      ledger,
-      dialer,
-      presence: simulator,
-      leaseMs: 2 * TICK_MS,
-      record: (event) => recordOutcome(outcomeDeps, event),
-      log: (line) => logs.push(line),
-    };
+  it(
+    `${CONTACTS} contacts in ${ZONES.length} zones over ${DAYS} simulated days across a DST change: every delivery ends and no calling rule is broken`,
+    async () => {
+      const wallStart = performance.now();
+      const tables = testTables();
+      const engagements = [...catalog.engagements.values()];
+      const simulator = new TelephonySimulator({
+        seed: 5,
+        clock,
+        engagements,
+        queues: [...catalog.queues.values()],
+        profile: { liveAnswer: 0.25, answeringMachine: 0.15, busy: 0.05, invalidAddress: 0.02, callFailed: 0.01 },
+      });
+      const dialer = new ObservedDialer(simulator, clock);
+      const deliveries = new DeliveryStore(tables);
+      const outcomes = new OutcomeStore(tables, () => clock.now());
+      const doNotContact = new DoNotContactStore(tables, 0);
+      const pending = new PendingContactStore(tables);
+      const ledger = new FrequencyLedgerStore(tables);
+      const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger, doNotContact, pending, clock: () => clock.now() };
+      const logs: string[] = [];
+      const deps: PacingTickDeps = {
+        catalog,
+        deliveries,
+        outcomes,
+        recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
+        stateStore: new PacingStateStore(tables, 'soak'),
+        pending,
+        doNotContact,
+        ledger,
+        dialer,
+        presence: simulator,
+        leaseMs: 2 * TICK_MS,
+        record: (event) => recordOutcome(outcomeDeps, event),
+        log: (line) => logs.push(line),
+      };
 
-    // --- the test's own books ---
-    const people = population(CONTACTS);
-    const byContact = new Map(people.map((p) => [p.input.contactId, p]));
-    /** Do-not-contact keys (phone or contact:<id>) and since when. */
-    const dncSince = new Map<string, number>();
-    const callbacks = new Map<string, { start: number; end: number }[]>();
-    const events: CallEvent[] = [];
-    const eventsPerAttempt = new Map<string, number>();
-    let lostOutcome: CallEvent | undefined;
-    let callbacksAsked = 0;
-    let dncDispositions = 0;
-    const rnd = random(29);
-    const recording: Promise<unknown>[] = [];
+      // --- the test's own books ---
+      const people = population(CONTACTS);
+      const byContact = new Map(people.map((p) => [p.input.contactId, p]));
+      /** Do-not-contact keys (phone or contact:<id>) and since when. */
+      const dncSince = new Map<string, number>();
+      const callbacks = new Map<string, { start: number; end: number }[]>();
+      const events: CallEvent[] = [];
+      const eventsPerAttempt = new Map<string, number>();
+      let lostOutcome: CallEvent | undefined;
+      let callbacksAsked = 0;
+      let dncDispositions = 0;
+      const rnd = random(29);
+      const recording: Promise<unknown>[] = [];
 
-    simulator.onCallEvent((raw) => {
-      let event = raw;
-      const key = `${raw.deliveryId}#${raw.attempt}`;
-      eventsPerAttempt.set(key, (eventsPerAttempt.get(key) ?? 0) + 1);
-      if (raw.result === 'LiveAnswer') {
-        const u = rnd();
-        if (u < 0.002) {
-          event = { ...raw, disposition: 'do-not-contact' };
-          dncDispositions++;
-        } else if (u < 0.03) {
-          // "Call me back in a few hours": the customer picks a time, not always within calling hours.
-          const at = Date.parse(raw.at) + (2 + Math.floor(rnd() * 20)) * HOUR;
-          event = { ...raw, disposition: 'callback', callbackAt: new Date(at).toISOString() };
-          callbacksAsked++;
+      simulator.onCallEvent((raw) => {
+        let event = raw;
+        const key = `${raw.deliveryId}#${raw.attempt}`;
+        eventsPerAttempt.set(key, (eventsPerAttempt.get(key) ?? 0) + 1);
+        if (raw.result === 'LiveAnswer') {
+          const u = rnd();
+          if (u < 0.002) {
+            event = { ...raw, disposition: 'do-not-contact' };
+            dncDispositions++;
+          } else if (u < 0.03) {
+            // "Call me back in a few hours": the customer picks a time, not always within calling hours.
+            const at = Date.parse(raw.at) + (2 + Math.floor(rnd() * 20)) * HOUR;
+            event = { ...raw, disposition: 'callback', callbackAt: new Date(at).toISOString() };
+            callbacksAsked++;
+          }
         }
-      }
-      if (lostOutcome === undefined && clock.now() > START + DAY + 5 * HOUR && raw.result === 'NoAnswer') {
-        lostOutcome = raw;
+        if (lostOutcome === undefined && clock.now() > START + DAY + 5 * HOUR && raw.result === 'NoAnswer') {
+          lostOutcome = raw;
+          events.push(event);
+          return;
+        }
         events.push(event);
-        return;
-      }
-      events.push(event);
-      recording.push(
-        recordOutcome(outcomeDeps, event).then((r) => {
-          if (event.disposition === 'do-not-contact' && r.status === 'recorded') {
-            const delivery = handedBy.get(event.deliveryId);
-            if (delivery !== undefined) {
-              dncSince.set(`contact:${delivery.contact.contactId}`, clock.now());
+        recording.push(
+          recordOutcome(outcomeDeps, event).then((r) => {
+            if (event.disposition === 'do-not-contact' && r.status === 'recorded') {
+              const delivery = handedBy.get(event.deliveryId);
+              if (delivery !== undefined) {
+                dncSince.set(`contact:${delivery.contact.contactId}`, clock.now());
+              }
             }
-          }
-          if (event.disposition === 'callback' && event.callbackAt !== undefined) {
-            const cb = Date.parse(event.callbackAt);
-            const list = callbacks.get(event.deliveryId) ?? [];
-            // The hour asked for, or the first lawful hour within a day when that hour is not (legal hours are checked on their own).
-            list.push({ start: cb, end: cb + DAY + HOUR });
-            callbacks.set(event.deliveryId, list);
-          }
-          return r;
-        }),
-      );
-    });
-    const handedBy = new Map<string, DialRequest>();
-
-    // --- intake: segment pages through IntakeService onto the broker ---
-    const noting = new NotingSender(broker.client.createSender('batches'), clock);
-    const intake = new IntakeService({ catalog, doNotContact, ledger, pending, sender: noting.proxy, batchMaxContacts: 250, clock: () => clock.now() });
-    // A few numbers were on the do-not-contact list before the campaign.
-    for (const p of people.slice(0, 40)) {
-      const mobile = p.input.phones.mobile ?? '';
-      await doNotContact.add({ phone: mobile }, 'registry', 'soak');
-      dncSince.set(mobile, START);
-    }
-    const accepted: AcceptedTrigger[] = [];
-    const renewalsPeople = people.slice(0, Math.floor(CONTACTS * 0.6));
-    // Billing reaches the last 40%, and 3,000 contacts renewals also calls: frequency limits are shared.
-    const billingPeople = people.slice(Math.floor(CONTACTS * 0.6) - 3_000);
-    for (const [engagementId, list] of [
-      ['renewals', renewalsPeople],
-      ['billing', billingPeople],
-    ] as const) {
-      for (let page = 0; page * PAGE_SIZE < list.length; page++) {
-        const members = list.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
-        accepted.push(
-          await intake.accept(engagementId, {
-            sourceKey: `segment:${engagementId}-seg/run-1/${page}`,
-            contacts: members.map((p) => ({ source: `segment:${engagementId}-seg/run-1/${page}`, contact: p.input })),
+            if (event.disposition === 'callback' && event.callbackAt !== undefined) {
+              const cb = Date.parse(event.callbackAt);
+              const list = callbacks.get(event.deliveryId) ?? [];
+              // The hour asked for, or the first lawful hour within a day when that hour is not (legal hours are checked on their own).
+              list.push({ start: cb, end: cb + DAY + HOUR });
+              callbacks.set(event.deliveryId, list);
+            }
+            return r;
           }),
         );
-      }
-    }
-    const intakeWall = performance.now() - wallStart;
+      });
+      const handedBy = new Map<string, DialRequest>();
 
-    // --- the contact-batch trigger: the broker delivers, storeContactBatches stores ---
-    let received = 0;
-    const receiver = broker.client.createReceiver('batches');
-    const waiters: { count: number; resolve: () => void }[] = [];
-    const subscription = receiver.subscribe(
-      {
-        async processMessage(message) {
-          await storeContactBatches(
-            {
-              deliveries,
-              rejected: new RejectedMessageStore(tables),
-              knownEngagement: (id) => catalog.engagements.has(id),
-              queueName: 'batches',
-              pending,
-              clock: () => clock.now(),
-            },
-            [message.body as unknown],
-            [{ messageId: String(message.messageId), enqueuedTimeUtc: message.enqueuedTimeUtc?.toISOString(), deliveryCount: message.deliveryCount }],
-            new InvocationContext({ functionName: 'contactBatches', logHandler: () => undefined }),
+      // --- intake: segment pages through IntakeService onto the broker ---
+      const noting = new NotingSender(broker.client.createSender('batches'), clock);
+      const intake = new IntakeService({ catalog, doNotContact, ledger, pending, sender: noting.proxy, batchMaxContacts: 250, clock: () => clock.now() });
+      // A few numbers were on the do-not-contact list before the campaign.
+      for (const p of people.slice(0, 40)) {
+        const mobile = p.input.phones.mobile ?? '';
+        await doNotContact.add({ phone: mobile }, 'registry', 'soak');
+        dncSince.set(mobile, START);
+      }
+      const accepted: AcceptedTrigger[] = [];
+      const renewalsPeople = people.slice(0, Math.floor(CONTACTS * 0.6));
+      // Billing reaches the last 40%, and 3,000 contacts renewals also calls: frequency limits are shared.
+      const billingPeople = people.slice(Math.floor(CONTACTS * 0.6) - 3_000);
+      for (const [engagementId, list] of [
+        ['renewals', renewalsPeople],
+        ['billing', billingPeople],
+      ] as const) {
+        for (let page = 0; page * PAGE_SIZE < list.length; page++) {
+          const members = list.slice(page * PAGE_SIZE, (page + 1) * PAGE_SIZE);
+          accepted.push(
+            await intake.accept(engagementId, {
+              sourceKey: `segment:${engagementId}-seg/run-1/${page}`,
+              contacts: members.map((p) => ({ source: `segment:${engagementId}-seg/run-1/${page}`, contact: p.input })),
+            }),
           );
-          received++;
-          for (const w of waiters.splice(0)) {
-            if (received >= w.count) w.resolve();
-            else waiters.push(w);
-          }
-        },
-        async processError(args) {
-          logs.push(`receiver: ${args.error.message}`);
-        },
-      },
-      { autoCompleteMessages: true, maxConcurrentCalls: 4 },
-    );
-    const batchesDue = () => noting.dueAt.filter((at) => at <= clock.now()).length;
-    const storedUpTo = (count: number) => (received >= count ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count, resolve })));
-
-    // --- the campaign ---
-    const END = START + DAYS * DAY;
-    let ticks = 0;
-    let idleWhileCallable = 0;
-    const crashes = { beforeDial: START + 10 * HOUR, afterDial: START + 34 * HOUR };
-    const perEngagementDialed = new Map<string, number>();
-    while (clock.now() < END) {
-      if (crashes.beforeDial !== 0 && clock.now() >= crashes.beforeDial) {
-        dialer.crash = 'before-hand-over';
-        crashes.beforeDial = 0;
-      } else if (crashes.afterDial !== 0 && clock.now() >= crashes.afterDial && dialer.crash === undefined) {
-        dialer.crash = 'after-hand-over';
-        crashes.afterDial = 0;
-      }
-      await storedUpTo(batchesDue());
-      const handedBefore = dialer.handed.length;
-      const report = await runPacingTick(deps, clock.now());
-      ticks++;
-      for (const h of dialer.handed.slice(handedBefore)) {
-        handedBy.set(h.request.deliveryId, h.request);
-        perEngagementDialed.set(h.request.engagementId, (perEngagementDialed.get(h.request.engagementId) ?? 0) + 1);
-      }
-      // Pacing never idle while a callable row waits and capacity is free.
-      for (const decision of report.decisions) {
-        const free = simulator.availableRepresentatives(decision.queue).length;
-        const mine = dialer.handed.slice(handedBefore).filter((h) => h.request.engagementId === decision.engagementId).length;
-        const blocked = decision.status !== 'running' || decision.boundBy.startsWith('rule:');
-        if (blocked || mine > 0 || free === 0 || decision.inputs.inFlight > 0) continue;
-        if (await hasCallableRow(deliveries, decision.engagementId, clock.now())) idleWhileCallable++;
-      }
-      // Advance: a tick while anything is up or callable, else straight to the next thing that happens.
-      const busy = engagements.some((e) => simulator.activeCalls(e.id).ringing + simulator.activeCalls(e.id).waitingForRepresentative > 0);
-      let next = clock.now() + TICK_MS;
-      if (!busy && !(await anyCallable(deliveries, engagements, clock.now())) && (await anyInFlight(deliveries, engagements)) === false) {
-        const wake = Math.min(
-          ...(await Promise.all(engagements.map((e) => nextWaiting(deliveries, e.id)))),
-          ...noting.dueAt.filter((at) => at > clock.now()),
-          clock.now() + MAX_IDLE_JUMP_MS,
-        );
-        next = Math.max(next, Math.min(wake, END));
-      }
-      const target = Math.min(next, END);
-      while (clock.now() < target) {
-        clock.advanceTo(Math.min(target, clock.now() + TICK_MS));
-        await Promise.all(recording.splice(0));
-      }
-    }
-    // After the last window: a few more ticks through the grace period end what is left.
-    for (let t = 0; t < DELIVERY_GRACE_MS / (15 * MINUTE); t++) {
-      clock.advanceTo(clock.now() + 15 * MINUTE);
-      await Promise.all(recording.splice(0));
-      await runPacingTick(deps, clock.now());
-      ticks++;
-    }
-    await Promise.all(recording.splice(0));
-    await subscription.close();
-    await receiver.close();
-
-    // --- the oracles ---
-    const states = new Map<string, number>();
-    let notTerminal = 0;
-    for (const engagement of engagements) {
-      const client = await tables.table('Deliveries');
-      for await (const e of client.listEntities<{ rowKey: string; state: string }>({
-        queryOptions: { filter: `PartitionKey eq '${engagement.id}' and RowKey ge 'd|' and RowKey lt 'd}'`, select: ['RowKey', 'state'] },
-      })) {
-        const state = e.state as Parameters<typeof isTerminal>[0];
-        states.set(`${engagement.id}:${state}`, (states.get(`${engagement.id}:${state}`) ?? 0) + 1);
-        if (!isTerminal(state)) notTerminal++;
-      }
-    }
-    const acceptedTotal = accepted.reduce((n, a) => n + a.accepted, 0);
-    const stored = [...states.values()].reduce((a, b) => a + b, 0);
-
-    let outsideWindows = 0;
-    let outsideLegal = 0;
-    let toDoNotContact = 0;
-    const dialsPerLocalDay = new Map<string, number>();
-    const handedPerAttempt = new Map<string, number>();
-    for (const { at, request } of dialer.handed) {
-      const key = `${request.deliveryId}#${request.attempt}`;
-      handedPerAttempt.set(key, (handedPerAttempt.get(key) ?? 0) + 1);
-      const person = byContact.get(request.contact.contactId);
-      if (person === undefined) throw new Error(`unknown contact ${request.contact.contactId}`);
-      const windowEnd = Date.parse(request.contact.windows[0]?.end ?? '');
-      const requested = [
-        ...(person.input.windows ?? []).map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) })),
-        ...(callbacks.get(request.deliveryId) ?? []),
-      ];
-      for (const phone of request.contact.phones) {
-        for (const instant of [at, windowEnd - 1]) {
-          const hour = localHour(instant, person.zone);
-          if (hour < LEGAL.start || hour >= LEGAL.end) outsideLegal++;
-          else if (phone.type === 'home' && hour >= HOME_QUIET.start && hour < HOME_QUIET.end) outsideWindows++;
-          else if (!requested.some((w) => instant >= w.start && instant < w.end)) outsideWindows++;
         }
-        const since = dncSince.get(phone.e164);
-        if (since !== undefined && since <= at) toDoNotContact++;
       }
-      const contactDnc = dncSince.get(`contact:${request.contact.contactId}`);
-      if (contactDnc !== undefined && contactDnc <= at) toDoNotContact++;
-    }
-    // Calls that engaged the contact, per contact and local day, across both engagements.
-    for (const event of events) {
-      if (!countsAsEngagement(event)) continue;
-      const request = handedBy.get(event.deliveryId);
-      const person = request === undefined ? undefined : byContact.get(request.contact.contactId);
-      if (person === undefined) continue;
-      const day = `${person.input.contactId}|${DateTime.fromMillis(Date.parse(event.at), { zone: person.zone }).toISODate() ?? ''}`;
-      dialsPerLocalDay.set(day, (dialsPerLocalDay.get(day) ?? 0) + 1);
-    }
-    const overFrequency = [...dialsPerLocalDay.values()].filter((n) => n > 1).length;
-    const placedTwice = [...eventsPerAttempt.values()].filter((n) => n > 1).length;
-    const abandonment = new Map<string, { abandoned: number; answered: number }>();
-    for (const event of events) {
-      const a = abandonment.get(event.engagementId) ?? { abandoned: 0, answered: 0 };
-      if (event.result === 'Abandoned') a.abandoned++;
-      if (event.result === 'LiveAnswer' || event.result === 'Abandoned') a.answered++;
-      abandonment.set(event.engagementId, a);
-    }
-    const abandonmentPercent = Object.fromEntries([...abandonment].map(([id, a]) => [id, a.answered === 0 ? 0 : (100 * a.abandoned) / a.answered]));
+      const intakeWall = performance.now() - wallStart;
+      const campaignStart = performance.now();
 
-    const summary = {
-      simulatedDays: (clock.now() - START) / DAY,
-      ticks,
-      wallSeconds: Math.round((performance.now() - wallStart) / 1000),
-      intakeSeconds: Math.round(intakeWall / 1000),
-      contacts: CONTACTS,
-      zones: ZONES.length,
-      accepted: acceptedTotal,
-      skipped: accepted.reduce<Record<string, number>>((acc, a) => {
-        for (const [k, v] of Object.entries(a.skipped)) if (v > 0) acc[k] = (acc[k] ?? 0) + v;
-        return acc;
-      }, {}),
-      stored,
-      states: Object.fromEntries([...states].sort()),
-      notTerminal,
-      handedOver: dialer.handed.length,
-      dialedByEngagement: Object.fromEntries(perEngagementDialed),
-      callsPlaced: eventsPerAttempt.size,
-      reattempts: [...handedPerAttempt.keys()].filter((k) => !k.endsWith('#1')).length,
-      callbacksAsked,
-      dncDispositions,
-      crashes: dialer.crashes,
-      lostOutcome: lostOutcome === undefined ? 0 : 1,
-      outsideWindows,
-      outsideLegal,
-      toDoNotContact,
-      overFrequency,
-      placedTwice,
-      abandonmentPercent,
-      idleWhileCallable,
-    };
-    console.log(`campaign soak: ${JSON.stringify(summary, null, 1)}`);
+      // --- the contact-batch trigger: the broker delivers, storeContactBatches stores ---
+      let received = 0;
+      const receiver = broker.client.createReceiver('batches');
+      const waiters: { count: number; resolve: () => void }[] = [];
+      const subscription = receiver.subscribe(
+        {
+          async processMessage(message) {
+            await storeContactBatches(
+              {
+                deliveries,
+                rejected: new RejectedMessageStore(tables),
+                knownEngagement: (id) => catalog.engagements.has(id),
+                queueName: 'batches',
+                pending,
+                clock: () => clock.now(),
+              },
+              [message.body as unknown],
+              [{ messageId: String(message.messageId), enqueuedTimeUtc: message.enqueuedTimeUtc?.toISOString(), deliveryCount: message.deliveryCount }],
+              new InvocationContext({ functionName: 'contactBatches', logHandler: () => undefined }),
+            );
+            received++;
+            for (const w of waiters.splice(0)) {
+              if (received >= w.count) w.resolve();
+              else waiters.push(w);
+            }
+          },
+          async processError(args) {
+            logs.push(`receiver: ${args.error.message}`);
+          },
+        },
+        { autoCompleteMessages: true, maxConcurrentCalls: 4 },
+      );
+      const batchesDue = () => noting.dueAt.filter((at) => at <= clock.now()).length;
+      const storedUpTo = (count: number) => (received >= count ? Promise.resolve() : new Promise<void>((resolve) => waiters.push({ count, resolve })));
 
-    expect(stored).toBe(acceptedTotal);
-    expect(notTerminal).toBe(0);
-    expect(dialer.crashes).toBe(2);
-    expect(lostOutcome).toBeDefined();
-    expect(callbacksAsked).toBeGreaterThan(0);
-    expect(dncDispositions).toBeGreaterThan(0);
-    expect(outsideLegal).toBe(0);
-    expect(outsideWindows).toBe(0);
-    expect(toDoNotContact).toBe(0);
-    expect(overFrequency).toBe(0);
-    expect(placedTwice).toBe(0);
-    for (const percent of Object.values(abandonmentPercent)) expect(percent).toBeLessThanOrEqual(3);
-    expect(idleWhileCallable).toBe(0);
-  }, 1_200_000);
+      // --- the campaign ---
+      const END = START + DAYS * DAY;
+      let ticks = 0;
+      let idleWhileCallable = 0;
+      const crashes = { beforeDial: START + 10 * HOUR, afterDial: START + 34 * HOUR };
+      const perEngagementDialed = new Map<string, number>();
+      while (clock.now() < END) {
+        if (crashes.beforeDial !== 0 && clock.now() >= crashes.beforeDial) {
+          dialer.crash = 'before-hand-over';
+          crashes.beforeDial = 0;
+        } else if (crashes.afterDial !== 0 && clock.now() >= crashes.afterDial && dialer.crash === undefined) {
+          dialer.crash = 'after-hand-over';
+          crashes.afterDial = 0;
+        }
+        await storedUpTo(batchesDue());
+        const handedBefore = dialer.handed.length;
+        const report = await runPacingTick(deps, clock.now());
+        ticks++;
+        for (const h of dialer.handed.slice(handedBefore)) {
+          handedBy.set(h.request.deliveryId, h.request);
+          perEngagementDialed.set(h.request.engagementId, (perEngagementDialed.get(h.request.engagementId) ?? 0) + 1);
+        }
+        // Pacing never idle while a callable row waits and capacity is free.
+        let couldDial = dialer.handed.length > handedBefore;
+        for (const decision of report.decisions) {
+          const free = simulator.availableRepresentatives(decision.queue).length;
+          if (free === 0) continue;
+          const callable = await hasCallableRow(deliveries, decision.engagementId, clock.now());
+          couldDial ||= callable;
+          const mine = dialer.handed.slice(handedBefore).filter((h) => h.request.engagementId === decision.engagementId).length;
+          const blocked = decision.status !== 'running' || decision.boundBy.startsWith('rule:');
+          if (blocked || mine > 0 || decision.inputs.inFlight > 0) continue;
+          if (callable) idleWhileCallable++;
+        }
+        // Advance: the next tick while an engagement could dial (a free representative and a callable
+        // row, or calls just placed). Otherwise nothing pacing sees can change before the next thing that
+        // happens (a call's next step on the simulator, a waiting row's time, a batch, a claim or hand-over
+        // the sweep must look at again), so the clock goes to the first tick at or after it.
+        let next = clock.now() + TICK_MS;
+        if (!couldDial) {
+          const wake = Math.min(
+            clock.nextAt() ?? Infinity,
+            ...(await Promise.all(engagements.map(async (e) => (await deliveries.nextWaitingAt(e.id)) ?? Infinity))),
+            ...(await Promise.all(engagements.map((e) => inFlightDeadline(deliveries, e.id)))),
+            ...noting.dueAt.filter((at) => at > clock.now()),
+            ...[crashes.beforeDial, crashes.afterDial].filter((at) => at > clock.now()),
+            clock.now() + MAX_IDLE_JUMP_MS,
+          );
+          next = Math.max(next, START + Math.ceil((Math.min(wake, END) - START) / TICK_MS) * TICK_MS);
+        }
+        const target = Math.min(next, END);
+        while (clock.now() < target) {
+          clock.advanceTo(Math.min(target, clock.now() + TICK_MS));
+          await Promise.all(recording.splice(0));
+        }
+      }
+      // After the last window: a few more ticks through the grace period end what is left.
+      for (let t = 0; t < DELIVERY_GRACE_MS / (15 * MINUTE); t++) {
+        clock.advanceTo(clock.now() + 15 * MINUTE);
+        await Promise.all(recording.splice(0));
+        await runPacingTick(deps, clock.now());
+        ticks++;
+      }
+      await Promise.all(recording.splice(0));
+      const campaignSeconds = (performance.now() - campaignStart) / 1000;
+      await subscription.close();
+      await receiver.close();
+
+      // --- the oracles ---
+      const states = new Map<string, number>();
+      let notTerminal = 0;
+      for (const engagement of engagements) {
+        const client = await tables.table('Deliveries');
+        for await (const e of client.listEntities<{ rowKey: string; state: string }>({
+          queryOptions: { filter: `PartitionKey eq '${engagement.id}' and RowKey ge 'd|' and RowKey lt 'd}'`, select: ['RowKey', 'state'] },
+        })) {
+          const state = e.state as Parameters<typeof isTerminal>[0];
+          states.set(`${engagement.id}:${state}`, (states.get(`${engagement.id}:${state}`) ?? 0) + 1);
+          if (!isTerminal(state)) notTerminal++;
+        }
+      }
+      const acceptedTotal = accepted.reduce((n, a) => n + a.accepted, 0);
+      const stored = [...states.values()].reduce((a, b) => a + b, 0);
+
+      let outsideWindows = 0;
+      let outsideLegal = 0;
+      let toDoNotContact = 0;
+      const dialsPerLocalDay = new Map<string, number>();
+      const handedPerAttempt = new Map<string, number>();
+      for (const { at, request } of dialer.handed) {
+        const key = `${request.deliveryId}#${request.attempt}`;
+        handedPerAttempt.set(key, (handedPerAttempt.get(key) ?? 0) + 1);
+        const person = byContact.get(request.contact.contactId);
+        if (person === undefined) throw new Error(`unknown contact ${request.contact.contactId}`);
+        const windowEnd = Date.parse(request.contact.windows[0]?.end ?? '');
+        const requested = [
+          ...(person.input.windows ?? []).map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) })),
+          ...(callbacks.get(request.deliveryId) ?? []),
+        ];
+        for (const phone of request.contact.phones) {
+          for (const instant of [at, windowEnd - 1]) {
+            const hour = localHour(instant, person.zone);
+            if (hour < LEGAL.start || hour >= LEGAL.end) outsideLegal++;
+            else if (phone.type === 'home' && hour >= HOME_QUIET.start && hour < HOME_QUIET.end) outsideWindows++;
+            else if (!requested.some((w) => instant >= w.start && instant < w.end)) outsideWindows++;
+          }
+          const since = dncSince.get(phone.e164);
+          if (since !== undefined && since <= at) toDoNotContact++;
+        }
+        const contactDnc = dncSince.get(`contact:${request.contact.contactId}`);
+        if (contactDnc !== undefined && contactDnc <= at) toDoNotContact++;
+      }
+      // Calls that engaged the contact, per contact and local day, across both engagements.
+      for (const event of events) {
+        if (!countsAsEngagement(event)) continue;
+        const request = handedBy.get(event.deliveryId);
+        const person = request === undefined ? undefined : byContact.get(request.contact.contactId);
+        if (person === undefined) continue;
+        const day = `${person.input.contactId}|${DateTime.fromMillis(Date.parse(event.at), { zone: person.zone }).toISODate() ?? ''}`;
+        dialsPerLocalDay.set(day, (dialsPerLocalDay.get(day) ?? 0) + 1);
+      }
+      const overFrequency = [...dialsPerLocalDay.values()].filter((n) => n > 1).length;
+      const placedTwice = [...eventsPerAttempt.values()].filter((n) => n > 1).length;
+      const abandonment = new Map<string, { abandoned: number; answered: number }>();
+      for (const event of events) {
+        const a = abandonment.get(event.engagementId) ?? { abandoned: 0, answered: 0 };
+        if (event.result === 'Abandoned') a.abandoned++;
+        if (event.result === 'LiveAnswer' || event.result === 'Abandoned') a.answered++;
+        abandonment.set(event.engagementId, a);
+      }
+      const abandonmentPercent = Object.fromEntries([...abandonment].map(([id, a]) => [id, a.answered === 0 ? 0 : (100 * a.abandoned) / a.answered]));
+
+      const summary = {
+        simulatedDays: (clock.now() - START) / DAY,
+        ticks,
+        wallSeconds: Math.round((performance.now() - wallStart) / 1000),
+        intakeSeconds: Math.round(intakeWall / 1000),
+        campaignSeconds: Math.round(campaignSeconds),
+        ticksPerSecond: Math.round((10 * ticks) / campaignSeconds) / 10,
+        contacts: CONTACTS,
+        zones: ZONES.length,
+        accepted: acceptedTotal,
+        skipped: accepted.reduce<Record<string, number>>((acc, a) => {
+          for (const [k, v] of Object.entries(a.skipped)) if (v > 0) acc[k] = (acc[k] ?? 0) + v;
+          return acc;
+        }, {}),
+        stored,
+        states: Object.fromEntries([...states].sort()),
+        notTerminal,
+        handedOver: dialer.handed.length,
+        dialedByEngagement: Object.fromEntries(perEngagementDialed),
+        callsPlaced: eventsPerAttempt.size,
+        reattempts: [...handedPerAttempt.keys()].filter((k) => !k.endsWith('#1')).length,
+        callbacksAsked,
+        dncDispositions,
+        crashes: dialer.crashes,
+        lostOutcome: lostOutcome === undefined ? 0 : 1,
+        outsideWindows,
+        outsideLegal,
+        toDoNotContact,
+        overFrequency,
+        placedTwice,
+        abandonmentPercent,
+        idleWhileCallable,
+      };
+      console.log(`campaign soak: ${JSON.stringify(summary, null, 1)}`);
+
+      expect(stored).toBe(acceptedTotal);
+      expect(notTerminal).toBe(0);
+      expect(dialer.crashes).toBe(2);
+      expect(lostOutcome).toBeDefined();
+      expect(callbacksAsked).toBeGreaterThan(0);
+      expect(dncDispositions).toBeGreaterThan(0);
+      expect(outsideLegal).toBe(0);
+      expect(outsideWindows).toBe(0);
+      expect(toDoNotContact).toBe(0);
+      expect(overFrequency).toBe(0);
+      expect(placedTwice).toBe(0);
+      for (const percent of Object.values(abandonmentPercent)) expect(percent).toBeLessThanOrEqual(3);
+      expect(idleWhileCallable).toBe(0);
+    },
+    Math.max(1_200_000, CONTACTS * 250),
+  );
 });
 
 async function hasCallableRow(deliveries: DeliveryStore, engagementId: string, now: number): Promise<boolean> {
@@ -557,17 +573,8 @@ async function hasCallableRow(deliveries: DeliveryStore, engagementId: string, n
   return false;
 }
 
-async function anyCallable(deliveries: DeliveryStore, engagements: readonly EngagementConfig[], now: number): Promise<boolean> {
-  for (const e of engagements) if (await hasCallableRow(deliveries, e.id, now)) return true;
-  return false;
-}
-
-async function anyInFlight(deliveries: DeliveryStore, engagements: readonly EngagementConfig[]): Promise<boolean> {
-  for (const e of engagements) if ((await deliveries.inFlight(e.id)).length > 0) return true;
-  return false;
-}
-
-async function nextWaiting(deliveries: DeliveryStore, engagementId: string): Promise<number> {
-  for await (const row of deliveries.due(engagementId, START + 100 * DAY)) return row.at;
-  return Infinity;
+/** When the sweep must next look at a call in flight: a claim left by a crash, or a hand-over without an outcome. */
+async function inFlightDeadline(deliveries: DeliveryStore, engagementId: string): Promise<number> {
+  const deadlines = (await deliveries.inFlight(engagementId)).map((row) => row.since + (row.state === 'dialing' ? DIAL_RECOVERY_MS : LONGEST_CALL_MS));
+  return Math.min(Infinity, ...deadlines);
 }

@@ -36,6 +36,13 @@ export class VirtualClock implements SimClock {
     this.live.delete(id);
   }
 
+  /** When the next callback still to run is due, or undefined when none is scheduled. */
+  nextAt(): number | undefined {
+    let next: number | undefined;
+    for (const entry of this.heap) if (this.live.has(entry.seq) && (next === undefined || entry.at < next)) next = entry.at;
+    return next;
+  }
+
   /** Callbacks still to run. */
   get pending(): number {
     return this.live.size;

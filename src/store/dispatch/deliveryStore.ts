@@ -161,14 +161,25 @@ export class DeliveryStore {
     }
   }
 
-  /** Ready rows in call order, read page by page as far as the caller goes. */
-  ready(engagementId: string): AsyncIterable<QueuedRow> {
-    return this.rows(engagementId, `RowKey ge 'q|' and RowKey lt 'q}'`);
+  /**
+   * Ready rows in call order, read page by page as far as the caller goes: from the start, or after
+   * the row key `after` (a read continued where an earlier one stopped). `pageSize` is the first page's
+   * size, for a caller that knows how few rows it needs; later pages are {@link PAGE_SIZE}.
+   */
+  ready(engagementId: string, options: { after?: string; pageSize?: number } = {}): AsyncIterable<QueuedRow> {
+    const lower = options.after === undefined ? `RowKey ge 'q|'` : `RowKey gt ${odataString(options.after)}`;
+    return this.rows(engagementId, `${lower} and RowKey lt 'q}'`, options.pageSize);
   }
 
-  /** Waiting rows that are due (callable at or before `now`), earliest first. */
+  /** Waiting rows that are due (callable at or before `now`), earliest first: a range read that ends at `now`. */
   due(engagementId: string, now: number): AsyncIterable<QueuedRow> {
     return this.rows(engagementId, `RowKey ge 'w|' and RowKey lt ${odataString(waitingRowKey(now + 1, ''))}`);
+  }
+
+  /** When the earliest waiting row becomes callable (one row read), or undefined when none waits. */
+  async nextWaitingAt(engagementId: string): Promise<number | undefined> {
+    for await (const row of this.rows(engagementId, `RowKey ge 'w|' and RowKey lt 'w}'`, 1)) return row.at;
+    return undefined;
   }
 
   /** Ready rows whose callable span has closed (window ended, every phone in quiet hours). */
@@ -188,14 +199,30 @@ export class DeliveryStore {
     return rows;
   }
 
-  private async *rows(engagementId: string, range: string): AsyncIterable<QueuedRow> {
+  private async *rows(engagementId: string, range: string, firstPageSize = PAGE_SIZE): AsyncIterable<QueuedRow> {
     const client = await this.client();
-    const pages = client
-      .listEntities<QueueEntity>({
-        queryOptions: { filter: `PartitionKey eq ${odataString(engagementId)} and ${range}`, select: ['RowKey', 'at', 'notBefore', 'windows', 'band', 'key'] },
-      })
-      .byPage({ maxPageSize: PAGE_SIZE });
-    for await (const page of pages) {
+    const query = (filter: string, pageSize: number) =>
+      client
+        .listEntities<QueueEntity>({
+          queryOptions: {
+            filter: `PartitionKey eq ${odataString(engagementId)} and ${filter}`,
+            select: ['RowKey', 'at', 'notBefore', 'windows', 'band', 'key'],
+          },
+        })
+        .byPage({ maxPageSize: pageSize });
+    let last: string | undefined;
+    let more = false;
+    for await (const page of query(range, Math.min(firstPageSize, PAGE_SIZE))) {
+      for (const row of page) {
+        last = row.rowKey;
+        yield toQueuedRow(row);
+      }
+      more = page.continuationToken !== undefined;
+      if (firstPageSize < PAGE_SIZE) break;
+    }
+    if (firstPageSize >= PAGE_SIZE || !more || last === undefined) return;
+    // A small first page was not enough: the rest in full pages, after the last row seen.
+    for await (const page of query(`RowKey gt ${odataString(last)} and ${range}`, PAGE_SIZE)) {
       for (const row of page) yield toQueuedRow(row);
     }
   }

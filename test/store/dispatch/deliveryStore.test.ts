@@ -42,6 +42,25 @@ describe('delivery store', () => {
     expect((await store.get('e1', 'd-119'))?.state).toBe('dialing');
   });
 
+  it('reads the ready index from a small first page on past it, or after a row key, in call order; the waiting head names its time', async () => {
+    const store = new DeliveryStore(testTables());
+    const later = (i: number): PlannedContact => {
+      const windows = [{ start: new Date(NOW + (i + 1) * 3_600_000).toISOString(), end: new Date(NOW + (i + 2) * 3_600_000).toISOString() }];
+      return { ...contact(500 + i), windows, phones: [{ type: 'mobile', e164: `+1212556${String(1000 + i)}`, windows }] };
+    };
+    await store.storeContacts('e1', 't1', [...Array.from({ length: 250 }, (_, i) => contact(i)), later(2), later(1)], NOW);
+    const all: string[] = [];
+    for await (const row of store.ready('e1', { pageSize: 3 })) all.push(row.deliveryId);
+    expect(all).toEqual(Array.from({ length: 250 }, (_, i) => `d-${i}`));
+    const head: QueuedRow[] = [];
+    for await (const row of store.ready('e1', { pageSize: 3 })) if (head.push(row) >= 3) break;
+    const rest: string[] = [];
+    for await (const row of store.ready('e1', { after: head[2]!.rowKey })) rest.push(row.deliveryId);
+    expect(rest).toEqual(all.slice(3));
+    expect(await store.nextWaitingAt('e1')).toBe(NOW + 2 * 3_600_000);
+    expect(await store.nextWaitingAt('e2')).toBeUndefined();
+  });
+
   it('two concurrent claims of one attempt: exactly one wins', async () => {
     const store = new DeliveryStore(testTables());
     await store.storeContacts('e1', 't1', [contact(1)], NOW);
