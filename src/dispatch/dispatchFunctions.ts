@@ -1,7 +1,7 @@
 import type { HttpFunctionOptions, InvocationContext, ServiceBusQueueFunctionOptions, TimerFunctionOptions } from '@azure/functions';
 import { appRegistry } from '../app/registry.js';
 import { composeDispatch, type Dispatch } from './composeDispatch.js';
-import { callEventsHandler, engagementRestartHandler, engagementStatusHandler } from './dispatchHttp.js';
+import { callEventsHandler, deliveryAcceptHandler, engagementRestartHandler, engagementStatusHandler } from './dispatchHttp.js';
 import { ensureError } from '../errors.js';
 import { recordTickMetrics } from './recordTickMetrics.js';
 import { runPacingTick } from './runPacingTick.js';
@@ -70,4 +70,11 @@ export const engagementRestartFunction: HttpFunctionOptions = {
   route: 'engagements/{engagementId}/restart',
   authLevel: 'admin',
   handler: engagementRestartHandler(dispatch),
+};
+
+export const deliveryAcceptFunction: HttpFunctionOptions = {
+  methods: ['POST'],
+  route: 'engagements/{engagementId}/deliveries/{deliveryId}/accept',
+  authLevel: 'function',
+  handler: deliveryAcceptHandler(dispatch),
 };

@@ -10,6 +10,7 @@ import type { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
 import { outcomeTimeIssues, type OutcomeRecording } from './recordOutcome.js';
 import { CALL_EVENTS_SIGNATURE_HEADER, verifyCallEventsSignature } from './callEventsSignature.js';
 import { readBodyBytes } from '../httpApi/readBodyBytes.js';
+import { acceptOffer, type PacingTickDeps } from './runPacingTick.js';
 
 /** What the call-events function uses. */
 export interface CallEventsDeps {
@@ -117,5 +118,33 @@ export function engagementRestartHandler(deps: () => Promise<EngagementRestartDe
       }
     }
     throw new UserError('Throttled', 'pacing state kept changing; try again');
+  });
+}
+
+/** What the preview accept function uses. */
+export interface DeliveryAcceptDeps {
+  readonly catalog: EngagementCatalog;
+  readonly tick: PacingTickDeps;
+  readonly clock: () => number;
+}
+
+const acceptBodySchema = z.strictObject({ representativeId: z.string().min(1).max(100) });
+
+/**
+ * `POST /api/engagements/{engagementId}/deliveries/{deliveryId}/accept` (function key): the
+ * representative a preview delivery (`start: manual`) was offered to accepts it, and the call is handed
+ * over. 409 when there is no open offer, it lapsed, or it is someone else's.
+ */
+export function deliveryAcceptHandler(deps: () => Promise<DeliveryAcceptDeps>): HttpFunctionHandler {
+  return httpFunction(deps, async ({ catalog, tick, clock }, request, context) => {
+    const id = request.params['engagementId'] ?? '';
+    const engagement = catalog.engagements.get(id);
+    if (engagement === undefined) throw new UserError('EngagementNotFound', `no engagement with id "${id}"`);
+    const body = acceptBodySchema.safeParse(await request.json().catch(() => undefined));
+    if (!body.success) throw new UserError('InvalidRequest', 'an accept needs the representativeId', toFieldIssues(body.error));
+    const deliveryId = request.params['deliveryId'] ?? '';
+    const result = await acceptOffer({ ...tick, log: (line) => context.log(line) }, engagement, deliveryId, body.data.representativeId, clock());
+    if (result.status === 'refused') throw new UserError('Conflict', result.reason);
+    return { status: 200, jsonBody: { engagementId: id, deliveryId, ...result } };
   });
 }

@@ -34,6 +34,8 @@ export const OUTCOME_LOOKBACK_MS = 24 * 3_600_000;
 export const DIAL_RECOVERY_MS = 60_000;
 /** Queued deliveries cancelled per tick for a stopped engagement; the rest go on the next ticks. */
 export const CANCEL_PER_TICK = 500;
+/** Preview with `start: manual` and no countdown: how long a representative has to accept an offer. */
+export const PREVIEW_ACCEPT_DEFAULT_MS = 15_000;
 /** In-flight deliveries are reconciled with a back-end that can say what happened (Dynamics 365) this often. */
 export const RECONCILE_INTERVAL_MS = 30_000;
 /**
@@ -160,6 +162,7 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
       continue;
     }
     if (throttledUntil !== undefined) continue;
+    postponed += await releaseExpiredOffers(deps, view, now);
     const recovery = await recoverStaleClaims(deps, view, now);
     recovered += recovery.handed;
     rejected += recovery.checks.rejected;
@@ -271,6 +274,15 @@ export function readyCountCap(engagement: EngagementConfig, staffed: ReadonlyMap
 /** What pacing knows of calls in flight: the back-end's own view when it has one, else our in-flight rows as ringing. */
 function activeCallsOf(dialer: DialerInsight, view: EngagementView): ActiveCalls {
   const own = dialer.activeCalls?.(view.engagement.id);
+  // Offers waiting for an accept are not at the back-end yet; their representatives stay reserved.
+  const offered = view.inFlight.filter((row) => row.state === 'dialing' && row.offeredUntil !== undefined && row.representativeId !== undefined);
+  if (own !== undefined && offered.length > 0) {
+    return {
+      ...own,
+      ringing: own.ringing + offered.length,
+      representativeIds: [...(own.representativeIds ?? []), ...offered.flatMap((row) => (row.representativeId === undefined ? [] : [row.representativeId]))],
+    };
+  }
   if (own !== undefined) return own;
   const representativeIds = view.inFlight.flatMap((row) => (row.representativeId === undefined ? [] : [row.representativeId]));
   return { ...NO_ACTIVE_CALLS, ringing: view.inFlight.length, representativeIds, ringingSince: view.inFlight.map((row) => row.since) };
@@ -336,11 +348,17 @@ async function dialNow(
     if (row.at <= now || row.notBefore > now) continue; // the next sweep moves it; it is not callable now
     const representativeId = engagement.dialMode.mode === 'preview' ? decision.reservedRepresentativeIds[requests.length] : undefined;
     if (engagement.dialMode.mode === 'preview' && representativeId === undefined) break;
-    const record = await deps.deliveries.claim(engagement.id, row, now, representativeId);
+    const offerUntil = representativeId === undefined ? undefined : offerDeadline(engagement, now);
+    const record = await deps.deliveries.claim(engagement.id, row, now, representativeId, offerUntil);
     if (record === undefined) continue;
     const check = await checkAtDial(deps, engagement, record, representativeId, now);
     if (check.ok) requests.push(check.request);
     else checks[check.ended]++;
+  }
+  // Manual start: the claims are offers; the representative's accept hands each over (acceptOffer).
+  if (requests.length > 0 && isManualPreview(engagement)) {
+    deps.log(`${requests.length} preview delivery(ies) of ${engagement.id} offered, waiting for the representative to accept`);
+    return { dialed: 0, rejected: 0, checks };
   }
   if (requests.length === 0) return { dialed: 0, rejected: 0, checks };
   const handed = await handOver(deps, engagement, requests, now);
@@ -472,7 +490,7 @@ async function handOver(
  */
 async function recoverStaleClaims(deps: PacingTickDeps, view: EngagementView, now: number): Promise<{ handed: number; checks: CheckCounts }> {
   const checks: CheckCounts = { rejected: 0, expired: 0, postponed: 0 };
-  const stale = view.inFlight.filter((row) => row.state === 'dialing' && now - row.since >= DIAL_RECOVERY_MS);
+  const stale = view.inFlight.filter((row) => row.state === 'dialing' && row.offeredUntil === undefined && now - row.since >= DIAL_RECOVERY_MS);
   if (stale.length === 0) return { handed: 0, checks };
   const records = (await Promise.all(stale.map((row) => deps.deliveries.get(view.engagement.id, row.deliveryId)))).filter(
     (r): r is DeliveryRecord => r !== undefined && r.state === 'dialing',
@@ -487,6 +505,68 @@ async function recoverStaleClaims(deps: PacingTickDeps, view: EngagementView, no
   if (requests.length === 0) return { handed: 0, checks };
   const handed = await handOver(deps, view.engagement, requests, now);
   return { handed: handed.accepted + handed.rejected, checks };
+}
+
+function isManualPreview(engagement: EngagementConfig): boolean {
+  return engagement.dialMode.mode === 'preview' && engagement.dialMode.start === 'manual';
+}
+
+/** When an offer made now lapses: the engagement's countdown, or PREVIEW_ACCEPT_DEFAULT_MS when it has none. */
+function offerDeadline(engagement: EngagementConfig, now: number): number | undefined {
+  const mode = engagement.dialMode;
+  if (mode.mode !== 'preview' || mode.start !== 'manual') return undefined;
+  return now + (mode.countdownSeconds > 0 ? mode.countdownSeconds * 1000 : PREVIEW_ACCEPT_DEFAULT_MS);
+}
+
+/**
+ * Offers not accepted in time: the reservation is released (the in-flight row goes, so the
+ * representative is free again) and the delivery goes back to the queue untried, its frequency count
+ * taken back. Returns how many were put back.
+ */
+async function releaseExpiredOffers(deps: PacingTickDeps, view: EngagementView, now: number): Promise<number> {
+  let released = 0;
+  for (const row of view.inFlight) {
+    if (row.state !== 'dialing' || row.offeredUntil === undefined || row.offeredUntil > now) continue;
+    if (!(await deps.deliveries.postpone(view.engagement.id, row.deliveryId, row.attempt, now, now))) continue;
+    const record = await deps.deliveries.get(view.engagement.id, row.deliveryId);
+    if (record !== undefined) await deps.ledger.forget(record.contact.contactId, `${row.deliveryId}#${row.attempt}`);
+    deps.log(`preview delivery ${row.deliveryId} of ${view.engagement.id} not accepted in time: back in the queue`);
+    released++;
+  }
+  return released;
+}
+
+export type AcceptResult =
+  | { readonly status: 'handed-over' | 'rejected' }
+  | { readonly status: 'refused'; readonly reason: string }
+  | { readonly status: 'ended'; readonly ended: keyof CheckCounts };
+
+/**
+ * The representative accepts a preview offer (`start: manual`): the attempt is checked again as a
+ * first dial is (time has passed since the offer) and handed over. Refused when there is no open offer
+ * for that delivery, it lapsed, or it was offered to someone else.
+ */
+export async function acceptOffer(
+  deps: PacingTickDeps,
+  engagement: EngagementConfig,
+  deliveryId: string,
+  representativeId: string,
+  now: number,
+): Promise<AcceptResult> {
+  if (!isManualPreview(engagement)) return { status: 'refused', reason: `engagement ${engagement.id} does not wait for an accept (preview with start manual)` };
+  const row = (await deps.deliveries.inFlight(engagement.id)).find((r) => r.deliveryId === deliveryId);
+  if (row === undefined || row.state !== 'dialing' || row.offeredUntil === undefined) return { status: 'refused', reason: 'no open offer for this delivery' };
+  if (row.offeredUntil <= now) return { status: 'refused', reason: 'the offer lapsed; the delivery goes back to the queue' };
+  if (row.representativeId !== representativeId) return { status: 'refused', reason: 'the delivery was offered to another representative' };
+  const record = await deps.deliveries.get(engagement.id, deliveryId);
+  if (record === undefined || record.state !== 'dialing' || record.attempt !== row.attempt)
+    return { status: 'refused', reason: 'no open offer for this delivery' };
+  const check = await checkAtDial(deps, engagement, record, representativeId, now);
+  if (!check.ok) return { status: 'ended', ended: check.ended };
+  const handed = await handOver(deps, engagement, [check.request], now);
+  if (handed.accepted === 1) return { status: 'handed-over' };
+  if (handed.rejected === 1) return { status: 'rejected' };
+  return { status: 'refused', reason: `the back-end ${deps.dialer.name} failed; accept again` };
 }
 
 /**

@@ -13,7 +13,7 @@ import { evaluateFailurePolicy, type FailurePolicyEvaluation } from './evaluateF
 import { evaluateRules, type RulesVerdict } from './evaluateRules.js';
 import { isWithinOperatingHours } from './isWithinOperatingHours.js';
 import { OutcomeLog } from './outcomeLog.js';
-import type { BoundBy, CopilotEvaluation, PacingDecision } from './pacingDecision.js';
+import type { BoundBy, CopilotEvaluation, PacingDecision, RoutingEvaluation } from './pacingDecision.js';
 import { ownEntry, setOwn, type EngagementPacingState, type PacingState, type PacingStatus } from './pacingState.js';
 import { withCallsInProgress, type OutcomeSummary } from './summarizeOutcomes.js';
 
@@ -51,7 +51,9 @@ const DEFAULT_FAILURE_POLICY: FailurePolicy = { action: 'continue-until', failur
 /** Everything decided about an engagement before the queue's representatives are shared out. */
 interface Plan {
   readonly engagement: EngagementConfig;
+  /** The queue served from first (the primary, unless it lacks the required skills or is closed). */
   readonly queue: string;
+  readonly routing: RoutingPlan;
   readonly active: ActiveCalls;
   readonly inFlight: number;
   readonly pending: number;
@@ -64,7 +66,19 @@ interface Plan {
   readonly copilotRates?: { perDial: number; perAnswer: number };
   /** Lines per allocated representative (progressive, preview, predictive). */
   readonly ratio: number;
+  /** Signed-in representatives of the queues that may serve it. */
+  readonly staffed: number;
   readonly demand: RepresentativeDemand;
+}
+
+/** Which of the engagement's queues may serve it now, and why the others may not. */
+interface RoutingPlan {
+  readonly primaryQueue: string;
+  readonly fallbackQueue?: string;
+  readonly skills: readonly string[];
+  /** Queues that may serve it, in order (primary first). */
+  readonly usable: readonly string[];
+  readonly skipped: readonly { readonly queue: string; readonly reason: string }[];
 }
 
 /**
@@ -98,7 +112,7 @@ export function decidePacing(inputs: PacingInputs): PacingResult {
     return (available.get(queue)?.length ?? 0) + withRep;
   };
 
-  const plans = inputs.engagements.map((engagement) => planEngagement(engagement, inputs, staffed(engagement.routing.primaryQueue)));
+  const plans = inputs.engagements.map((engagement) => planEngagement(engagement, inputs, staffed));
   const allocation = allocateRepresentatives(
     available,
     plans.map((p) => p.demand),
@@ -108,18 +122,47 @@ export function decidePacing(inputs: PacingInputs): PacingResult {
   const engagements: Record<string, EngagementPacingState> = { ...inputs.state.engagements };
   const decisions = plans.map((plan) => {
     const reps = allocation.byEngagement.get(plan.engagement.id) ?? [];
-    const decision = decide(plan, reps, available.get(plan.queue)?.length ?? 0, staffed(plan.queue), now);
+    const fromFallback = allocation.fromFallback.get(plan.engagement.id)?.length ?? 0;
+    const decision = decide(plan, reps, fromFallback, available, plan.staffed, now);
     setOwn(engagements, plan.engagement.id, nextState(ownEntry(inputs.state.engagements, plan.engagement.id), plan, decision, now));
     return decision;
   });
   return { state: { version: 1, engagements, cursors: allocation.cursors }, decisions };
 }
 
-function planEngagement(engagement: EngagementConfig, inputs: PacingInputs, staffedReps: number): Plan {
+/**
+ * The queues that may serve an engagement: its primary, then its fallback, each only if it has every
+ * skill the engagement requires (`routing.skills` within the queue's `skills`) and is within its
+ * operating hours (or the engagement may dial outside them).
+ */
+function planRouting(engagement: EngagementConfig, queues: ReadonlyMap<string, QueueConfig>, now: Date): RoutingPlan {
+  const { primaryQueue, fallbackQueue, skills } = engagement.routing;
+  const usable: string[] = [];
+  const skipped: { queue: string; reason: string }[] = [];
+  for (const name of fallbackQueue === undefined ? [primaryQueue] : [primaryQueue, fallbackQueue]) {
+    const queue = queues.get(name);
+    if (queue === undefined) {
+      skipped.push({ queue: name, reason: 'not in the queue configuration' });
+      continue;
+    }
+    const missing = skills.filter((skill) => !queue.skills.includes(skill));
+    if (missing.length > 0) skipped.push({ queue: name, reason: `lacks the required skill(s) ${missing.join(', ')}` });
+    else if (!engagement.operatingHours.allowOutsideQueueHours && !isWithinOperatingHours(queue.operatingHours, now)) {
+      skipped.push({ queue: name, reason: `outside its operating hours (${queue.operatingHours.timeZone})` });
+    } else usable.push(name);
+  }
+  return { primaryQueue, ...(fallbackQueue === undefined ? {} : { fallbackQueue }), skills, usable, skipped };
+}
+
+function planEngagement(engagement: EngagementConfig, inputs: PacingInputs, staffedOf: (queue: string) => number): Plan {
   const { now } = inputs;
   const previous = ownEntry(inputs.state.engagements, engagement.id);
   const queueName = engagement.routing.primaryQueue;
   const queue = inputs.queues.get(queueName);
+  const routing = planRouting(engagement, inputs.queues, now);
+  const servedBy = routing.usable[0] ?? queueName;
+  // Predictive's minimum of 10 and the rules' staffing are about every queue that may serve the engagement.
+  const staffedReps = routing.usable.length === 0 ? staffedOf(queueName) : routing.usable.reduce((sum, q) => sum + staffedOf(q), 0);
   const active = inputs.active.get(engagement.id) ?? NO_ACTIVE_CALLS;
   const inFlight = callsInFlight(engagement, active);
   const pending = Math.max(0, Math.floor(inputs.pending.get(engagement.id) ?? 0));
@@ -154,11 +197,20 @@ function planEngagement(engagement: EngagementConfig, inputs: PacingInputs, staf
     blocked = { status: 'paused', boundBy: 'unknown-queue', reason: `queue ${queueName} is not in the queue configuration` };
   } else if (rules.binding !== undefined && rules.factor === 0) {
     blocked = { status: 'paused', boundBy: `rule:${rules.binding.kind}`, reason: rules.binding.explanation };
-  } else if (!withinHours && !engagement.operatingHours.allowOutsideQueueHours) {
+  } else if (routing.skills.length > 0 && routing.skipped.every((s) => s.reason.startsWith('lacks')) && routing.usable.length === 0) {
+    blocked = {
+      status: 'paused',
+      boundBy: 'missing-skills',
+      reason: `no queue has the required skill(s): ${routing.skipped.map((s) => `${s.queue} ${s.reason}`).join('; ')}`,
+    };
+  } else if (routing.usable.length === 0) {
     blocked = {
       status: rules.factor < 1 ? 'throttled' : 'running',
       boundBy: 'outside-operating-hours',
-      reason: `outside the operating hours of queue ${queueName} (${queue.operatingHours.timeZone})`,
+      reason:
+        routing.fallbackQueue === undefined
+          ? `outside the operating hours of queue ${queueName} (${queue.operatingHours.timeZone})`
+          : `no queue may serve it now: ${routing.skipped.map((s) => `${s.queue} ${s.reason}`).join('; ')}`,
     };
   }
   const dialing = blocked === undefined;
@@ -209,7 +261,9 @@ function planEngagement(engagement: EngagementConfig, inputs: PacingInputs, staf
   }
   return {
     engagement,
-    queue: queueName,
+    queue: servedBy,
+    routing,
+    staffed: staffedReps,
     active,
     inFlight,
     pending,
@@ -221,11 +275,26 @@ function planEngagement(engagement: EngagementConfig, inputs: PacingInputs, staf
     ...(predictive === undefined ? {} : { predictive }),
     ...(copilotRates === undefined ? {} : { copilotRates }),
     ratio,
-    demand: { engagementId: engagement.id, queue: queueName, rank: PRIORITY_RANK[engagement.priority], committed, wanted },
+    demand: {
+      engagementId: engagement.id,
+      queue: servedBy,
+      ...(routing.usable[1] === undefined ? {} : { fallbackQueue: routing.usable[1] }),
+      rank: PRIORITY_RANK[engagement.priority],
+      committed,
+      wanted,
+    },
   };
 }
 
-function decide(plan: Plan, reps: readonly string[], freeInQueue: number, staffedReps: number, now: Date): PacingDecision {
+function decide(
+  plan: Plan,
+  reps: readonly string[],
+  fromFallback: number,
+  available: ReadonlyMap<string, readonly string[]>,
+  staffedReps: number,
+  now: Date,
+): PacingDecision {
+  const freeInQueue = available.get(plan.queue)?.length ?? 0;
   const { engagement, rules, inFlight, pending } = plan;
   const f = rules.factor;
   const allocated = reps.length;
@@ -266,7 +335,8 @@ function decide(plan: Plan, reps: readonly string[], freeInQueue: number, staffe
   dialNow = Math.max(0, dialNow);
 
   const status: PacingStatus = plan.blocked?.status ?? (f < 1 ? 'throttled' : 'running');
-  const reason = plan.blocked?.reason ?? rules.binding?.explanation ?? fallbackReason(plan.predictive);
+  const routing = routingEvaluation(plan.routing, plan.queue, reps.length, fromFallback, available);
+  const reason = plan.blocked?.reason ?? rules.binding?.explanation ?? fallbackReason(plan.predictive) ?? routing.explanation;
   const effectiveMode = plan.predictive?.effectiveMode ?? mode.mode;
   return {
     engagementId: engagement.id,
@@ -291,6 +361,7 @@ function decide(plan: Plan, reps: readonly string[], freeInQueue: number, staffe
       pending,
       withinOperatingHours: plan.withinHours,
     },
+    routing,
     rules: rules.evaluations,
     ...(plan.failurePolicy === undefined ? {} : { failurePolicy: plan.failurePolicy }),
     ...(plan.predictive === undefined ? {} : { predictive: plan.predictive }),
@@ -310,6 +381,35 @@ function nextState(previous: EngagementPacingState | undefined, plan: Plan, deci
     ...(plan.hold === undefined ? {} : { hold: plan.hold }),
     ...(previous?.countingSince === undefined ? {} : { countingSince: previous.countingSince }),
     ...(predictive === undefined ? {} : { predictive }),
+  };
+}
+
+/** Which queues served the engagement at this tick, and why, for the decision record. */
+function routingEvaluation(
+  routing: RoutingPlan,
+  servedBy: string,
+  allocated: number,
+  fromFallback: number,
+  available: ReadonlyMap<string, readonly string[]>,
+): RoutingEvaluation {
+  const fallback = routing.usable[1];
+  const fromFirst = allocated - fromFallback;
+  const queuesUsed = [...(fromFirst > 0 ? [servedBy] : []), ...(fromFallback > 0 && fallback !== undefined ? [fallback] : [])];
+  const notes: string[] = routing.skipped.map((s) => `queue ${s.queue} ${s.reason}`);
+  if (fromFallback > 0 && fallback !== undefined) {
+    notes.push(`queue ${servedBy} had no capacity left for it: ${fromFallback} representative(s) from fallback queue ${fallback}`);
+  } else if (servedBy !== routing.primaryQueue && fromFirst > 0) {
+    notes.push(`served by fallback queue ${servedBy}`);
+  }
+  return {
+    primaryQueue: routing.primaryQueue,
+    ...(routing.fallbackQueue === undefined ? {} : { fallbackQueue: routing.fallbackQueue }),
+    requiredSkills: routing.skills,
+    usableQueues: routing.usable,
+    queuesUsed,
+    fromFallback,
+    ...(fallback === undefined ? {} : { fallbackAvailable: available.get(fallback)?.length ?? 0 }),
+    ...(notes.length === 0 ? {} : { explanation: notes.join('; ') }),
   };
 }
 

@@ -13,6 +13,8 @@ export type BoundBy =
   /** An operator's pause (management API), until resumed. */
   | 'operator-paused'
   | 'unknown-queue'
+  /** Neither the primary nor the fallback queue has every skill the engagement requires. */
+  | 'missing-skills'
   | 'outside-operating-hours'
   | `rule:${RuleKind}`
   /** Available representatives x calls per representative (progressive, preview, predictive fallback). */
@@ -37,6 +39,24 @@ export interface CopilotEvaluation {
   readonly expectedEscalations: number;
   /** Calls that may be up before the expected escalations exceed the capacity. */
   readonly escalationLimit: number;
+}
+
+/** Which queues served an engagement at one tick (primary, then fallback when the primary had no capacity). */
+export interface RoutingEvaluation {
+  readonly primaryQueue: string;
+  readonly fallbackQueue?: string;
+  /** The engagement's `routing.skills`, each required of a queue that serves it. */
+  readonly requiredSkills: readonly string[];
+  /** Queues with the required skills and within their operating hours, in order. */
+  readonly usableQueues: readonly string[];
+  /** Queues whose representatives were allocated to it at this tick. */
+  readonly queuesUsed: readonly string[];
+  /** Representatives allocated from the fallback queue. */
+  readonly fromFallback: number;
+  /** Free representatives in the fallback queue before arbitration. */
+  readonly fallbackAvailable?: number;
+  /** Why a queue was skipped, or that the fallback served it. */
+  readonly explanation?: string;
 }
 
 /** One engagement's pacing decision at one tick, with everything it was computed from. */
@@ -71,6 +91,8 @@ export interface PacingDecision {
     readonly pending: number;
     readonly withinOperatingHours: boolean;
   };
+  /** The queues that served it, and why. */
+  readonly routing: RoutingEvaluation;
   readonly rules: readonly RuleEvaluation[];
   readonly failurePolicy?: FailurePolicyEvaluation;
   readonly predictive?: PredictiveEvaluation;

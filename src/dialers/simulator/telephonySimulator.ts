@@ -121,7 +121,8 @@ export class TelephonySimulator implements DialerPort, PresencePort {
     }
     for (const e of options.engagements) {
       const queues = [e.routing.primaryQueue, ...(e.routing.fallbackQueue === undefined ? [] : [e.routing.fallbackQueue])];
-      const countdownMs = e.dialMode.mode === 'preview' ? e.dialMode.countdownSeconds * 1000 : 0;
+      // A manual start was accepted before the hand-over: no countdown then.
+      const countdownMs = e.dialMode.mode === 'preview' && e.dialMode.start === 'automatic' ? e.dialMode.countdownSeconds * 1000 : 0;
       this.engagements.set(e.id, { config: e, queues, aiLed: e.type === 'ai-led', countdownMs });
     }
   }

@@ -71,6 +71,8 @@ export interface InFlightRow {
   readonly state: 'dialing' | 'submitted';
   readonly since: number;
   readonly representativeId: string | undefined;
+  /** Preview with `start: manual`: offered to the representative, who must accept before this instant. */
+  readonly offeredUntil?: number;
 }
 
 type RecordEntity = {
@@ -294,11 +296,25 @@ export class DeliveryStore {
   async inFlight(engagementId: string): Promise<InFlightRow[]> {
     const client = await this.client();
     const rows: InFlightRow[] = [];
-    const entities = client.listEntities<{ rowKey: string; attempt: number; state: 'dialing' | 'submitted'; since: number; representativeId?: string }>({
+    const entities = client.listEntities<{
+      rowKey: string;
+      attempt: number;
+      state: 'dialing' | 'submitted';
+      since: number;
+      representativeId?: string;
+      offeredUntil?: number;
+    }>({
       queryOptions: { filter: `PartitionKey eq ${odataString(engagementId)} and RowKey ge 'f|' and RowKey lt 'f}'` },
     });
     for await (const e of entities) {
-      rows.push({ deliveryId: e.rowKey.slice(2), attempt: e.attempt, state: e.state, since: e.since, representativeId: e.representativeId });
+      rows.push({
+        deliveryId: e.rowKey.slice(2),
+        attempt: e.attempt,
+        state: e.state,
+        since: e.since,
+        representativeId: e.representativeId,
+        ...(e.offeredUntil === undefined ? {} : { offeredUntil: e.offeredUntil }),
+      });
     }
     return rows;
   }
@@ -307,9 +323,10 @@ export class DeliveryStore {
    * Claims a ready delivery for its next attempt: the record moves to `dialing`, its queue row is
    * removed and an in-flight row added, atomically and only if nobody changed the record since it was
    * read. Returns undefined when the delivery is no longer queued under that row (claimed elsewhere,
-   * cancelled), or the row is not a ready one.
+   * cancelled), or the row is not a ready one. `offeredUntil` (preview, manual start) marks the claim as
+   * an offer the representative must accept by then.
    */
-  async claim(engagementId: string, row: QueuedRow, now: number, representativeId?: string): Promise<DeliveryRecord | undefined> {
+  async claim(engagementId: string, row: QueuedRow, now: number, representativeId?: string, offeredUntil?: number): Promise<DeliveryRecord | undefined> {
     if (row.kind !== 'ready') return undefined;
     const client = await this.client();
     const current = await this.get(engagementId, row.deliveryId);
@@ -319,7 +336,13 @@ export class DeliveryStore {
       await client.submitTransaction([
         ['update', updated, 'Replace', { etag: current.etag }],
         ['delete', { partitionKey: engagementId, rowKey: row.rowKey }],
-        ['create', inFlightEntity(engagementId, row.deliveryId, current.attempt, 'dialing', now, representativeId)],
+        [
+          'create',
+          {
+            ...inFlightEntity(engagementId, row.deliveryId, current.attempt, 'dialing', now, representativeId),
+            ...(offeredUntil === undefined ? {} : { offeredUntil }),
+          },
+        ],
       ]);
     } catch (error) {
       if (isConflict(error) || tableErrorStatus(error) === 412 || tableErrorStatus(error) === 404) return undefined;
