@@ -77,21 +77,26 @@ export function applyFieldMap(record: unknown, fieldMap: FieldMap = {}): unknown
       const value = lookup(record, path);
       if (value === undefined || value === null || value === '') continue;
       consumed.add(path.toLowerCase());
-      const shaped = typeof value === 'number' && target !== 'attributes' ? String(value) : value;
+      // A number where a phone belongs is read as its digits (spreadsheets and some flows drop the text
+      // type); anywhere else a wrongly typed value reaches the schema as is and is refused with its path.
+      const shaped = typeof value === 'number' && target.startsWith('phones.') ? String(value) : value;
       if (target.startsWith('phones.')) phones[target.slice('phones.'.length)] = shaped;
       else out[target] = shaped;
       break;
     }
   }
   if (Object.keys(phones).length > 0) out['phones'] = phones;
-  else if (isObject(record['phones'])) out['phones'] = record['phones'];
+  // The app's own `phones` passes through as given, so a wrongly shaped one is refused with its path.
+  else if (record['phones'] !== undefined) out['phones'] = record['phones'];
   if (out['attributes'] === undefined) {
     const derived = derivedAttributes(record, consumed);
     if (Object.keys(derived).length > 0) out['attributes'] = derived;
   }
   const windows = lookup(record, 'windows');
   if (windows !== undefined) out['windows'] = windows;
-  out['eventId'] ??= `h${createHash('sha256').update(canonicalJson(record)).digest('hex').slice(0, 32)}`;
+  // An event id given but empty stays, for the schema to refuse; only a record without one gets the digest.
+  if (out['eventId'] === undefined && record['eventId'] !== undefined) out['eventId'] = record['eventId'];
+  if (out['eventId'] === undefined) out['eventId'] = `h${createHash('sha256').update(canonicalJson(record)).digest('hex').slice(0, 32)}`;
   return out;
 }
 
