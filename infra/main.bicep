@@ -1,6 +1,7 @@
 // The whole stack of the proactive engagement connector in one resource group:
 // Function App (Flex Consumption, or Elastic Premium) on Node.js 22 with a system-assigned identity,
-// Storage (the app's tables, the host's blobs, Flex's deployment container), Service Bus with the queues
+// Storage (the app's tables, the host's blobs, Flex's deployment container, the container Customer
+// Insights exports segments to, and its Event Grid system topic), Service Bus with the queues
 // of config/servicebus.json, Application Insights on a Log Analytics workspace, and the role assignments
 // that let the identity use them without keys.
 //
@@ -48,6 +49,16 @@ param engagementsFile string = 'config/engagements.json'
 @minLength(32)
 param callEventsSigningSecret string
 
+@description('Key (32+ characters) of the HMAC under which do-not-contact numbers are stored; changing it orphans the stored list. Give it from Key Vault in the parameters file.')
+@secure()
+@minLength(32)
+param dncHashKey string
+
+@description('Container (in the storage account of this template) that Customer Insights exports segments to; the segmentExportBlob trigger watches it.')
+@minLength(3)
+@maxLength(63)
+param segmentExportsContainer string = 'customer-insights'
+
 @description('How the agent leg (the bot) authenticates: client-secret (an Entra app registration: botAppId + botClientSecret) or user-assigned-identity (the template creates the identity; its client id is the bot app id).')
 @allowed(['client-secret', 'user-assigned-identity'])
 param botCredential string = 'client-secret'
@@ -83,6 +94,7 @@ var roles = {
   serviceBusDataReceiver: '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0'
   storageTableDataContributor: '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3'
   storageBlobDataOwner: 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b'
+  storageQueueDataContributor: '974c5e8b-45b9-4653-ba55-5f855dd0fb88'
   monitoringMetricsPublisher: '3913510d-42f4-4e42-8a64-420c390055eb'
 }
 
@@ -132,6 +144,24 @@ resource packageContainer 'Microsoft.Storage/storageAccounts/blobServices/contai
   properties: { publicAccess: 'None' }
 }
 
+resource exportsContainer 'Microsoft.Storage/storageAccounts/blobServices/containers@2023-05-01' = {
+  parent: blobService
+  name: segmentExportsContainer
+  properties: { publicAccess: 'None' }
+}
+
+// Blob Created events of the account: the segmentExportBlob trigger (source EventGrid) is fed by a
+// subscription on this topic, created after the code is published (README, Deploying to Azure): its
+// webhook needs the host's blobs_extension key, which exists only once the host has run.
+resource storageEvents 'Microsoft.EventGrid/systemTopics@2022-06-15' = {
+  name: 'evgt-${name}'
+  location: location
+  properties: {
+    source: storage.id
+    topicType: 'Microsoft.Storage.StorageAccounts'
+  }
+}
+
 resource serviceBus 'Microsoft.ServiceBus/namespaces@2022-10-01-preview' = {
   name: 'sb-${name}'
   location: location
@@ -178,7 +208,10 @@ resource plan 'Microsoft.Web/serverfarms@2024-04-01' = {
 var botAppIdValue = botCredential == 'user-assigned-identity' ? botIdentity!.properties.clientId : botAppId
 
 // Settings the app reads (src/settings/settings.ts, src/agentLeg/agentLegSettings.ts), identity-based
-// connections for Service Bus and Storage, and the host's monitoring. Secrets are only the two secure parameters.
+// connections for Service Bus and Storage (SegmentExportsStorage: the blob trigger's, on this account),
+// the settings binding expressions name (%...%: the host resolves them from app settings only, so a
+// default in the app's settings schema does not reach it), and the host's monitoring. Secrets are
+// only the secure parameters.
 var appSettings = union(
   {
     AzureWebJobsStorage__accountName: storage.name
@@ -189,11 +222,17 @@ var appSettings = union(
     APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD'
     ENGAGEMENTS_FILE: engagementsFile
     CONTACT_BATCHES_QUEUE: 'contact-batches'
+    PACING_SCHEDULE: '*/5 * * * * *'
+    JOURNEY_OUTBOX_SCHEDULE: '*/10 * * * * *'
+    SegmentExportsStorage__blobServiceUri: storage.properties.primaryEndpoints.blob
+    SegmentExportsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
+    SEGMENT_EXPORTS_CONTAINER: segmentExportsContainer
     TABLE_PREFIX: tablePrefix
     DIALER_BACKEND: dialerBackend
     DATAVERSE_URL: dataverseUrl
     PRESENCE_SOURCE: dialerBackend == 'dynamics365' ? 'graph' : 'simulator'
     CALL_EVENTS_SIGNING_SECRET: callEventsSigningSecret
+    DNC_HASH_KEY: dncHashKey
     AGENT_LEG_APP_ID: botAppIdValue
     AGENT_LEG_TENANT_ID: botTenantId
     AGENT_LEG_ALLOWED_CALLERS: botAllowedCallers
@@ -250,11 +289,12 @@ resource functionApp 'Microsoft.Web/sites@2024-04-01' = {
         }
       : null
   }
-  dependsOn: [packageContainer, queues]
+  dependsOn: [packageContainer, exportsContainer, queues]
 }
 
 // The app's identity: send and receive on the namespace; read and write its tables (it creates them);
-// the host's blobs (keys, leases, Flex's package); telemetry with Entra auth.
+// the host's blobs (keys, leases, Flex's package) and the segment exports (the blob trigger reads them
+// and keeps its receipts as blobs); the blob trigger's poison queue; telemetry with Entra auth.
 resource sbSender 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(serviceBus.id, functionApp.id, roles.serviceBusDataSender)
   scope: serviceBus
@@ -295,6 +335,16 @@ resource blobOwner 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   }
 }
 
+resource queueContributor 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
+  name: guid(storage.id, functionApp.id, roles.storageQueueDataContributor)
+  scope: storage
+  properties: {
+    roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', roles.storageQueueDataContributor)
+    principalId: functionApp.identity.principalId
+    principalType: 'ServicePrincipal'
+  }
+}
+
 resource metricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-01' = {
   name: guid(insights.id, functionApp.id, roles.monitoringMetricsPublisher)
   scope: insights
@@ -314,3 +364,6 @@ output botAppId string = botAppIdValue
 output principalId string = functionApp.identity.principalId
 output serviceBusNamespace string = serviceBus.name
 output storageAccountName string = storage.name
+@description('The Event Grid system topic of the storage account: subscribe segmentExportBlob to it after publishing.')
+output storageEventsTopic string = storageEvents.name
+output segmentExportsContainer string = exportsContainer.name

@@ -42,7 +42,7 @@ describe('the compiled entry files, as the Functions host indexes them', () => {
   it('match the README function list and HTTP API table, the sample settings and the queues', () => {
     expect(checkRegistrations(registrations, facts)).toEqual([]);
     // The list is not empty by accident: every kind of trigger the app uses is there.
-    expect(new Set(facts.functionList.map((f) => f.trigger))).toEqual(new Set(['httpTrigger', 'serviceBusTrigger', 'timerTrigger']));
+    expect(new Set(facts.functionList.map((f) => f.trigger))).toEqual(new Set(['httpTrigger', 'serviceBusTrigger', 'timerTrigger', 'blobTrigger']));
   });
 
   it('name only app settings that local.settings.sample.json lists', () => {
@@ -52,7 +52,16 @@ describe('the compiled entry files, as the Functions host indexes them', () => {
         ...Object.values(b).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)].map((m) => m[1] ?? '') : [])),
       ]),
     );
-    expect(new Set(named)).toEqual(new Set(['ServiceBusConnection', 'CONTACT_BATCHES_QUEUE', 'PACING_SCHEDULE']));
+    expect(new Set(named)).toEqual(
+      new Set([
+        'ServiceBusConnection',
+        'CONTACT_BATCHES_QUEUE',
+        'PACING_SCHEDULE',
+        'JOURNEY_OUTBOX_SCHEDULE',
+        'SEGMENT_EXPORTS_CONTAINER',
+        'SegmentExportsStorage',
+      ]),
+    );
     for (const setting of named) expect(facts.sampleSettings).toHaveProperty([setting]);
   });
 });
@@ -110,6 +119,29 @@ describe('the registration check fails on drift', () => {
         facts,
       ),
     ).toContain('function "pacingTick": schedule "*/5 * * * *" is not NCRONTAB with seconds (6 fields)');
+  });
+
+  it('names a blob trigger whose path, connection or source changed, or whose container Blob Storage refuses', () => {
+    expect(
+      checkRegistrations(
+        withTrigger('segmentExportBlob', (t) => (t['source'] = 'LogsAndContainerScan')),
+        facts,
+      ),
+    ).toEqual([
+      'function "segmentExportBlob": blob "%SEGMENT_EXPORTS_CONTAINER%/{name}" on "SegmentExportsStorage" (source LogsAndContainerScan), the README lists "%SEGMENT_EXPORTS_CONTAINER%/{name}" on "SegmentExportsStorage" (source EventGrid)',
+    ]);
+    expect(
+      checkRegistrations(
+        withTrigger('segmentExportBlob', (t) => (t['connection'] = 'ExportsStorage')),
+        facts,
+      ),
+    ).toContain('function "segmentExportBlob": binding blobTrigger names connection setting "ExportsStorage", which local.settings.sample.json does not list');
+    expect(
+      checkRegistrations(
+        withTrigger('segmentExportBlob', (t) => (t['path'] = 'Customer_Insights/{name}')),
+        facts,
+      ),
+    ).toContain('function "segmentExportBlob": container "Customer_Insights" (from "Customer_Insights/{name}") is not a valid blob container name');
   });
 
   it('names a function the README does not list, and one it lists that is gone', () => {

@@ -72,6 +72,8 @@ const PLATFORM_SETTINGS = new Set([
   'AzureWebJobsStorage__tableServiceUri',
   'AzureWebJobsStorage__credential',
   'ServiceBusConnection__fullyQualifiedNamespace',
+  'SegmentExportsStorage__blobServiceUri',
+  'SegmentExportsStorage__queueServiceUri',
 ]);
 
 /** A value of the right shape for each setting the template writes, as Azure would hold it after deployment. */
@@ -84,11 +86,17 @@ const DEPLOYED_VALUES: Readonly<Record<string, string>> = {
   APPLICATIONINSIGHTS_AUTHENTICATION_STRING: 'Authorization=AAD',
   ENGAGEMENTS_FILE: 'config/engagements.json',
   CONTACT_BATCHES_QUEUE: 'contact-batches',
+  PACING_SCHEDULE: '*/5 * * * * *',
+  JOURNEY_OUTBOX_SCHEDULE: '*/10 * * * * *',
+  SegmentExportsStorage__blobServiceUri: 'https://proactiveabc123st.blob.core.windows.net/',
+  SegmentExportsStorage__queueServiceUri: 'https://proactiveabc123st.queue.core.windows.net/',
+  SEGMENT_EXPORTS_CONTAINER: 'customer-insights',
   TABLE_PREFIX: '',
   DIALER_BACKEND: 'dynamics365',
   DATAVERSE_URL: 'https://contoso.crm.dynamics.com',
   PRESENCE_SOURCE: 'graph',
   CALL_EVENTS_SIGNING_SECRET: 'k'.repeat(44),
+  DNC_HASH_KEY: 'h'.repeat(44),
   AGENT_LEG_APP_ID: '3f2504e0-4f89-41d3-9a0c-0305e82c3301',
   AGENT_LEG_TENANT_ID: '9b2c6a1e-5d47-4f0a-8c3e-2f6d1b7a9e40',
   AGENT_LEG_ALLOWED_CALLERS: '',
@@ -134,6 +142,7 @@ describe('infra/main.bicep', () => {
     // The check is live: the same loaders refuse the deployment without a setting the template provides.
     for (const required of [
       'CALL_EVENTS_SIGNING_SECRET',
+      'DNC_HASH_KEY',
       'DIALER_BACKEND',
       'ServiceBusConnection__fullyQualifiedNamespace',
       'AzureWebJobsStorage__tableServiceUri',
@@ -147,15 +156,31 @@ describe('infra/main.bicep', () => {
     expect(() => loadAgentLegSettings(withoutBot)).toThrow(/appId/);
   });
 
-  it('sets the identity-based connection of every setting a binding connects through, and the queue a binding reads', () => {
+  it('sets the identity-based connection of every setting a binding connects through, the settings bindings name, and the queue a binding reads', () => {
     const { functions } = loadRegistrations();
-    const connections = new Set(
-      functions.flatMap((f) => Object.values(f.bindings).flatMap((b) => (typeof b['connection'] === 'string' ? [b['connection']] : []))),
+    const bindings = functions.flatMap((f) => Object.values(f.bindings));
+    const connections = new Map(bindings.flatMap((b) => (typeof b['connection'] === 'string' ? [[b['connection'], String(b['type'])] as const] : [])));
+    expect(Object.fromEntries(connections)).toEqual({ ServiceBusConnection: 'serviceBusTrigger', SegmentExportsStorage: 'blobTrigger' });
+    // The identity-based form the extension of each binding type reads (a blob trigger: blobs, and its poison queue).
+    const identitySettings: Readonly<Record<string, readonly string[]>> = {
+      serviceBusTrigger: ['__fullyQualifiedNamespace'],
+      blobTrigger: ['__blobServiceUri', '__queueServiceUri'],
+    };
+    for (const [connection, type] of connections) {
+      expect(identitySettings, type).toHaveProperty([type]);
+      for (const suffix of identitySettings[type] ?? []) expect(names).toContain(`${connection}${suffix}`);
+    }
+    // The host resolves %NAME% from app settings only: a default in the app's settings schema does not reach it.
+    const placeholders = new Set(
+      bindings.flatMap((b) => Object.values(b).flatMap((v) => (typeof v === 'string' ? [...v.matchAll(/%([^%]+)%/g)].map((m) => m[1] ?? '') : []))),
     );
-    expect([...connections]).toEqual(['ServiceBusConnection']);
-    for (const connection of connections) expect(names).toContain(`${connection}__fullyQualifiedNamespace`);
+    expect([...placeholders].filter((p) => !names.includes(p))).toEqual([]);
+    expect(placeholders.size).toBeGreaterThanOrEqual(4);
     const queue = /^\s*CONTACT_BATCHES_QUEUE: '([^']+)'$/m.exec(bicep)?.[1];
     expect(busQueues.map((q) => q.Name)).toContain(queue);
+    // The watched container is created, under the name the setting gives.
+    expect(bicep).toMatch(/^\s+SEGMENT_EXPORTS_CONTAINER: segmentExportsContainer$/m);
+    expect(resourceBlock('exportsContainer')).toContain('name: segmentExportsContainer\n');
   }, 60_000);
 
   it('creates every queue of config/servicebus.json with every property the broker config sets', () => {
@@ -182,6 +207,7 @@ describe('infra/main.bicep', () => {
       ['sbReceiver', 'serviceBusDataReceiver', '4f6d3b9b-027b-4f4c-9142-0e5a2a2247e0', 'serviceBus'],
       ['tableContributor', 'storageTableDataContributor', '0a9a7e1f-b9d0-4cc4-a60d-0319b160aaa3', 'storage'],
       ['blobOwner', 'storageBlobDataOwner', 'b7e6dc6d-f1e8-4753-8033-0f276bb0955b', 'storage'],
+      ['queueContributor', 'storageQueueDataContributor', '974c5e8b-45b9-4653-ba55-5f855dd0fb88', 'storage'],
       ['metricsPublisher', 'monitoringMetricsPublisher', '3913510d-42f4-4e42-8a64-420c390055eb', 'insights'],
     ] as const;
     for (const [symbol, role, id, scope] of expected) {
@@ -206,7 +232,7 @@ describe('infra/main.bicep', () => {
   it('takes secrets as secure parameters, and the example gives every required one, secrets from Key Vault', () => {
     const declared = params();
     const byName = new Map(declared.map((p) => [p.name, p]));
-    expect(declared.filter((p) => p.secure).map((p) => p.name)).toEqual(['callEventsSigningSecret', 'botClientSecret']);
+    expect(declared.filter((p) => p.secure).map((p) => p.name)).toEqual(['callEventsSigningSecret', 'dncHashKey', 'botClientSecret']);
     for (const p of declared.filter((d) => !d.hasDefault)) expect(example.parameters, p.name).toHaveProperty([p.name]);
     for (const [name, given] of Object.entries(example.parameters)) {
       expect(byName.has(name), `${name} is not a parameter of main.bicep`).toBe(true);

@@ -38,11 +38,17 @@ export function httpApiTable(markdown: string): DocumentedEndpoint[] {
   });
 }
 
-const TRIGGERS: Readonly<Record<string, string>> = { HTTP: 'httpTrigger', 'Service Bus queue': 'serviceBusTrigger', timer: 'timerTrigger' };
+const TRIGGERS: Readonly<Record<string, string>> = {
+  HTTP: 'httpTrigger',
+  'Service Bus queue': 'serviceBusTrigger',
+  timer: 'timerTrigger',
+  blob: 'blobTrigger',
+};
 
 /**
  * The function list (`### Functions the host indexes`): `Function` | `Trigger` | `Binding` | `Auth`. The binding
- * cell is `METHODS /api/route` (HTTP), `%QUEUE%` then the connection (Service Bus), or the schedule (timer).
+ * cell is `METHODS /api/route` (HTTP), `%QUEUE%` then the connection (Service Bus), the schedule (timer), or
+ * the path, the connection and the source (blob: `` `%CONTAINER%/{name}` on `Connection`, source `EventGrid` ``).
  */
 export function functionListTable(markdown: string): ListedFunction[] {
   return tableAfter(markdown, '### Functions the host indexes').map(([nameCell = '', triggerCell = '', bindingCell = '', authCell = '']) => {
@@ -54,6 +60,7 @@ export function functionListTable(markdown: string): ListedFunction[] {
       return { name, trigger, methods: methods.split(',').sort(), route, authLevel: authCell };
     }
     if (trigger === 'serviceBusTrigger') return { name, trigger, queueName: spans[0], connection: spans[1] };
+    if (trigger === 'blobTrigger') return { name, trigger, path: spans[0], connection: spans[1], source: spans[2] };
     return { name, trigger, schedule: spans[0] };
   });
 }

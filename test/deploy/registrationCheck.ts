@@ -9,14 +9,19 @@ export interface Registration {
 /** A row of the README's function list: what `func start` and the portal show for one function. */
 export interface ListedFunction {
   readonly name: string;
-  /** `httpTrigger`, `serviceBusTrigger` or `timerTrigger`. */
+  /** `httpTrigger`, `serviceBusTrigger`, `timerTrigger` or `blobTrigger`. */
   readonly trigger: string;
-  /** HTTP: upper-case methods and the route under the prefix; Service Bus: queue name and connection; timer: schedule. */
+  /**
+   * HTTP: upper-case methods and the route under the prefix; Service Bus: queue name and connection;
+   * timer: schedule; blob: path, connection and source (`EventGrid` or the host's default polling).
+   */
   readonly methods?: readonly string[];
   readonly route?: string;
   readonly queueName?: string;
   readonly connection?: string;
   readonly schedule?: string;
+  readonly path?: string;
+  readonly source?: string;
   /** HTTP only: function, admin or anonymous. */
   readonly authLevel?: string;
 }
@@ -83,7 +88,8 @@ function resolve(value: string, settings: Readonly<Record<string, string>>): str
  * list (or lists and the app no longer registers), a changed trigger, route, method or auth level, an
  * HTTP route missing from the HTTP API table, an app setting a binding names that
  * local.settings.sample.json does not list, a queue the broker config (and so the template) lacks, a
- * schedule that is not NCRONTAB with seconds. Returns one line per problem, naming the function.
+ * schedule that is not NCRONTAB with seconds, a blob path, connection or source that changed, or a
+ * watched container whose name Blob Storage refuses. Returns one line per problem, naming the function.
  */
 export function checkRegistrations(registrations: readonly Registration[], facts: DeploymentFacts): string[] {
   const problems: string[] = [];
@@ -145,6 +151,25 @@ export function checkRegistrations(registrations: readonly Registration[], facts
       }
       const queue = resolve(queueName, facts.sampleSettings);
       if (!facts.queues.has(queue)) problems.push(`${at}: queue "${queue}" (from "${queueName}") is not in config/servicebus.json`);
+    }
+
+    if (type === 'blobTrigger') {
+      const path = stringProp(trigger, 'path') ?? '';
+      const connection = stringProp(trigger, 'connection') ?? '';
+      const source = stringProp(trigger, 'source') ?? 'LogsAndContainerScan';
+      if (
+        row !== undefined &&
+        row.trigger === type &&
+        (row.path !== path || row.connection !== connection || (row.source ?? 'LogsAndContainerScan') !== source)
+      ) {
+        problems.push(
+          `${at}: blob "${path}" on "${connection}" (source ${source}), the README lists "${row.path ?? ''}" on "${row.connection ?? ''}" (source ${row.source ?? 'LogsAndContainerScan'})`,
+        );
+      }
+      // Blob container names: 3-63 lower-case letters, digits and single hyphens.
+      const container = resolve(path, facts.sampleSettings).split('/')[0] ?? '';
+      if (!/^(?=.{3,63}$)[a-z0-9]+(-[a-z0-9]+)*$/.test(container))
+        problems.push(`${at}: container "${container}" (from "${path}") is not a valid blob container name`);
     }
 
     if (type === 'timerTrigger') {
