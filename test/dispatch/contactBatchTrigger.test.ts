@@ -3,34 +3,15 @@ import { describe, expect, it } from 'vitest';
 import { buildContactBatches } from '../../src/bus/publishContactBatches.js';
 import { contactInputSchema } from '../../src/contacts/contactInput.js';
 import { storeContactBatches } from '../../src/dispatch/storeContactBatches.js';
-import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
 import { planDeliveries } from '../../src/planning/planDeliveries.js';
 import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
 import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
 import { RejectedMessageStore } from '../../src/store/dispatch/rejectedMessageStore.js';
 import { testTables } from '../support/tables.js';
+import { oneQueueCatalog } from '../support/engagements.js';
 
 const START = Date.parse('2026-11-25T15:00:00Z');
-const allDay = [{ start: '00:00', end: '24:00' }];
-const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
-const catalog = parseEngagementFile({
-  queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: [{ userId: '00000000-0000-4000-8000-000000000001' }] }],
-  engagements: [
-    {
-      id: 'e',
-      name: 'E',
-      workstream: 'ws',
-      channel: 'voice',
-      routing: { primaryQueue: 'q' },
-      type: 'representative-led',
-      dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
-      phoneOrder: ['mobile'],
-      quietHours: { mobile: [] },
-      legalHours: { start: '00:00', end: '24:00' },
-      timeZonePolicy: 'utc',
-    },
-  ],
-});
+const catalog = oneQueueCatalog();
 function required<T>(value: T | undefined): T {
   if (value === undefined) throw new Error('fixture');
   return value;

@@ -5,7 +5,6 @@ import { contactInputSchema } from '../../src/contacts/contactInput.js';
 import { signCallEvents } from '../../src/dispatch/callEventsSignature.js';
 import { callEventsHandler } from '../../src/dispatch/dispatchHttp.js';
 import { recordOutcome, type OutcomeDeps } from '../../src/dispatch/recordOutcome.js';
-import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
 import { planDeliveries } from '../../src/planning/planDeliveries.js';
 import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
 import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
@@ -13,29 +12,11 @@ import { PendingContactStore } from '../../src/store/contacts/pendingContactStor
 import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
 import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { testTables } from '../support/tables.js';
+import { oneQueueCatalog } from '../support/engagements.js';
 
 const START = Date.parse('2026-11-25T15:00:00Z');
 const SECRET = 'a-call-events-signing-secret-of-32+chars';
-const allDay = [{ start: '00:00', end: '24:00' }];
-const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
-const catalog = parseEngagementFile({
-  queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: [{ userId: '00000000-0000-4000-8000-000000000001' }] }],
-  engagements: [
-    {
-      id: 'e',
-      name: 'E',
-      workstream: 'ws',
-      channel: 'voice',
-      routing: { primaryQueue: 'q' },
-      type: 'representative-led',
-      dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
-      phoneOrder: ['mobile'],
-      quietHours: { mobile: [] },
-      legalHours: { start: '00:00', end: '24:00' },
-      timeZonePolicy: 'utc',
-    },
-  ],
-});
+const catalog = oneQueueCatalog();
 
 async function world() {
   const tables = testTables();

@@ -10,7 +10,6 @@ import { azuriteTablesConnectionString, startAzurite, type AzuriteHandle } from 
 import { freePort } from '../../dev/freePort.js';
 import { SERVICE_BUS_CLIENT_OPTIONS } from '../../src/bus/serviceBusClient.js';
 import { contactInputSchema } from '../../src/contacts/contactInput.js';
-import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
 import { DEFAULT_REQUEST_BUDGET_MS, setRequestBudget } from '../../src/httpApi/requestBudget.js';
 import { segmentMembersHandler } from '../../src/intake/intakeHttp.js';
 import { IntakeService } from '../../src/intake/intakeService.js';
@@ -22,6 +21,7 @@ import { TableConversationStorage } from '../../src/store/agentLeg/tableConversa
 import { anaContextValue } from '../agentLeg/support/agentLegFixtures.js';
 import { AgentLegWorld, startConversation } from '../agentLeg/support/agentLegWorld.js';
 import { startBroker } from '../support/serviceBus.js';
+import { oneQueueCatalog } from '../support/engagements.js';
 
 /**
  * Outages while a segment page is taken in: Azurite stopped, the broker stopped between two publishes,
@@ -32,26 +32,7 @@ import { startBroker } from '../support/serviceBus.js';
 
 const QUEUES = ['storage-down', 'broker-down', 'storage-silent'] as const;
 const HOUR = 3_600_000;
-const allDay = [{ start: '00:00', end: '24:00' }];
-const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
-const catalog = parseEngagementFile({
-  queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: [{ userId: '00000000-0000-4000-8000-000000000001' }] }],
-  engagements: [
-    {
-      id: 'e',
-      name: 'E',
-      workstream: 'ws',
-      channel: 'voice',
-      routing: { primaryQueue: 'q' },
-      type: 'representative-led',
-      dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
-      phoneOrder: ['mobile'],
-      quietHours: { mobile: [] },
-      legalHours: { start: '00:00', end: '24:00' },
-      timeZonePolicy: 'utc',
-    },
-  ],
-});
+const catalog = oneQueueCatalog();
 
 let broker: Awaited<ReturnType<typeof startBroker>>;
 /** The product's own Service Bus options (bounded retries), not the assertion client's. */

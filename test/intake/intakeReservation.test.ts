@@ -1,6 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactInputSchema } from '../../src/contacts/contactInput.js';
-import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
 import { IntakeService, type AcceptedTrigger, type Trigger } from '../../src/intake/intakeService.js';
 import { deliveryIdFor } from '../../src/planning/planDeliveries.js';
 import { AcceptedTriggerStore } from '../../src/store/contacts/acceptedTriggerStore.js';
@@ -9,28 +8,10 @@ import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerSt
 import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
 import { startBroker } from '../support/serviceBus.js';
 import { testTables } from '../support/tables.js';
+import { oneQueueCatalog } from '../support/engagements.js';
 
 const NOW = Date.parse('2026-11-25T15:00:00Z');
-const allDay = [{ start: '00:00', end: '24:00' }];
-const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
-const catalog = parseEngagementFile({
-  queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: [{ userId: '00000000-0000-4000-8000-000000000001' }] }],
-  engagements: [
-    {
-      id: 'e',
-      name: 'E',
-      workstream: 'ws',
-      channel: 'voice',
-      routing: { primaryQueue: 'q' },
-      type: 'representative-led',
-      dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
-      phoneOrder: ['mobile'],
-      quietHours: { mobile: [] },
-      legalHours: { start: '00:00', end: '24:00' },
-      timeZonePolicy: 'utc',
-    },
-  ],
-});
+const catalog = oneQueueCatalog();
 
 let broker: Awaited<ReturnType<typeof startBroker>>;
 beforeAll(async () => {

@@ -1,4 +1,5 @@
 import { engagementSchema, queueSchema, type EngagementConfig, type QueueConfig } from '../../src/engagement/engagementSchema.js';
+import { parseEngagementFile, type EngagementCatalog } from '../../src/engagement/loadEngagementFile.js';
 
 /** A representative-led progressive engagement with every optional setting at its default. */
 export function makeEngagement(overrides: Record<string, unknown> = {}): EngagementConfig {
@@ -27,5 +28,33 @@ export function makeQueue(overrides: Record<string, unknown> = {}): QueueConfig 
     },
     representatives: [{ userId: '00000000-0000-4000-8000-000000000001' }],
     ...overrides,
+  });
+}
+
+/**
+ * A catalogue of one representative-led progressive engagement `e` (one call per representative, mobile
+ * only, no quiet hours, legal around the clock, UTC) on one queue `q` open all day with one representative:
+ * the smallest engagement file on which every contact with a mobile number is callable at once.
+ */
+export function oneQueueCatalog(): EngagementCatalog {
+  const allDay = [{ start: '00:00', end: '24:00' }];
+  const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
+  return parseEngagementFile({
+    queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: [{ userId: '00000000-0000-4000-8000-000000000001' }] }],
+    engagements: [
+      {
+        id: 'e',
+        name: 'E',
+        workstream: 'ws',
+        channel: 'voice',
+        routing: { primaryQueue: 'q' },
+        type: 'representative-led',
+        dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
+        phoneOrder: ['mobile'],
+        quietHours: { mobile: [] },
+        legalHours: { start: '00:00', end: '24:00' },
+        timeZonePolicy: 'utc',
+      },
+    ],
   });
 }
