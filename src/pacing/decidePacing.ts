@@ -10,7 +10,7 @@ import {
   type PredictiveEvaluation,
 } from './computePredictiveRate.js';
 import { evaluateFailurePolicy, type FailurePolicyEvaluation } from './evaluateFailurePolicy.js';
-import { evaluateRules, type RulesVerdict } from './evaluateRules.js';
+import { evaluateRules, OFCOM_WINDOW_MINUTES, type RulesVerdict } from './evaluateRules.js';
 import { isWithinOperatingHours } from './isWithinOperatingHours.js';
 import { OutcomeLog } from './outcomeLog.js';
 import type { BoundBy, CopilotEvaluation, PacingDecision, RoutingEvaluation } from './pacingDecision.js';
@@ -36,6 +36,11 @@ export interface PacingInputs {
   readonly outcomes: ReadonlyMap<string, OutcomeSource>;
   /** Per engagement: deliveries callable now (inside their windows, not yet dialed). */
   readonly pending: ReadonlyMap<string, number>;
+  /**
+   * Engagements calling UK (+44) numbers: their abandonment is also judged over the last 24 hours
+   * (Ofcom), from `outcomes` (which must then reach back 24 hours).
+   */
+  readonly ukEngagements?: ReadonlySet<string>;
   readonly state: PacingState;
 }
 
@@ -181,7 +186,14 @@ function planEngagement(engagement: EngagementConfig, inputs: PacingInputs, staf
     failurePolicy = evaluateFailurePolicy(engagement.agentFailurePolicy ?? DEFAULT_FAILURE_POLICY, summarizeSince(PREDICTIVE_ROLLING_MINUTES));
     if (failurePolicy.tripped && hold === undefined) hold = { status: 'stopped', reason: failurePolicy.explanation, since: now.toISOString() };
   }
-  const rules = evaluateRules({ engagement, summarize: summarizeSince, active, staffedRepresentatives: staffedReps });
+  const ofcom = inputs.ukEngagements?.has(engagement.id) === true;
+  const rules = evaluateRules({
+    engagement,
+    summarize: summarizeSince,
+    active,
+    staffedRepresentatives: staffedReps,
+    ...(ofcom ? { ofcom24h: withCallsInProgress(log.summarize(now, OFCOM_WINDOW_MINUTES), active, aiLed) } : {}),
+  });
   if (rules.binding?.effect === 'pause-until-restart' && hold === undefined) {
     hold = { status: 'paused', reason: rules.binding.explanation, since: now.toISOString() };
   }

@@ -1,5 +1,6 @@
 import type { EngagementConfig, PacingRule, RuleKind } from '../engagement/engagementSchema.js';
 import type { ActiveCalls } from './activeCalls.js';
+import { DEFAULT_ABANDONMENT_THRESHOLD_PERCENT } from './computePredictiveRate.js';
 import type { OutcomeSummary } from './summarizeOutcomes.js';
 
 /** Fewer waits than this make an average too noisy to throttle on. */
@@ -22,6 +23,11 @@ export interface RuleEvaluation {
   readonly decreaseByPercent: number;
   readonly effect: RuleEffect;
   readonly explanation: string;
+  /**
+   * `ofcom`: the UK regulator's view of an abandonment-rate rule (or of the default 3% limit), judged
+   * over the last 24 hours whatever the rule's own window, for an engagement that calls UK numbers.
+   */
+  readonly regulation?: 'ofcom';
 }
 
 export interface RulesVerdict {
@@ -39,7 +45,23 @@ export interface RuleInputs {
   readonly active: ActiveCalls;
   /** Queue members signed in (available, on a call or wrapping up). */
   readonly staffedRepresentatives: number;
+  /**
+   * Set when the engagement calls UK (+44) numbers: its outcomes of the last 24 hours, not reset by a
+   * restart (Ofcom judges a campaign's abandonment per 24 hours, whatever an operator did).
+   */
+  readonly ofcom24h?: OutcomeSummary;
 }
+
+/** Ofcom's period for the abandonment rate. */
+export const OFCOM_WINDOW_MINUTES = 24 * 60;
+
+/** Without an abandonment-rate rule, Ofcom's 3% limit pauses a UK engagement while it is reached. */
+const OFCOM_DEFAULT_RULE: PacingRule = {
+  kind: 'abandonment-rate',
+  threshold: DEFAULT_ABANDONMENT_THRESHOLD_PERCENT,
+  windowMinutes: OFCOM_WINDOW_MINUTES,
+  decreaseByPercent: 100,
+};
 
 /**
  * Evaluates the engagement's rules. A rule is breached when its measurement reaches the threshold
@@ -50,6 +72,7 @@ export interface RuleInputs {
  */
 export function evaluateRules(inputs: RuleInputs): RulesVerdict {
   const evaluations = inputs.engagement.rules.map((rule) => evaluateRule(rule, inputs));
+  if (inputs.ofcom24h !== undefined) evaluations.push(...ofcomEvaluations(inputs.engagement, inputs.ofcom24h));
   let binding: RuleEvaluation | undefined;
   for (const e of evaluations) {
     if (e.breached && (binding === undefined || e.decreaseByPercent > binding.decreaseByPercent)) binding = e;
@@ -78,6 +101,47 @@ function evaluateRule(rule: PacingRule, inputs: RuleInputs): RuleEvaluation {
 }
 
 /**
+ * For an engagement calling UK numbers, each abandonment-rate rule (or the default 3% limit, pausing
+ * while reached) is judged again over the last 24 hours. Both verdicts stand side by side and the
+ * binding rule is the breached one with the largest decrease, so the stricter result applies.
+ */
+function ofcomEvaluations(engagement: EngagementConfig, summary: OutcomeSummary): RuleEvaluation[] {
+  const own = engagement.rules.filter((rule) => rule.kind === 'abandonment-rate');
+  return (own.length === 0 ? [OFCOM_DEFAULT_RULE] : own).map((rule) => {
+    const measurement = abandonment(summary, rule.threshold);
+    const breached = measurement.measured !== null && measurement.sample >= measurement.minimumSample && measurement.measured >= rule.threshold;
+    // The default limit is not an operator's rule: it holds only while the 24-hour rate stays reached.
+    const effect: RuleEffect = !breached ? 'none' : own.length === 0 ? 'pause' : effectOf(rule, engagement);
+    const value = measurement.measured === null ? 'no data' : `${round(measurement.measured)}%`;
+    const head = `Ofcom: abandonment over 24 h is ${value} (${measurement.detail}) vs threshold ${rule.threshold}%`;
+    return {
+      kind: rule.kind,
+      unit: measurement.unit,
+      threshold: rule.threshold,
+      windowMinutes: OFCOM_WINDOW_MINUTES,
+      measured: measurement.measured,
+      sample: measurement.sample,
+      minimumSample: measurement.minimumSample,
+      breached,
+      decreaseByPercent: rule.decreaseByPercent,
+      effect,
+      explanation: verdictText(head, measurement, breached, effect, rule.decreaseByPercent),
+      regulation: 'ofcom',
+    };
+  });
+}
+
+function abandonment(s: OutcomeSummary, threshold: number): Measurement {
+  return {
+    unit: 'percent',
+    measured: s.abandonmentRate === null ? null : s.abandonmentRate * 100,
+    sample: s.liveAnswers,
+    minimumSample: Math.ceil(100 / threshold),
+    detail: `${s.abandoned} abandoned of ${s.liveAnswers} live answers`,
+  };
+}
+
+/**
  * A 100% decrease pauses. Representative-led abandonment holds the pause until an operator restarts
  * the engagement (Microsoft: "pauses the engagement until restarted"); other rules pause only while
  * they stay breached (the schema's "until the rule clears").
@@ -97,17 +161,8 @@ interface Measurement {
 
 function measure(rule: PacingRule, inputs: RuleInputs): Measurement {
   switch (rule.kind) {
-    case 'abandonment-rate': {
-      const s = inputs.summarize(rule.windowMinutes);
-      const rate = s.abandonmentRate === null ? null : s.abandonmentRate * 100;
-      return {
-        unit: 'percent',
-        measured: rate,
-        sample: s.liveAnswers,
-        minimumSample: Math.ceil(100 / rule.threshold),
-        detail: `${s.abandoned} abandoned of ${s.liveAnswers} live answers`,
-      };
-    }
+    case 'abandonment-rate':
+      return abandonment(inputs.summarize(rule.windowMinutes), rule.threshold);
     case 'average-wait-time': {
       const s = inputs.summarize(rule.windowMinutes);
       return {
@@ -148,6 +203,10 @@ function explain(rule: PacingRule, m: Measurement, breached: boolean, effect: Ru
   const value = m.measured === null ? 'no data' : `${round(m.measured)}${unit}`;
   const window = rule.kind === 'open-concurrent-escalations' || rule.kind === 'percentage-of-queue' ? 'now' : `in the last ${rule.windowMinutes} min`;
   const head = `${rule.kind} ${value} ${window} (${m.detail}) vs threshold ${rule.threshold}${unit}`;
+  return verdictText(head, m, breached, effect, rule.decreaseByPercent);
+}
+
+function verdictText(head: string, m: Measurement, breached: boolean, effect: RuleEffect, decreaseByPercent: number): string {
   if (m.measured !== null && m.sample < m.minimumSample) return `${head}: not judged below a sample of ${m.minimumSample}`;
   if (!breached) return `${head}: within the threshold`;
   switch (effect) {
@@ -156,7 +215,7 @@ function explain(rule: PacingRule, m: Measurement, breached: boolean, effect: Ru
     case 'pause':
       return `${head}: reached, engagement paused while the rule stays breached`;
     default:
-      return `${head}: reached, concurrent calls decreased by ${rule.decreaseByPercent}%`;
+      return `${head}: reached, concurrent calls decreased by ${decreaseByPercent}%`;
   }
 }
 

@@ -462,3 +462,16 @@ describe('decidePacing: properties', () => {
     );
   });
 });
+
+describe('Ofcom 24-hour abandonment in the pacing decision', () => {
+  it('an engagement calling UK numbers is paused by the default 3% limit over 24 h and the decision says why; the same outcomes elsewhere do not', () => {
+    const e = makeEngagement({ rules: [] });
+    const outcomes = { 'test-engagement': [...events(92, 'LiveAnswer', {}, 20 * 3600), ...events(8, 'Abandoned', {}, 20 * 3600)] };
+    const uk = decisionOf(tick([e], { outcomes, ukEngagements: ['test-engagement'] }));
+    expect(uk).toMatchObject({ status: 'paused', dialNow: 0, boundBy: 'rule:abandonment-rate' });
+    expect(uk.reason).toContain('Ofcom: abandonment over 24 h is 8%');
+    const elsewhere = decisionOf(tick([e], { outcomes }));
+    expect(elsewhere.dialNow).toBeGreaterThan(0);
+    expect(elsewhere.rules).toEqual([]);
+  });
+});

@@ -107,3 +107,56 @@ describe('evaluateRules', () => {
     expect(v.evaluations.filter((r) => r.breached)).toHaveLength(2);
   });
 });
+
+describe('Ofcom: abandonment judged per 24 hours for UK numbers', () => {
+  const rule = { kind: 'abandonment-rate', threshold: 3, windowMinutes: 60, decreaseByPercent: 50 };
+  // The last hour is clean (100 live answers, none abandoned); 20 hours ago 100 live answers had 8 abandoned.
+  const day = () => [...events(100, 'LiveAnswer'), ...events(92, 'LiveAnswer', {}, 20 * 3600), ...events(8, 'Abandoned', {}, 20 * 3600)];
+  const ofcom24h = (list: CallEvent[]) => summarizeOutcomes(list, NOW, 24 * 60);
+
+  it("the engagement's rule is evaluated again over 24 hours and the stricter result binds", () => {
+    const e = makeEngagement({ rules: [rule] });
+    const list = day();
+    const uk = evaluateRules({
+      engagement: e,
+      summarize: (m) => summarizeOutcomes(list, NOW, m),
+      active: active(),
+      staffedRepresentatives: 10,
+      ofcom24h: ofcom24h(list),
+    });
+    expect(uk.evaluations.map((v) => [v.windowMinutes, v.breached, v.regulation])).toEqual([
+      [60, false, undefined],
+      [1440, true, 'ofcom'],
+    ]);
+    expect(uk.factor).toBe(0.5);
+    expect(uk.binding?.explanation).toBe(
+      'Ofcom: abandonment over 24 h is 4% (8 abandoned of 200 live answers) vs threshold 3%: reached, concurrent calls decreased by 50%',
+    );
+    // The same outcomes without UK numbers: only the hour counts, and it is clean.
+    expect(verdict(e, list).factor).toBe(1);
+  });
+
+  it('without an abandonment rule the default 3% limit pauses while the 24-hour rate is reached, and not below it', () => {
+    const e = makeEngagement({ rules: [] });
+    const list = day();
+    const v = evaluateRules({
+      engagement: e,
+      summarize: (m) => summarizeOutcomes(list, NOW, m),
+      active: active(),
+      staffedRepresentatives: 10,
+      ofcom24h: ofcom24h(list),
+    });
+    expect(v.factor).toBe(0);
+    expect(v.binding).toMatchObject({ regulation: 'ofcom', threshold: 3, effect: 'pause', measured: 4 });
+    const clean = [...events(98, 'LiveAnswer'), ...events(2, 'Abandoned', {}, 20 * 3600)];
+    const ok = evaluateRules({
+      engagement: e,
+      summarize: (m) => summarizeOutcomes(clean, NOW, m),
+      active: active(),
+      staffedRepresentatives: 10,
+      ofcom24h: ofcom24h(clean),
+    });
+    expect(ok.factor).toBe(1);
+    expect(ok.evaluations[0]?.explanation).toBe('Ofcom: abandonment over 24 h is 2% (2 abandoned of 100 live answers) vs threshold 3%: within the threshold');
+  });
+});

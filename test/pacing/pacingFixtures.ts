@@ -39,6 +39,7 @@ export interface TickOptions {
   readonly active?: Readonly<Record<string, ActiveCalls>>;
   readonly outcomes?: Readonly<Record<string, OutcomeSource>>;
   readonly pending?: Readonly<Record<string, number>>;
+  readonly ukEngagements?: readonly string[];
   readonly state?: PacingInputs['state'];
 }
 
@@ -54,6 +55,7 @@ export function tick(engagements: readonly EngagementConfig[], options: TickOpti
     active: new Map(Object.entries(options.active ?? {})),
     outcomes: new Map(Object.entries(options.outcomes ?? {})),
     pending: new Map(Object.entries(options.pending ?? Object.fromEntries(engagements.map((e) => [e.id, 100])))),
+    ...(options.ukEngagements === undefined ? {} : { ukEngagements: new Set(options.ukEngagements) }),
     state: options.state ?? emptyPacingState(),
   });
 }
