@@ -5,7 +5,9 @@ import type { EngagementConfig, QueueConfig } from '../engagement/engagementSche
 import { PREDICTIVE_MAX_RATE } from '../pacing/computePredictiveRate.js';
 import { NO_ACTIVE_CALLS, type ActiveCalls } from '../pacing/activeCalls.js';
 import { decidePacing } from '../pacing/decidePacing.js';
-import { lastWindowEnd, nextCallable } from '../pacing/nextCallable.js';
+import { OFCOM_WINDOW_MINUTES } from '../pacing/evaluateRules.js';
+import { lastWindowEnd, LONGEST_CALL_MS, nextCallable } from '../pacing/nextCallable.js';
+import { isUkNumber, OFCOM_ABANDONED_HOLD_MS, ofcomHoldUntil } from '../pacing/ofcom.js';
 import type { CallWindow, ContactPhone, PlannedContact } from '../contacts/plannedContact.js';
 import type { PacingDecision } from '../pacing/pacingDecision.js';
 import { isAvailable, type Availability, type PresencePort, type QueueMembersPort } from '../presence/presencePort.js';
@@ -138,6 +140,7 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
     active: new Map(views.map((v) => [v.engagement.id, activeCallsOf(deps.dialer, v)])),
     outcomes,
     pending: new Map(views.map((v) => [v.engagement.id, v.ready])),
+    ukEngagements: ukEngagements(deps, now),
     state: stored.state,
   });
   if (!(await deps.stateStore.save(result.state, stored.etag))) {
@@ -327,7 +330,7 @@ interface CheckCounts {
   postponed: number;
 }
 
-type DialCheck = { readonly ok: true; readonly request: DialRequest } | { readonly ok: false; readonly ended: keyof CheckCounts };
+type DialCheck = { readonly ok: true; readonly request: DialRequest } | { readonly ok: false; readonly ended: keyof CheckCounts; readonly reason?: string };
 
 /**
  * Reads the ready index in call order, as far as needed to claim `dialNow` attempts. Every claim is
@@ -387,7 +390,10 @@ export async function checkAtDial(
   }
   const request = toDialRequest(engagement, record, representativeId, now);
   if (request.contact.phones.length > 0) {
+    const held = await heldForOfcom(deps, engagement, record, request, representativeId, now);
+    if (held !== undefined) return held;
     if (await postponedForFrequency(deps, engagement, record, now)) return { ok: false, ended: 'postponed' };
+    if (request.contact.phones.some((p) => isUkNumber(p.e164))) noteUkDial(deps, engagement.id, now);
     return { ok: true, request };
   }
   const next = nextCallable(record.contact.windows, now + 1);
@@ -400,6 +406,75 @@ export async function checkAtDial(
     await settleEndedDelivery(deps, engagement, record, endWithoutCall(record, 'Expired', now));
   }
   return { ok: false, ended: 'expired' };
+}
+
+/** Per worker: when each engagement last handed a UK (+44) number over. */
+const lastUkDial = new WeakMap<PacingTickDeps, Map<string, number>>();
+
+function noteUkDial(deps: PacingTickDeps, engagementId: string, now: number): void {
+  const last = lastUkDial.get(deps) ?? new Map<string, number>();
+  lastUkDial.set(deps, last);
+  last.set(engagementId, now);
+}
+
+/**
+ * Engagements that called UK numbers in the last 24 hours (Ofcom's period), whose abandonment pacing
+ * also judges over 24 hours. Kept by the worker, like {@link RecentOutcomes}: a new worker learns it at
+ * its first UK dial, while the 24-hour rate itself is read from the Outcomes table.
+ */
+function ukEngagements(deps: PacingTickDeps, now: number): Set<string> {
+  const ids = new Set<string>();
+  for (const [id, at] of lastUkDial.get(deps) ?? []) if (now - at < OFCOM_WINDOW_MINUTES * 60_000) ids.add(id);
+  return ids;
+}
+
+/**
+ * Ofcom: an attempt to UK numbers within 72 hours of an abandoned call to the contact (an earlier attempt
+ * of this delivery, an earlier delivery, or another engagement's) waits for the 72-hour mark, unless a
+ * representative is guaranteed on it (preview, or a reserved representative); with no window left by
+ * then, the delivery ends as Expired. The contact's recent attempts come from its frequency ledger
+ * (abandoned calls engaged the contact, so they stay there eight days) and their results from the
+ * Outcomes table, so the hold survives restarts and spans workers.
+ */
+async function heldForOfcom(
+  deps: PacingTickDeps,
+  engagement: EngagementConfig,
+  record: DeliveryRecord,
+  request: DialRequest,
+  representativeId: string | undefined,
+  now: number,
+): Promise<DialCheck | undefined> {
+  const guaranteed = engagement.dialMode.mode === 'preview' || representativeId !== undefined;
+  if (guaranteed || !request.contact.phones.some((p) => isUkNumber(p.e164))) return undefined;
+  const current = `${record.deliveryId}#${record.attempt}`;
+  // Ledger entries are dated at the dial; the call ended up to the longest call later.
+  const recent = await deps.ledger.entries(record.contact.contactId, now - OFCOM_ABANDONED_HOLD_MS - LONGEST_CALL_MS);
+  const previous: CallEvent[] = [];
+  for (const entry of recent) {
+    const split = entry.attemptKey.lastIndexOf('#');
+    const attempt = Number(entry.attemptKey.slice(split + 1));
+    if (entry.attemptKey === current || split < 0 || !Number.isInteger(attempt)) continue;
+    const event = await deps.outcomes.get(entry.engagementId, entry.attemptKey.slice(0, split), attempt);
+    if (event !== undefined) previous.push(event);
+  }
+  const until = ofcomHoldUntil(request.contact.phones, previous, guaranteed, now);
+  if (until === undefined) return undefined;
+  const abandonedAt = new Date(until - OFCOM_ABANDONED_HOLD_MS).toISOString();
+  let reason = `Ofcom: a call to its UK number was abandoned at ${abandonedAt}; not called again within 72 h without a guaranteed representative`;
+  let ended: keyof CheckCounts = 'postponed';
+  if (until < lastWindowEnd(record.contact.windows)) {
+    await deps.deliveries.postpone(engagement.id, record.deliveryId, record.attempt, until, now);
+    reason += `: postponed to ${new Date(until).toISOString()}`;
+  } else {
+    ended = 'expired';
+    reason += ': no window left after the 72 h mark, ended';
+    if (await deps.deliveries.finishAttempt(engagement.id, record.deliveryId, record.attempt, 'Expired', { final: 'expired' }, now)) {
+      await deps.outcomes.record(expiredEvent(record, now));
+      await settleEndedDelivery(deps, engagement, record, endWithoutCall(record, 'Expired', now));
+    }
+  }
+  deps.log(`delivery ${record.deliveryId} attempt ${record.attempt} of ${engagement.id}: ${reason}`);
+  return { ok: false, ended, reason };
 }
 
 /**

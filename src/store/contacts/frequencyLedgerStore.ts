@@ -119,6 +119,12 @@ export class FrequencyLedgerStore {
     }
   }
 
+  /** The contact's entries after `since` (ms), across engagements: which attempts reached it recently. */
+  async entries(contactId: string, since: number): Promise<LedgerEntry[]> {
+    const current = await readEntity(await this.client(), contactId);
+    return decode(current?.entries).filter((e) => e.at > since);
+  }
+
   /** Removes an attempt claimed at dial time that did not engage the contact (cancelled, invalid number, refused). */
   async forget(contactId: string, attemptKey: string): Promise<void> {
     const client = await this.client();

@@ -130,6 +130,19 @@ export class OutcomeStore {
     }
   }
 
+  /** The recorded outcome of one attempt (merged reports as one), or `undefined` when none was recorded. */
+  async get(engagementId: string, deliveryId: string, attempt: number): Promise<CallEvent | undefined> {
+    const client = await this.client();
+    try {
+      const marker = await client.getEntity<{ timeRow: string }>(engagementId, markerRow(deliveryId, attempt));
+      const read = readEvent((await client.getEntity<{ event: string }>(engagementId, marker.timeRow)).event);
+      return read.ok ? read.value : undefined;
+    } catch (error) {
+      if (tableErrorStatus(error) === 404) return undefined;
+      throw error;
+    }
+  }
+
   /** Events of an engagement recorded at or after `since` (ms), in recording order. */
   async since(engagementId: string, since: number): Promise<OutcomePage> {
     return this.read(engagementId, `RowKey ge ${odataString(`t|${new Date(since).toISOString()}`)}`);

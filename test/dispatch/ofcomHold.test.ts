@@ -1,0 +1,198 @@
+import { describe, expect, it } from 'vitest';
+import type { PlannedContact } from '../../src/contacts/plannedContact.js';
+import type { DialerPort, DialRequest, DialSubmission } from '../../src/dialers/dialerPort.js';
+import { TelephonySimulator } from '../../src/dialers/simulator/telephonySimulator.js';
+import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
+import { recordOutcome, type OutcomeDeps } from '../../src/dispatch/recordOutcome.js';
+import { RecentOutcomes } from '../../src/dispatch/recentOutcomes.js';
+import { OUTCOME_LOOKBACK_MS, runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
+import { parseEngagementFile, type EngagementCatalog } from '../../src/engagement/loadEngagementFile.js';
+import { OFCOM_ABANDONED_HOLD_MS } from '../../src/pacing/ofcom.js';
+import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
+import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
+import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
+import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
+import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
+import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
+import { JourneyOutboxStore } from '../../src/store/journeyOutcomes/journeyOutboxStore.js';
+import { testTables } from '../support/tables.js';
+
+const START = Date.parse('2026-11-25T15:00:00Z');
+const HOUR = 3_600_000;
+const allDay = [{ start: '00:00', end: '24:00' }];
+const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
+const reps = (n: number) => Array.from({ length: n }, (_, i) => ({ userId: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}` }));
+const UK = '+447700900123';
+const US = '+12125550123';
+
+function engagement(id: string, dialMode: unknown) {
+  return {
+    id,
+    name: id,
+    workstream: 'ws',
+    channel: 'voice',
+    routing: { primaryQueue: 'q' },
+    type: 'representative-led',
+    dialMode,
+    callOrder: { kind: 'fifo' },
+    phoneOrder: ['mobile'],
+    quietHours: { mobile: [] },
+    legalHours: { start: '00:00', end: '24:00' },
+    timeZonePolicy: 'utc',
+    customerInsights: { journeyTrigger: { name: 'msdynmkt_proactivecallcompleted' } },
+  };
+}
+
+function catalog(): EngagementCatalog {
+  return parseEngagementFile({
+    queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: reps(4) }],
+    engagements: [
+      engagement('progressive', { mode: 'progressive', maxCallsPerRepresentative: 1 }),
+      engagement('preview', { mode: 'preview', start: 'automatic', countdownSeconds: 0 }),
+    ],
+  });
+}
+
+/** A delivery to one mobile number, callable for the next five days. */
+function contact(contactId: string, e164: string, deliveryId: string): PlannedContact {
+  const windows = [{ start: new Date(START - HOUR).toISOString(), end: new Date(START + 5 * 24 * HOUR).toISOString() }];
+  return {
+    contactId,
+    phones: [{ type: 'mobile', e164, windows }],
+    timeZone: 'UTC',
+    timezoneInferred: false,
+    windows,
+    attributes: {},
+    callOrderKey: `k-${deliveryId}`,
+    priority: 1,
+    source: 'segment:s/r/1',
+    deliveryId,
+  };
+}
+
+class Dialer implements DialerPort {
+  readonly name = 'simulator' as const;
+  readonly handed: DialRequest[] = [];
+  constructor(readonly simulator: TelephonySimulator) {}
+  async dial(requests: readonly DialRequest[]): Promise<DialSubmission[]> {
+    this.handed.push(...requests);
+    return this.simulator.dial(requests);
+  }
+  cancel(ids: readonly string[]): Promise<void> {
+    return this.simulator.cancel(ids);
+  }
+  activeCalls(engagementId: string) {
+    return this.simulator.activeCalls(engagementId);
+  }
+}
+
+/** The real dispatch shell on Azurite; the simulator places the calls, the test reports how they ended. */
+function harness() {
+  const tables = testTables();
+  const cat = catalog();
+  const clock = new VirtualClock(START);
+  const simulator = new TelephonySimulator({
+    seed: 5,
+    clock,
+    engagements: [...cat.engagements.values()],
+    queues: [...cat.queues.values()],
+    profile: { liveAnswer: 0, answeringMachine: 0, busy: 1, invalidAddress: 0, callFailed: 0 },
+  });
+  const dialer = new Dialer(simulator);
+  const deliveries = new DeliveryStore(tables);
+  const outcomes = new OutcomeStore(tables, () => clock.now());
+  const pending = new PendingContactStore(tables);
+  const journeyOutbox = new JourneyOutboxStore(tables);
+  const outcomeDeps: OutcomeDeps = {
+    journeyOutbox,
+    catalog: cat,
+    deliveries,
+    outcomes,
+    ledger: new FrequencyLedgerStore(tables),
+    doNotContact: new DoNotContactStore(tables, 0),
+    pending,
+    clock: () => clock.now(),
+  };
+  const logs: string[] = [];
+  // The simulator's own reports are dropped: the test says how each call ended.
+  const deps: PacingTickDeps = {
+    catalog: cat,
+    deliveries,
+    outcomes,
+    recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
+    stateStore: new PacingStateStore(tables, 'owner'),
+    pending,
+    journeyOutbox,
+    doNotContact: outcomeDeps.doNotContact,
+    ledger: outcomeDeps.ledger,
+    dialer,
+    presence: simulator,
+    leaseMs: 30_000,
+    record: (event) => recordOutcome(outcomeDeps, event),
+    log: (line) => logs.push(line),
+  };
+  return {
+    clock,
+    dialer,
+    deliveries,
+    logs,
+    tick: () => runPacingTick(deps, clock.now()),
+    store: (engagementId: string, triggerId: string, contacts: PlannedContact[]) => deliveries.storeContacts(engagementId, triggerId, contacts, clock.now()),
+    abandon: (engagementId: string, deliveryId: string) =>
+      recordOutcome(outcomeDeps, { deliveryId, attempt: 1, engagementId, result: 'Abandoned', at: new Date(clock.now()).toISOString(), waitSeconds: 3 }),
+    dialedIds: () => dialer.handed.map((r) => r.deliveryId),
+  };
+}
+
+describe('Ofcom: an abandoned UK number is not called again within 72 hours without a guaranteed representative', () => {
+  it('progressive: the UK number is held to the 72 h mark and the reason logged; the US number is called again at once', async () => {
+    const h = harness();
+    await h.store('progressive', 't1', [contact('c-uk', UK, 'd-uk-1'), contact('c-us', US, 'd-us-1')]);
+    expect((await h.tick()).dialed).toBe(2);
+    h.clock.advanceTo(START + 60_000);
+    const abandonedAt = h.clock.now();
+    expect(await h.abandon('progressive', 'd-uk-1')).toMatchObject({ status: 'recorded' });
+    expect(await h.abandon('progressive', 'd-us-1')).toMatchObject({ status: 'recorded' });
+
+    // The same contacts are triggered again an hour later.
+    h.clock.advanceTo(START + HOUR);
+    await h.store('progressive', 't2', [contact('c-uk', UK, 'd-uk-2'), contact('c-us', US, 'd-us-2')]);
+    const report = await h.tick();
+    expect(h.dialedIds()).toEqual(['d-uk-1', 'd-us-1', 'd-us-2']);
+    expect(report.postponed).toBe(1);
+    expect(await h.deliveries.get('progressive', 'd-uk-2')).toMatchObject({ state: 'queued', attempt: 1 });
+    const held = h.logs.find((line) => line.includes('d-uk-2'));
+    expect(held).toBe(
+      `delivery d-uk-2 attempt 1 of progressive: Ofcom: a call to its UK number was abandoned at ${new Date(abandonedAt).toISOString()}; ` +
+        `not called again within 72 h without a guaranteed representative: postponed to ${new Date(abandonedAt + OFCOM_ABANDONED_HOLD_MS).toISOString()}`,
+    );
+    expect(h.logs.join('\n')).not.toContain(UK);
+    // Pacing now judges this engagement's abandonment over 24 hours too, and says so.
+    const ofcom = report.decisions.find((d) => d.engagementId === 'progressive')?.rules.find((r) => r.regulation === 'ofcom');
+    expect(ofcom?.explanation).toMatch(
+      /^Ofcom: abandonment over 24 h is 100% \(2 abandoned of 2 live answers\) vs threshold 3%: not judged below a sample of 34$/,
+    );
+
+    // Just before the 72 h mark it is still not called; at the mark it is.
+    h.clock.advanceTo(abandonedAt + OFCOM_ABANDONED_HOLD_MS - 60_000);
+    await h.tick();
+    expect(h.dialedIds()).not.toContain('d-uk-2');
+    h.clock.advanceTo(abandonedAt + OFCOM_ABANDONED_HOLD_MS);
+    expect((await h.tick()).dialed).toBe(1);
+    expect(h.dialedIds()).toEqual(['d-uk-1', 'd-us-1', 'd-us-2', 'd-uk-2']);
+  });
+
+  it('preview guarantees a representative: the abandoned UK number is called again at once', async () => {
+    const h = harness();
+    await h.store('preview', 't1', [contact('c-uk', UK, 'd-uk-1')]);
+    expect((await h.tick()).dialed).toBe(1);
+    h.clock.advanceTo(START + 60_000);
+    expect(await h.abandon('preview', 'd-uk-1')).toMatchObject({ status: 'recorded' });
+    h.clock.advanceTo(START + HOUR);
+    await h.store('preview', 't2', [contact('c-uk', UK, 'd-uk-2')]);
+    const report = await h.tick();
+    expect(report).toMatchObject({ dialed: 1, postponed: 0 });
+    expect(h.dialedIds()).toEqual(['d-uk-1', 'd-uk-2']);
+    expect(h.dialer.handed[1]?.representativeId).toBeDefined();
+  });
+});
