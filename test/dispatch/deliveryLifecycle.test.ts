@@ -17,6 +17,7 @@ import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
 import { JourneyOutboxStore } from '../../src/store/journeyOutcomes/journeyOutboxStore.js';
 import { testTables } from '../support/tables.js';
+import { plannedMobileContact } from '../support/engagements.js';
 
 const START = Date.parse('2026-11-25T15:00:00Z');
 const HOUR = 3_600_000;
@@ -48,19 +49,7 @@ function catalog(repCount: number): EngagementCatalog {
 }
 
 function contact(i: number, start: number, end: number): PlannedContact {
-  const windows = [{ start: new Date(start).toISOString(), end: new Date(end).toISOString() }];
-  return {
-    contactId: `c${i}`,
-    phones: [{ type: 'mobile', e164: `+1212555${String(i).padStart(4, '0')}`, windows }],
-    timeZone: 'UTC',
-    timezoneInferred: false,
-    windows,
-    attributes: {},
-    callOrderKey: `k${String(i).padStart(6, '0')}`,
-    priority: 1,
-    source: 'segment:s/r/1',
-    deliveryId: `d-${i}`,
-  };
+  return plannedMobileContact(i, start, end);
 }
 
 /** Passes calls to the simulator; can lose an outcome or hide the back-end's memory (no reconcile). */

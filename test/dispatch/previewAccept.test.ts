@@ -12,6 +12,7 @@ import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
 import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
 import { testTables } from '../support/tables.js';
+import { plannedMobileContact } from '../support/engagements.js';
 
 const START = Date.parse('2026-11-25T15:00:00Z');
 const allDay = [{ start: '00:00', end: '24:00' }];
@@ -20,19 +21,7 @@ const REP_A = '00000000-0000-4000-8000-00000000000a';
 const REP_B = '00000000-0000-4000-8000-00000000000b';
 
 function contact(i: number): PlannedContact {
-  const windows = [{ start: new Date(START - 3_600_000).toISOString(), end: new Date(START + 8 * 3_600_000).toISOString() }];
-  return {
-    contactId: `c${i}`,
-    phones: [{ type: 'mobile', e164: `+1212555${String(i).padStart(4, '0')}`, windows }],
-    timeZone: 'UTC',
-    timezoneInferred: false,
-    windows,
-    attributes: {},
-    callOrderKey: `k${String(i).padStart(6, '0')}`,
-    priority: 1,
-    source: 'segment:s/r/1',
-    deliveryId: `d-${i}`,
-  };
+  return plannedMobileContact(i, START - 3_600_000, START + 8 * 3_600_000);
 }
 
 class RecordingDialer implements DialerPort {

@@ -1,5 +1,6 @@
 import { engagementSchema, queueSchema, type EngagementConfig, type QueueConfig } from '../../src/engagement/engagementSchema.js';
 import { parseEngagementFile, type EngagementCatalog } from '../../src/engagement/loadEngagementFile.js';
+import type { PlannedContact } from '../../src/contacts/plannedContact.js';
 
 /** A representative-led progressive engagement with every optional setting at its default. */
 export function makeEngagement(overrides: Record<string, unknown> = {}): EngagementConfig {
@@ -57,4 +58,24 @@ export function oneQueueCatalog(): EngagementCatalog {
       },
     ],
   });
+}
+
+/**
+ * Planned contact `c<i>` (delivery `d-<i>`) with one mobile number, callable in [start, end) (epoch ms),
+ * in UTC, with call-order key `k<i>` so contacts sort by `i`.
+ */
+export function plannedMobileContact(i: number, start: number, end: number): PlannedContact {
+  const windows = [{ start: new Date(start).toISOString(), end: new Date(end).toISOString() }];
+  return {
+    contactId: `c${i}`,
+    phones: [{ type: 'mobile', e164: `+1212555${String(i).padStart(4, '0')}`, windows }],
+    timeZone: 'UTC',
+    timezoneInferred: false,
+    windows,
+    attributes: {},
+    callOrderKey: `k${String(i).padStart(6, '0')}`,
+    priority: 1,
+    source: 'segment:s/r/1',
+    deliveryId: `d-${i}`,
+  };
 }
