@@ -1,9 +1,9 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { contactInputSchema } from '../../src/contacts/contactInput.js';
-import { checkPhones, planDeliveries, type PlanningState, type TriggerContact } from '../../src/planning/planDeliveries.js';
+import { checkPhones, deliveryIdFor, planDeliveries, type PlanningState, type TriggerContact } from '../../src/planning/planDeliveries.js';
 import { makeEngagement, makeQueue } from '../support/engagements.js';
-import { planDeliveries as referencePlan } from '../support/referencePlanDeliveries.js';
+import { deliveryIdFor as referenceDeliveryIdFor, planDeliveries as referencePlan } from '../support/referencePlanDeliveries.js';
 import { callOrderKey } from '../../src/planning/callOrderKey.js';
 import { callOrderKey as referenceCallOrderKey } from '../support/referenceCallOrderKey.js';
 
@@ -148,6 +148,20 @@ describe('the call-order key (priorities memoised) gives the former keys', () =>
         }
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('the delivery id (written into one flat string) is the former id', () => {
+  it('for any engagement, source and contact id, non-ASCII included', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 40 });
+    fc.assert(
+      fc.property(text, text, text, (engagementId, source, contactId) => {
+        const id = deliveryIdFor(engagementId, source, contactId);
+        expect(id).toBe(referenceDeliveryIdFor(engagementId, source, contactId));
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      }),
+      { numRuns: 500 },
     );
   });
 });
