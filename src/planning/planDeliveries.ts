@@ -14,6 +14,7 @@ import {
   type WindowRules,
 } from './callingWindows.js';
 import { inferTimeZone } from './inferTimeZone.js';
+import { checkE164 } from './e164Validator.js';
 import { normalizePhone, type PhoneCheck } from './normalizePhone.js';
 import { normalizeSpans, type Span } from './timeIntervals.js';
 
@@ -134,7 +135,9 @@ export function planDeliveries(input: PlanInput): Plan {
       const given = phoneChecks.get(raw);
       if (given !== undefined) return given;
     }
-    let checked = localChecks.get(raw);
+    // E.164 text is checked directly (cheaper than a map of every number of the page); other text is
+    // remembered per run (and per process in normalizePhone).
+    let checked = checkE164(raw) ?? localChecks.get(raw);
     if (checked === undefined) {
       checked = normalizePhone(raw, defaultCountry);
       localChecks.set(raw, checked);
@@ -174,11 +177,14 @@ export function planDeliveries(input: PlanInput): Plan {
     const index = firstIndex + position;
     const id = contact.contactId;
     const pendingIn = state.pendingTrigger(id);
-    if (seen.has(id) || state.inEarlierSlice?.(id) === true || (pendingIn !== undefined && pendingIn !== input.triggerId)) {
+    // One set operation: a repeat is a duplicate whatever the other checks say, so the id may be
+    // remembered before them.
+    const seenBefore = seen.size;
+    seen.add(id);
+    if (seen.size === seenBefore || state.inEarlierSlice?.(id) === true || (pendingIn !== undefined && pendingIn !== input.triggerId)) {
       skip(id, 'duplicate');
       continue;
     }
-    seen.add(id);
     if (state.isDoNotContact(`contact:${id}`)) {
       skip(id, 'do-not-contact');
       continue;

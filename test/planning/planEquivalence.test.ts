@@ -108,6 +108,7 @@ describe('the optimised planner gives the plans of the planner before the speed 
           isDoNotContact: (key) => key === NUMBERS[dncSeed] || key === `contact:c${dncSeed * 7}`,
           recentEngagements: (id) => (id.endsWith('3') ? [NOW - 3_600_000] : id.endsWith('5') ? [NOW - 30 * 3_600_000, NOW - 50 * 3_600_000] : []),
           pendingTrigger: (id) => (id === 'c11' ? 'other-trigger' : id === 'c12' ? 't1' : undefined),
+          inEarlierSlice: (id) => id === 'c17' || id === `c${dncSeed * 7}`,
         };
         const input = { engagement, queue, triggerId: 't1', contacts, state, now: NOW, firstIndex: 5 };
         const before = referencePlan(input);
