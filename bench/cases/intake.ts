@@ -17,13 +17,13 @@ import { segmentMembersFunction } from '../../src/intake/intakeFunctions.js';
 import { startAzurite } from '../../dev/azurite.js';
 import { startServiceBusBroker } from '../../dev/serviceBus/broker.js';
 import { configWith } from '../../dev/serviceBus/config.js';
-import { checkPhones, doNotContactKeysFor, planDeliveries } from '../../src/planning/planDeliveries.js';
+import { checkPhones, doNotContactKeysFor } from '../../src/planning/planDeliveries.js';
 import { buildContactBatches, maxBodyBytesFor, publishContactBatches } from '../../src/bus/publishContactBatches.js';
 import { disposeApp } from '../../src/app/registry.js';
 import { digestHalves, GrowingBloomFilter } from '../../src/store/contacts/bloomFilter.js';
 import { createHmac } from 'node:crypto';
 import { benchEngagementFile, ndjsonPage } from '../support/intakeFixture.js';
-import { planDeliveries as planBeforeSpeedWork } from '../../test/support/referencePlanDeliveries.js';
+import { comparePlanning, describePlanning } from '../support/planningComparison.js';
 
 const { HttpRequest, InvocationContext } = functions;
 const MEMBERS = Number(process.env['BENCH_INTAKE_MEMBERS'] ?? 100_000);
@@ -80,20 +80,15 @@ const intake: BenchCase = {
     const contacts = members.map((contact) => ({ contact, source: 'segment:s/r/0' }));
     const now = Date.now();
     const state = { isDoNotContact: () => false, recentEngagements: () => [], pendingTrigger: () => undefined };
-    // Baseline: the planner as it was before the speed work (test/support/referencePlanDeliveries.ts).
-    t = performance.now();
-    planBeforeSpeedWork({ engagement, queue, triggerId: 't', now, contacts, state });
-    const planBeforeMs = performance.now() - t;
-    t = performance.now();
-    const plan = planDeliveries({ engagement, queue, triggerId: 't', now, contacts, state });
-    const planMs = performance.now() - t;
-    // The same again on a page of numbers never seen (the phone memo cold for every number).
+    // Pure planning, against the planner as it was before the speed work (test/support/referencePlanDeliveries.ts)
+    // on the same page in the same run: the bench page (numbers repeat), then a page where every number is new.
+    const repeatedPage = comparePlanning({ engagement, queue, contacts, state, now });
+    const plan = repeatedPage.plan;
+    const planMs = repeatedPage.now.wallMs;
     const fresh = ndjsonPage(MEMBERS, MEMBERS, { distinctPhones: true })
       .split('\n')
       .map((line) => ({ contact: contactInputSchema.parse(JSON.parse(line)), source: 'segment:s/r/1' }));
-    t = performance.now();
-    planDeliveries({ engagement, queue, triggerId: 't', now, contacts: fresh, state });
-    const planFreshMs = performance.now() - t;
+    const distinctPage = comparePlanning({ engagement, queue, contacts: fresh, state, now });
 
     const dncKeys = [...doNotContactKeysFor(contacts, checkPhones(engagement, contacts))].filter((k) => k.startsWith('+'));
     const dnc10k = dncPageCost(dncKeys, 10_000);
@@ -156,11 +151,8 @@ const intake: BenchCase = {
       const stats = broker.stats('contact-batches');
 
       console.log(`parse + validate (baseline)   ${ms(parseMs)}  ${rate(MEMBERS, parseMs)}`);
-      console.log(`plan, before (baseline)       ${ms(planBeforeMs)}  ${rate(MEMBERS, planBeforeMs)}`);
-      console.log(
-        `plan (pure)                   ${ms(planMs)}  ${rate(MEMBERS, planMs)}  ${(planBeforeMs / planMs).toFixed(2)}x the baseline; x${(planMs / parseMs).toFixed(2)} of parse; accepted ${plan.planned.length}, skipped ${plan.skipped.length}`,
-      );
-      console.log(`plan, every number distinct   ${ms(planFreshMs)}  ${rate(MEMBERS, planFreshMs)}  ${(planBeforeMs / planFreshMs).toFixed(2)}x the baseline`);
+      console.log(`${describePlanning('plan (pure)', MEMBERS, repeatedPage)}; x${(planMs / parseMs).toFixed(2)} of parse`);
+      console.log(describePlanning('plan (pure), all-distinct numbers', MEMBERS, distinctPage));
       console.log(`raw SDK batch send (baseline) ${ms(rawMs)}  ${rate(MEMBERS, rawMs)}  ${raw.sent + raw.scheduled} messages`);
       console.log(
         `handler -> broker + Azurite   ${ms(handlerMs)}  ${rate(MEMBERS, handlerMs)}  ${(rawMs / handlerMs).toFixed(2)}x the raw send's speed; status ${status}, accepted ${body?.accepted}, ${body?.batches} messages`,

@@ -1,11 +1,12 @@
 import type { CallOrder } from '../engagement/engagementSchema.js';
 import type { AttributeValue } from '../contacts/plannedContact.js';
 
-const WIDTH = 16;
+const ZEROS = '0000000000000000';
 
-/** Fixed-width hex of a non-negative integer, so string order equals numeric order. */
+/** Fixed-width (16) hex of a non-negative integer, so string order equals numeric order. */
 function hex(n: number): string {
-  return Math.max(0, Math.floor(n)).toString(16).padStart(WIDTH, '0');
+  const digits = Math.max(0, Math.floor(n)).toString(16);
+  return digits.length >= ZEROS.length ? digits : ZEROS.slice(digits.length) + digits;
 }
 
 /**
@@ -53,6 +54,9 @@ const FIFO_MAX = Number.MAX_SAFE_INTEGER;
  */
 let lastReceivedAt = Number.NaN;
 let lastReceivedHex = '';
+/** `p0` and the sortable priority, per value and direction: segments share few distinct priorities. */
+const PRIORITY_MEMO_ENTRIES = 4096;
+const priorityPrefixes = { asc: new Map<number, string>(), desc: new Map<number, string>() };
 
 export function callOrderKey(order: CallOrder, input: OrderInputs): string {
   // One planning run shares its arrival time: its hex is kept rather than rebuilt per contact.
@@ -72,7 +76,14 @@ export function callOrderKey(order: CallOrder, input: OrderInputs): string {
       const raw = input.attributes[order.attribute];
       const value = typeof raw === 'number' ? raw : typeof raw === 'string' && raw.trim() !== '' ? Number(raw) : Number.NaN;
       if (!Number.isFinite(value)) return `p1${fifo}`;
-      return `p0${sortableNumber(value, order.direction === 'desc')}${fifo}`;
+      const memo = priorityPrefixes[order.direction];
+      let prefix = memo.get(value); // -0 and 0 share an entry, as they share a key
+      if (prefix === undefined) {
+        if (memo.size >= PRIORITY_MEMO_ENTRIES) memo.clear();
+        prefix = `p0${sortableNumber(value, order.direction === 'desc')}`;
+        memo.set(value, prefix);
+      }
+      return prefix + fifo;
     }
   }
 }

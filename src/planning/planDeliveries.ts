@@ -14,6 +14,7 @@ import {
   type WindowRules,
 } from './callingWindows.js';
 import { inferTimeZone } from './inferTimeZone.js';
+import { checkE164 } from './e164Validator.js';
 import { normalizePhone, type PhoneCheck } from './normalizePhone.js';
 import { normalizeSpans, type Span } from './timeIntervals.js';
 
@@ -109,11 +110,15 @@ export function planDeliveries(input: PlanInput): Plan {
   // same merged windows per set of phones: computed once per run, the ISO strings shared, so a contact
   // costs map lookups rather than span arithmetic and string building.
   const windowMemo = new Map<string, Map<string, Map<PhoneType, PhoneWindows>>>();
-  const windowsFor = (requested: readonly Span[], requestedKey: string, zone: string, type: PhoneType): PhoneWindows => {
+  /** The per-type windows of one zone and requested windows (looked up once per contact, not per phone). */
+  const windowsByType = (requestedKey: string, zone: string): Map<PhoneType, PhoneWindows> => {
     let byRequest = windowMemo.get(zone);
     if (byRequest === undefined) windowMemo.set(zone, (byRequest = new Map<string, Map<PhoneType, PhoneWindows>>()));
     let byType = byRequest.get(requestedKey);
     if (byType === undefined) byRequest.set(requestedKey, (byType = new Map<PhoneType, PhoneWindows>()));
+    return byType;
+  };
+  const windowsFor = (byType: Map<PhoneType, PhoneWindows>, requested: readonly Span[], zone: string, type: PhoneType): PhoneWindows => {
     let hit = byType.get(type);
     if (hit === undefined) {
       const spans = computeCallingWindows(requested, zone, rules(type), now, cache);
@@ -124,21 +129,31 @@ export function planDeliveries(input: PlanInput): Plan {
   };
   const phoneChecks = input.phoneChecks;
   const localChecks = new Map<string, PhoneCheck>();
+  const defaultCountry = engagement.defaultCountry;
   const check = (raw: string): PhoneCheck => {
-    let checked = phoneChecks?.get(raw) ?? localChecks.get(raw);
+    if (phoneChecks !== undefined) {
+      const given = phoneChecks.get(raw);
+      if (given !== undefined) return given;
+    }
+    // E.164 text is checked directly (cheaper than a map of every number of the page); other text is
+    // remembered per run (and per process in normalizePhone).
+    let checked = checkE164(raw) ?? localChecks.get(raw);
     if (checked === undefined) {
-      checked = normalizePhone(raw, engagement.defaultCountry);
+      checked = normalizePhone(raw, defaultCountry);
       localChecks.set(raw, checked);
     }
     return checked;
   };
-  const inferred = new Map<string, { name: string; inferred: boolean }>();
-  const zoneOf = (given: string | undefined, firstNumber: string): { name: string; inferred: boolean } => {
-    if (given !== undefined || engagement.timeZonePolicy !== 'contact-else-inferred') return resolveZone(engagement, given, firstNumber, now);
-    let hit = inferred.get(firstNumber);
+  // Zones resolved once per distinct given zone or (inferred) first number: no object per contact.
+  const inferred = new Map<string, ResolvedZone>();
+  const givenZones = new Map<string | undefined, ResolvedZone>();
+  const zoneOf = (given: string | undefined, firstNumber: string): ResolvedZone => {
+    const byNumber = given === undefined && engagement.timeZonePolicy === 'contact-else-inferred';
+    let hit = byNumber ? inferred.get(firstNumber) : givenZones.get(given);
     if (hit === undefined) {
-      hit = resolveZone(engagement, undefined, firstNumber, now);
-      inferred.set(firstNumber, hit);
+      hit = resolveZone(engagement, given, firstNumber, now);
+      if (byNumber) inferred.set(firstNumber, hit);
+      else givenZones.set(given, hit);
     }
     return hit;
   };
@@ -151,6 +166,8 @@ export function planDeliveries(input: PlanInput): Plan {
     skippedCounts[reason]++;
   };
   const phoneOrder = engagement.phoneOrder;
+  const callableTypes: PhoneType[] = [];
+  const callableNumbers: string[] = [];
   const priority = PRIORITY_RANK[engagement.priority];
 
   const firstIndex = input.firstIndex ?? 0;
@@ -160,20 +177,24 @@ export function planDeliveries(input: PlanInput): Plan {
     const index = firstIndex + position;
     const id = contact.contactId;
     const pendingIn = state.pendingTrigger(id);
-    if (seen.has(id) || state.inEarlierSlice?.(id) === true || (pendingIn !== undefined && pendingIn !== input.triggerId)) {
+    // One set operation: a repeat is a duplicate whatever the other checks say, so the id may be
+    // remembered before them.
+    const seenBefore = seen.size;
+    seen.add(id);
+    if (seen.size === seenBefore || state.inEarlierSlice?.(id) === true || (pendingIn !== undefined && pendingIn !== input.triggerId)) {
       skip(id, 'duplicate');
       continue;
     }
-    seen.add(id);
     if (state.isDoNotContact(`contact:${id}`)) {
       skip(id, 'do-not-contact');
       continue;
     }
 
-    // The phones in the engagement's order: given, valid, then not on the do-not-contact list.
+    // The phones in the engagement's order: given, valid, then not on the do-not-contact list (kept
+    // in arrays reused across contacts).
     let given = 0;
     let valid = 0;
-    const callable: { type: PhoneType; e164: string }[] = [];
+    let callable = 0;
     for (const type of phoneOrder) {
       const raw = contact.phones[type];
       if (raw === undefined) continue;
@@ -181,7 +202,11 @@ export function planDeliveries(input: PlanInput): Plan {
       const checked = check(raw);
       if (!checked.ok) continue;
       valid++;
-      if (!state.isDoNotContact(checked.e164)) callable.push({ type, e164: checked.e164 });
+      if (!state.isDoNotContact(checked.e164)) {
+        callableTypes[callable] = type;
+        callableNumbers[callable] = checked.e164;
+        callable++;
+      }
     }
     if (given === 0) {
       skip(id, 'no-callable-number');
@@ -191,12 +216,12 @@ export function planDeliveries(input: PlanInput): Plan {
       skip(id, 'invalid-phone');
       continue;
     }
-    if (callable.length === 0) {
+    if (callable === 0) {
       skip(id, 'do-not-contact');
       continue;
     }
 
-    const zone = zoneOf(contact.timeZone, (callable[0] as { e164: string }).e164);
+    const zone = zoneOf(contact.timeZone, callableNumbers[0] as string);
     const recent = state.recentEngagements(id);
     const limit = recent.length === 0 ? undefined : frequencyLimitReached(engagement, recent, zone.name, now);
     if (limit !== undefined) {
@@ -210,48 +235,77 @@ export function planDeliveries(input: PlanInput): Plan {
       requested = contact.windows.map((w) => ({ start: Date.parse(w.start), end: Date.parse(w.end) }));
       requestedKey = requested.map((r) => `${r.start}-${r.end}`).join(',');
     }
+    const byType = windowsByType(requestedKey, zone.name);
     const phones: PlannedPhone[] = [];
-    let first: PhoneWindows | undefined;
     let merged: PhoneWindows | undefined;
-    for (const p of callable) {
-      const w = windowsFor(requested, requestedKey, zone.name, p.type);
+    for (let p = 0; p < callable; p++) {
+      const type = callableTypes[p] as PhoneType;
+      const w = windowsFor(byType, requested, zone.name, type);
       if (w.spans.length === 0) continue;
-      phones.push({ type: p.type, e164: p.e164, windows: w.windows });
-      if (first === undefined) first = merged = w;
-      else if (merged !== undefined && w.windows !== merged.windows) merged = mergeWindows(merged, w);
+      phones.push({ type, e164: callableNumbers[p] as string, windows: w.windows });
+      if (merged === undefined) merged = w;
+      else if (w.windows !== merged.windows) merged = mergeWindows(merged, w);
     }
-    if (first === undefined || merged === undefined) {
-      const causes = callable.map((p) => explainNoWindow(requested, zone.name, rules(p.type), now, cache));
+    if (merged === undefined) {
+      const causes = callableTypes.slice(0, callable).map((type) => explainNoWindow(requested, zone.name, rules(type), now, cache));
       skip(id, `no-window-${furthest(causes)}`);
       continue;
     }
-    const firstSpan = merged.spans[0] as Span;
-
-    // Built field by field in the message's property order: spreads of optional fields allocate a
-    // throwaway object per field per contact.
-    const fields: Record<string, unknown> = { contactId: id };
-    if (contact.firstName !== undefined) fields['firstName'] = contact.firstName;
-    if (contact.lastName !== undefined) fields['lastName'] = contact.lastName;
-    if (contact.email !== undefined) fields['email'] = contact.email;
-    if (contact.locale !== undefined) fields['locale'] = contact.locale;
-    fields['phones'] = phones;
-    fields['timeZone'] = zone.name;
-    fields['timezoneInferred'] = zone.inferred;
-    fields['windows'] = merged.windows;
-    fields['attributes'] = contact.attributes;
-    fields['callOrderKey'] = callOrderKey(engagement.callOrder, {
+    const key = callOrderKey(engagement.callOrder, {
       receivedAt: now,
       sequence: index,
-      firstWindowEnd: firstSpan.end,
+      firstWindowEnd: (merged.spans[0] as Span).end,
       attributes: contact.attributes,
     });
-    fields['priority'] = priority;
-    fields['source'] = source;
-    fields['deliveryId'] = deliveryIdFor(engagement.id, source, id);
-    if (journey !== undefined) fields['journey'] = journey;
-    planned.push({ index, contact: fields as unknown as PlannedContact });
+    const deliveryId = deliveryIdFor(engagement.id, source, id);
+
+    // Built in the message's property order, with optional fields left out rather than undefined. A
+    // contact with all four optional fields (the usual case) is one object literal; the others are
+    // built field by field (spreads of optional fields allocate a throwaway object per field).
+    let built: Record<string, unknown>;
+    const { firstName, lastName, email, locale } = contact;
+    if (firstName !== undefined && lastName !== undefined && email !== undefined && locale !== undefined) {
+      built = {
+        contactId: id,
+        firstName,
+        lastName,
+        email,
+        locale,
+        phones,
+        timeZone: zone.name,
+        timezoneInferred: zone.inferred,
+        windows: merged.windows,
+        attributes: contact.attributes,
+        callOrderKey: key,
+        priority,
+        source,
+        deliveryId,
+      };
+    } else {
+      built = { contactId: id };
+      if (firstName !== undefined) built['firstName'] = firstName;
+      if (lastName !== undefined) built['lastName'] = lastName;
+      if (email !== undefined) built['email'] = email;
+      if (locale !== undefined) built['locale'] = locale;
+      built['phones'] = phones;
+      built['timeZone'] = zone.name;
+      built['timezoneInferred'] = zone.inferred;
+      built['windows'] = merged.windows;
+      built['attributes'] = contact.attributes;
+      built['callOrderKey'] = key;
+      built['priority'] = priority;
+      built['source'] = source;
+      built['deliveryId'] = deliveryId;
+    }
+    if (journey !== undefined) built['journey'] = journey;
+    planned.push({ index, contact: built as unknown as PlannedContact });
   }
   return { planned, skipped, skippedCounts };
+}
+
+interface ResolvedZone {
+  readonly name: string;
+  readonly inferred: boolean;
 }
 
 /** One phone type's windows for a zone and requested windows, and its unions with others' (memoised). */
@@ -366,8 +420,23 @@ export function frequencyLimitLiftsAt(limit: 'frequency-limit-day' | 'frequency-
   return (limit === 'frequency-limit-day' ? local.startOf('day').plus({ days: 1 }) : local.startOf('week').plus({ weeks: 1 })).toMillis();
 }
 
-/** A stable id for calling this contact for this source in this engagement: the dial idempotency key. */
+const HEX_CODES = Uint8Array.from('0123456789abcdef', (c) => c.charCodeAt(0));
+const DASH = 45;
+const deliveryIdScratch = Buffer.alloc(36);
+
+/**
+ * A stable id for calling this contact for this source in this engagement: the dial idempotency key.
+ * The first 128 bits of SHA-256 over the three, as a lowercase 8-4-4-4-12 hex string, written into one
+ * flat string (slicing and joining the hex digest leaves a tree of small strings per contact to collect).
+ */
 export function deliveryIdFor(engagementId: string, source: string, contactId: string): string {
-  const hex = hash('sha256', `${engagementId}\n${source}\n${contactId}`, 'hex');
-  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20, 32)}`;
+  const digest = hash('sha256', `${engagementId}\n${source}\n${contactId}`, 'buffer') as unknown as Buffer;
+  let at = 0;
+  for (let i = 0; i < 16; i++) {
+    if (i === 4 || i === 6 || i === 8 || i === 10) deliveryIdScratch[at++] = DASH;
+    const byte = digest[i] as number;
+    deliveryIdScratch[at++] = HEX_CODES[byte >> 4] as number;
+    deliveryIdScratch[at++] = HEX_CODES[byte & 15] as number;
+  }
+  return deliveryIdScratch.toString('latin1', 0, 36);
 }

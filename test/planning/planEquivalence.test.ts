@@ -1,9 +1,11 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { contactInputSchema } from '../../src/contacts/contactInput.js';
-import { checkPhones, planDeliveries, type PlanningState, type TriggerContact } from '../../src/planning/planDeliveries.js';
+import { checkPhones, deliveryIdFor, planDeliveries, type PlanningState, type TriggerContact } from '../../src/planning/planDeliveries.js';
 import { makeEngagement, makeQueue } from '../support/engagements.js';
-import { planDeliveries as referencePlan } from '../support/referencePlanDeliveries.js';
+import { deliveryIdFor as referenceDeliveryIdFor, planDeliveries as referencePlan } from '../support/referencePlanDeliveries.js';
+import { callOrderKey } from '../../src/planning/callOrderKey.js';
+import { callOrderKey as referenceCallOrderKey } from '../support/referenceCallOrderKey.js';
 
 const NOW = Date.parse('2026-03-07T15:00:00Z'); // a Saturday, a day before the US spring-forward change
 const ZONES = ['America/New_York', 'America/Los_Angeles', 'Europe/London', 'Asia/Kolkata', 'Australia/Adelaide', 'Asia/Kathmandu'];
@@ -106,6 +108,7 @@ describe('the optimised planner gives the plans of the planner before the speed 
           isDoNotContact: (key) => key === NUMBERS[dncSeed] || key === `contact:c${dncSeed * 7}`,
           recentEngagements: (id) => (id.endsWith('3') ? [NOW - 3_600_000] : id.endsWith('5') ? [NOW - 30 * 3_600_000, NOW - 50 * 3_600_000] : []),
           pendingTrigger: (id) => (id === 'c11' ? 'other-trigger' : id === 'c12' ? 't1' : undefined),
+          inEarlierSlice: (id) => id === 'c17' || id === `c${dncSeed * 7}`,
         };
         const input = { engagement, queue, triggerId: 't1', contacts, state, now: NOW, firstIndex: 5 };
         const before = referencePlan(input);
@@ -117,6 +120,49 @@ describe('the optimised planner gives the plans of the planner before the speed 
         expect(JSON.stringify(withChecks)).toBe(JSON.stringify(after));
       }),
       { numRuns: 150 },
+    );
+  });
+});
+
+describe('the call-order key (priorities memoised) gives the former keys', () => {
+  it('for every order, any priority value (numbers, numeric text, -0, junk) and position', () => {
+    const order = fc.oneof(
+      fc.constantFrom({ kind: 'fifo' as const }, { kind: 'lifo' as const }, { kind: 'earliest-scheduled' as const }),
+      fc.record({
+        kind: fc.constant('custom-priority' as const),
+        attribute: fc.constant('score'),
+        direction: fc.constantFrom('asc' as const, 'desc' as const),
+      }),
+    );
+    const score = fc.oneof(
+      fc.double(),
+      fc.integer({ min: -3, max: 3 }),
+      fc.constantFrom(0, -0, 1e300, -1e-300, Number.NaN, Number.POSITIVE_INFINITY),
+      fc.constantFrom('12.5', ' ', '', 'abc', '-0', '1e3'),
+      fc.boolean(),
+    );
+    fc.assert(
+      fc.property(order, fc.array(fc.tuple(score, fc.nat(), fc.nat()), { maxLength: 30 }), fc.integer({ min: 0, max: 2 ** 45 }), (o, inputs, receivedAt) => {
+        for (const [value, sequence, firstWindowEnd] of inputs) {
+          const input = { receivedAt, sequence, firstWindowEnd, attributes: { score: value } };
+          expect(callOrderKey(o, input)).toBe(referenceCallOrderKey(o, input));
+        }
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+
+describe('the delivery id (written into one flat string) is the former id', () => {
+  it('for any engagement, source and contact id, non-ASCII included', () => {
+    const text = fc.string({ unit: 'binary', maxLength: 40 });
+    fc.assert(
+      fc.property(text, text, text, (engagementId, source, contactId) => {
+        const id = deliveryIdFor(engagementId, source, contactId);
+        expect(id).toBe(referenceDeliveryIdFor(engagementId, source, contactId));
+        expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/);
+      }),
+      { numRuns: 500 },
     );
   });
 });

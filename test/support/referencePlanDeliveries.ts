@@ -8,7 +8,7 @@ import { DateTime } from 'luxon';
 import type { ContactInput } from '../../src/contacts/contactInput.js';
 import type { CallWindow, JourneyRef, PlannedContact } from '../../src/contacts/plannedContact.js';
 import { PRIORITY_RANK, type EngagementConfig, type PhoneType, type QueueConfig } from '../../src/engagement/engagementSchema.js';
-import { callOrderKey } from '../../src/planning/callOrderKey.js';
+import { callOrderKey } from './referenceCallOrderKey.js';
 import {
   computeCallingWindows,
   DEFAULT_WINDOW_MS,
