@@ -315,9 +315,26 @@ export function readyCountCap(engagement: EngagementConfig, staffed: ReadonlyMap
   return Math.min(PENDING_COUNT_CAP, Math.max(1, reps * perRep) + 1);
 }
 
+/**
+ * Claims not handed over yet (a crash, a back-end that failed, or a lease lost mid-tick on another
+ * instance) are calls about to be placed: the instance that recovers them hands them over with their
+ * (delivery, attempt), so they count as ringing even though the back-end does not know them yet.
+ * Within one tick claims are handed over before the next decision, so only such leftovers are counted.
+ */
+function withUnhandedClaims(own: ActiveCalls | undefined, view: EngagementView): ActiveCalls | undefined {
+  if (own === undefined) return undefined;
+  const claims = view.inFlight.filter((row) => row.state === 'dialing' && row.offeredUntil === undefined);
+  if (claims.length === 0) return own;
+  return {
+    ...own,
+    ringing: own.ringing + claims.length,
+    ...(own.ringingSince === undefined ? {} : { ringingSince: [...own.ringingSince, ...claims.map((row) => row.since)] }),
+  };
+}
+
 /** What pacing knows of calls in flight: the back-end's own view when it has one, else our in-flight rows as ringing. */
 function activeCallsOf(dialer: DialerInsight, view: EngagementView): ActiveCalls {
-  const own = dialer.activeCalls?.(view.engagement.id);
+  const own = withUnhandedClaims(dialer.activeCalls?.(view.engagement.id), view);
   // Offers waiting for an accept are not at the back-end yet; their representatives stay reserved.
   const offered = view.inFlight.filter((row) => row.state === 'dialing' && row.offeredUntil !== undefined && row.representativeId !== undefined);
   if (own !== undefined && offered.length > 0) {
