@@ -11,6 +11,7 @@ import type { TickMetricsDeps } from './recordTickMetrics.js';
 import type { StatusDeps } from './engagementStatus.js';
 import { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 import { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
+import { PacingLeaseStore } from '../store/dispatch/pacingLeaseStore.js';
 import { RecentOutcomes } from './recentOutcomes.js';
 import { recordOutcome, type OutcomeDeps, type OutcomeRecording } from './recordOutcome.js';
 import { RejectedMessageStore } from '../store/dispatch/rejectedMessageStore.js';
@@ -54,7 +55,9 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
     );
   }
   const outcomes = new OutcomeStore(tables, clock);
-  const stateStore = new PacingStateStore(tables, `${process.env['WEBSITE_INSTANCE_ID'] ?? 'local'}-${randomUUID()}`);
+  const stateStore = new PacingStateStore(tables);
+  // Unique per process: a restarted instance is a new owner, and its old leases simply run out.
+  const leases = new PacingLeaseStore(tables, `${process.env['WEBSITE_INSTANCE_ID'] ?? 'local'}-${randomUUID()}`);
   const journeyOutbox = new JourneyOutboxStore(tables);
   const outcomeDeps: OutcomeDeps = { catalog, deliveries, outcomes, ledger, doNotContact, pending, journeyOutbox, clock };
   const record = (event: CallEvent): Promise<OutcomeRecording> => recordOutcome(outcomeDeps, event);
@@ -80,7 +83,9 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
     dialer: back.dialer,
     presence: back.presence,
     ...(back.queueMembers === undefined ? {} : { queueMembers: back.queueMembers }),
+    leases,
     leaseMs: settings.PACING_LEASE_SECONDS * 1000,
+    clock,
     record,
     log,
   };
@@ -111,7 +116,7 @@ export async function composeDispatch(context: CompositionContext): Promise<Comp
     },
     async close() {
       back.close();
-      await stateStore.releaseLease().catch(() => undefined);
+      await leases.leave(clock()).catch(() => undefined);
     },
   };
 }

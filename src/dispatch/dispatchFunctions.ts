@@ -41,7 +41,7 @@ export const pacingTickFunction: TimerFunctionOptions = {
     const now = clock();
     const report = await runPacingTick({ ...tick, log: (line) => context.log(line) }, now);
     if (!report.ran) {
-      context.log('pacing tick skipped: another owner holds the pacing lease');
+      context.log('pacing tick skipped: other instances hold the lease of every pacing group');
       return;
     }
     // The charts are a view: losing one minute's point must not fail the tick that placed the calls.

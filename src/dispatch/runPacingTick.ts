@@ -21,6 +21,9 @@ import { expiredEvent, sweepDeliveries } from './sweepDeliveries.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 import type { RecentOutcomes } from './recentOutcomes.js';
 import type { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
+import type { PacingLeaseStore } from '../store/dispatch/pacingLeaseStore.js';
+import { LeaseGuard, takePacingLeases } from './takePacingLeases.js';
+import { pacingGroups } from '../pacing/pacingGroups.js';
 import type { JourneyOutboxStore } from '../store/journeyOutcomes/journeyOutboxStore.js';
 import { endWithoutCall, settleEndedDelivery } from './settleEndedDelivery.js';
 
@@ -67,7 +70,16 @@ export interface PacingTickDeps {
   readonly dialer: DialerPort & DialerInsight;
   readonly presence: PresencePort;
   readonly queueMembers?: QueueMembersPort;
+  /** Where the pacing groups' leases and the instances' heartbeats are kept. */
+  readonly leases: PacingLeaseStore;
+  /**
+   * How long a lease lasts unrenewed (PACING_LEASE_SECONDS): an instance that stops ticking has its
+   * engagements taken over this long after its last tick. A hand-over must finish within half of it
+   * (see {@link LeaseGuard}).
+   */
   readonly leaseMs: number;
+  /** The time inside a tick, for the lease checks before each hand-over; the tick's `now` when omitted. */
+  readonly clock?: () => number;
   /**
    * Applies an outcome (the one recorder): the sweep records what reconcile gives, or `Unknown`; with a
    * back-end that can be polled (Dynamics 365), the outcomes it reads back go here too.
@@ -89,6 +101,8 @@ export interface TickReport {
   readonly expired: number;
   /** Claimed attempts put back because no phone was callable or a frequency limit was reached. */
   readonly postponed: number;
+  /** The engagements this instance paced this tick (those of the groups whose lease it holds). */
+  readonly engagements: readonly string[];
 }
 
 interface EngagementView {
@@ -103,16 +117,30 @@ interface EngagementView {
 }
 
 /**
- * One pacing tick: under the pacing lease, reads each engagement's queue head, calls in flight and
- * recent outcomes, asks `decidePacing` how many calls to place, saves the new state and decisions,
- * then claims and dials. A claim happens before the hand-over and both carry the attempt number, so
- * a crash or a second tick never dials the same attempt twice: claims are exclusive, and a claim left
- * behind is handed over again with the same (delivery, attempt), which back-ends treat idempotently.
+ * One pacing tick. First the lease step ({@link takePacingLeases}): the instance takes or renews the
+ * leases of its share of the pacing groups (engagements linked by a queue; see `pacingGroups`), so
+ * several instances split the engagements and one group has one owner at a time. Then, for the
+ * engagements of the groups it holds only, it reads each queue head, calls in flight and recent
+ * outcomes, asks `decidePacing` how many calls to place (per group: the group's state rows, saved
+ * conditionally), then claims and dials. Before handing calls over it checks that it still holds the
+ * group's lease ({@link LeaseGuard}); a lease lost mid-tick leaves the claims in `dialing` for the new
+ * holder, which hands them over with the same (delivery, attempt) after {@link DIAL_RECOVERY_MS}.
+ * Claims are exclusive and carry the attempt number, so neither a crash nor two instances ever dial
+ * the same attempt twice.
  */
 export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<TickReport> {
-  const idle: TickReport = { ran: false, decisions: [], dialed: 0, rejected: 0, recovered: 0, cancelled: 0, expired: 0, postponed: 0 };
-  if (!(await deps.stateStore.acquireLease(now, deps.leaseMs))) return idle;
-  const engagements = [...deps.catalog.engagements.values()];
+  const idle: TickReport = { ran: false, decisions: [], dialed: 0, rejected: 0, recovered: 0, cancelled: 0, expired: 0, postponed: 0, engagements: [] };
+  const groups = pacingGroups([...deps.catalog.engagements.values()]);
+  const taken = await takePacingLeases(deps.leases, groups, now, deps.leaseMs);
+  const clock = deps.clock ?? (() => now);
+  const guards = new Map<string, LeaseGuard>();
+  for (const group of groups) {
+    const lease = taken.held.get(group.key);
+    if (lease !== undefined) guards.set(group.key, new LeaseGuard(deps.leases, lease, deps.leaseMs, clock));
+  }
+  const mine = groups.filter((g) => guards.has(g.key));
+  if (mine.length === 0) return idle;
+  const engagements = mine.flatMap((g) => g.engagements);
   // One in-flight read per engagement, shared by the sweep, reconciliation and the view; read again
   // only for an engagement whose calls the sweep or reconciliation just ended.
   const inFlight = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.deliveries.inFlight(e.id)] as const)));
@@ -129,25 +157,33 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
   const views = await Promise.all(
     engagements.map((engagement) => viewOf(deps, engagement, inFlight.get(engagement.id) ?? [], readyCountCap(engagement, staffedRepresentatives), now)),
   );
-  const stored = await deps.stateStore.load();
   const outcomes = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.recentOutcomes.of(e.id, now)] as const)));
-  const result = decidePacing({
-    now: new Date(now),
-    engagements,
-    queues: deps.catalog.queues,
-    availableRepresentatives,
-    staffedRepresentatives,
-    active: new Map(views.map((v) => [v.engagement.id, activeCallsOf(deps.dialer, v)])),
-    outcomes,
-    pending: new Map(views.map((v) => [v.engagement.id, v.ready])),
-    ukEngagements: ukEngagements(deps, now),
-    state: stored.state,
-  });
-  if (!(await deps.stateStore.save(result.state, stored.etag))) {
-    deps.log('pacing state changed during the tick (another owner?): this tick places no calls');
-    return idle;
-  }
-  await deps.stateStore.appendDecisions(result.decisions);
+  const uk = ukEngagements(deps, now);
+  // Each group is decided on its own state rows: the representatives of its queues are dealt among
+  // its engagements only, and no other group's engagements share those queues.
+  const decided = await Promise.all(
+    mine.map(async (group) => {
+      const stored = await deps.stateStore.load({ engagements: group.engagements.map((e) => e.id), queues: group.queues });
+      const result = decidePacing({
+        now: new Date(now),
+        engagements: group.engagements,
+        queues: deps.catalog.queues,
+        availableRepresentatives,
+        staffedRepresentatives,
+        active: new Map(views.filter((v) => group.engagements.includes(v.engagement)).map((v) => [v.engagement.id, activeCallsOf(deps.dialer, v)])),
+        outcomes,
+        pending: new Map(views.map((v) => [v.engagement.id, v.ready])),
+        ukEngagements: uk,
+        state: stored.state,
+      });
+      if (!(await deps.stateStore.save(result.state, stored.etag))) {
+        deps.log(`pacing state of ${group.key} changed during the tick (an operator's action?): this tick places no calls for it`);
+        return { group, decisions: [] as PacingDecision[] };
+      }
+      await deps.stateStore.appendDecisions(result.decisions);
+      return { group, decisions: result.decisions };
+    }),
+  );
 
   let dialed = 0;
   let rejected = 0;
@@ -157,33 +193,38 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
   const throttledUntil = await deps.dialer.throttledUntil?.(now);
   if (throttledUntil !== undefined)
     deps.log(`throttled by ${deps.dialer.name} until ${new Date(throttledUntil).toISOString()}: no calls handed over this tick`);
-  for (const decision of result.decisions) {
-    const view = views.find((v) => v.engagement.id === decision.engagementId);
-    if (view === undefined) continue;
-    if (decision.cancelQueuedDeliveries) {
-      cancelled += await cancelQueued(deps, view, now);
-      continue;
+  for (const { group, decisions } of decided) {
+    const guard = guards.get(group.key);
+    if (guard === undefined) continue;
+    for (const decision of decisions) {
+      const view = views.find((v) => v.engagement.id === decision.engagementId);
+      if (view === undefined) continue;
+      if (decision.cancelQueuedDeliveries) {
+        cancelled += await cancelQueued(deps, view, now);
+        continue;
+      }
+      if (throttledUntil !== undefined) continue;
+      postponed += await releaseExpiredOffers(deps, view, now);
+      const recovery = await recoverStaleClaims(deps, view, guard, now);
+      recovered += recovery.handed;
+      rejected += recovery.checks.rejected;
+      expired += recovery.checks.expired;
+      postponed += recovery.checks.postponed;
+      if (decision.dialNow <= 0) continue;
+      const outcome = await dialNow(deps, view, decision, guard, now);
+      dialed += outcome.dialed;
+      rejected += outcome.rejected + outcome.checks.rejected;
+      expired += outcome.checks.expired;
+      postponed += outcome.checks.postponed;
     }
-    if (throttledUntil !== undefined) continue;
-    postponed += await releaseExpiredOffers(deps, view, now);
-    const recovery = await recoverStaleClaims(deps, view, now);
-    recovered += recovery.handed;
-    rejected += recovery.checks.rejected;
-    expired += recovery.checks.expired;
-    postponed += recovery.checks.postponed;
-    if (decision.dialNow <= 0) continue;
-    const outcome = await dialNow(deps, view, decision, now);
-    dialed += outcome.dialed;
-    rejected += outcome.rejected + outcome.checks.rejected;
-    expired += outcome.checks.expired;
-    postponed += outcome.checks.postponed;
   }
   if (dialed + rejected + recovered + cancelled + expired + postponed + reconciled > 0) {
     deps.log(
       `pacing tick: dialed ${dialed}, rejected ${rejected}, re-handed ${recovered}, cancelled ${cancelled}, expired ${expired}, postponed ${postponed}, outcomes reconciled ${reconciled}`,
     );
   }
-  return { ran: true, decisions: result.decisions, dialed, rejected, recovered, cancelled, expired, postponed };
+  const decisions = decided.flatMap((d) => d.decisions);
+  return { ran: true, decisions, dialed, rejected, recovered, cancelled, expired, postponed, engagements: engagements.map((e) => e.id) };
 }
 
 /** When each tick's deps last reconciled (per process: a restart only brings the next pass forward). */
@@ -274,9 +315,26 @@ export function readyCountCap(engagement: EngagementConfig, staffed: ReadonlyMap
   return Math.min(PENDING_COUNT_CAP, Math.max(1, reps * perRep) + 1);
 }
 
+/**
+ * Claims not handed over yet (a crash, a back-end that failed, or a lease lost mid-tick on another
+ * instance) are calls about to be placed: the instance that recovers them hands them over with their
+ * (delivery, attempt), so they count as ringing even though the back-end does not know them yet.
+ * Within one tick claims are handed over before the next decision, so only such leftovers are counted.
+ */
+function withUnhandedClaims(own: ActiveCalls | undefined, view: EngagementView): ActiveCalls | undefined {
+  if (own === undefined) return undefined;
+  const claims = view.inFlight.filter((row) => row.state === 'dialing' && row.offeredUntil === undefined);
+  if (claims.length === 0) return own;
+  return {
+    ...own,
+    ringing: own.ringing + claims.length,
+    ...(own.ringingSince === undefined ? {} : { ringingSince: [...own.ringingSince, ...claims.map((row) => row.since)] }),
+  };
+}
+
 /** What pacing knows of calls in flight: the back-end's own view when it has one, else our in-flight rows as ringing. */
 function activeCallsOf(dialer: DialerInsight, view: EngagementView): ActiveCalls {
-  const own = dialer.activeCalls?.(view.engagement.id);
+  const own = withUnhandedClaims(dialer.activeCalls?.(view.engagement.id), view);
   // Offers waiting for an accept are not at the back-end yet; their representatives stay reserved.
   const offered = view.inFlight.filter((row) => row.state === 'dialing' && row.offeredUntil !== undefined && row.representativeId !== undefined);
   if (own !== undefined && offered.length > 0) {
@@ -341,11 +399,13 @@ async function dialNow(
   deps: PacingTickDeps,
   view: EngagementView,
   decision: PacingDecision,
+  guard: LeaseGuard,
   now: number,
 ): Promise<{ dialed: number; rejected: number; checks: CheckCounts }> {
   const { engagement } = view;
   const requests: DialRequest[] = [];
   const checks: CheckCounts = { rejected: 0, expired: 0, postponed: 0 };
+  if (!(await guard.stillHeld())) return { dialed: 0, rejected: 0, checks };
   for await (const row of readyInOrder(deps, view)) {
     if (requests.length >= decision.dialNow) break;
     if (row.at <= now || row.notBefore > now) continue; // the next sweep moves it; it is not callable now
@@ -364,6 +424,7 @@ async function dialNow(
     return { dialed: 0, rejected: 0, checks };
   }
   if (requests.length === 0) return { dialed: 0, rejected: 0, checks };
+  if (!(await leaseStillHeld(deps, guard, engagement, requests.length))) return { dialed: 0, rejected: 0, checks };
   const handed = await handOver(deps, engagement, requests, now);
   return { dialed: handed.accepted, rejected: handed.rejected, checks };
 }
@@ -518,6 +579,17 @@ async function isDoNotContact(dnc: DoNotContactStore, record: DeliveryRecord): P
 }
 
 /**
+ * The last check before a hand-over: an instance whose lease of the engagement's group was taken over
+ * (it expired while this tick ran) hands nothing over; the claims stay in `dialing` and the new holder
+ * hands them over, once, with the same (delivery, attempt).
+ */
+async function leaseStillHeld(deps: PacingTickDeps, guard: LeaseGuard, engagement: EngagementConfig, calls: number): Promise<boolean> {
+  if (await guard.stillHeld()) return true;
+  deps.log(`pacing lease of ${guard.group} lost during the tick: ${calls} claimed call(s) of ${engagement.id} left to its new holder`);
+  return false;
+}
+
+/**
  * Gives claimed attempts to the back-end and records what it said. When the back-end fails as a whole
  * the claims stay in `dialing` and are handed over again by {@link recoverStaleClaims}.
  */
@@ -563,7 +635,12 @@ async function handOver(
  * whole) are handed over again with the same (delivery, attempt), after the same checks as a first
  * dial: time has passed, and the contact may have left its window or joined the do-not-contact list.
  */
-async function recoverStaleClaims(deps: PacingTickDeps, view: EngagementView, now: number): Promise<{ handed: number; checks: CheckCounts }> {
+async function recoverStaleClaims(
+  deps: PacingTickDeps,
+  view: EngagementView,
+  guard: LeaseGuard,
+  now: number,
+): Promise<{ handed: number; checks: CheckCounts }> {
   const checks: CheckCounts = { rejected: 0, expired: 0, postponed: 0 };
   const stale = view.inFlight.filter((row) => row.state === 'dialing' && row.offeredUntil === undefined && now - row.since >= DIAL_RECOVERY_MS);
   if (stale.length === 0) return { handed: 0, checks };
@@ -578,6 +655,7 @@ async function recoverStaleClaims(deps: PacingTickDeps, view: EngagementView, no
     else checks[check.ended]++;
   }
   if (requests.length === 0) return { handed: 0, checks };
+  if (!(await leaseStillHeld(deps, guard, view.engagement, requests.length))) return { handed: 0, checks };
   const handed = await handOver(deps, view.engagement, requests, now);
   return { handed: handed.accepted + handed.rejected, checks };
 }

@@ -15,6 +15,7 @@ import { PendingContactStore } from '../../src/store/contacts/pendingContactStor
 import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
 import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
+import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
 import { JourneyOutboxStore } from '../../src/store/journeyOutcomes/journeyOutboxStore.js';
 import { testTables } from '../support/tables.js';
 import { plannedMobileContact } from '../support/engagements.js';
@@ -110,7 +111,8 @@ function harness(repCount: number, options: { canReconcile?: boolean; lose?: (e:
     deliveries,
     outcomes,
     recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
-    stateStore: new PacingStateStore(tables, 'owner'),
+    stateStore: new PacingStateStore(tables),
+    leases: new PacingLeaseStore(tables, 'owner'),
     pending,
     journeyOutbox,
     doNotContact: outcomeDeps.doNotContact,

@@ -12,6 +12,7 @@ import { describeEngagementStatus } from '../../src/dispatch/engagementStatus.js
 import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { RecentOutcomes } from '../../src/dispatch/recentOutcomes.js';
 import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
+import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
 import { recordOutcome, type OutcomeDeps } from '../../src/dispatch/recordOutcome.js';
 import { RejectedMessageStore } from '../../src/store/dispatch/rejectedMessageStore.js';
 import { DIAL_RECOVERY_MS, OUTCOME_LOOKBACK_MS, runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
@@ -112,7 +113,8 @@ function harness(catalog: EngagementCatalog, profile: Record<string, unknown> = 
     deliveries,
     outcomes,
     recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
-    stateStore: new PacingStateStore(tables, 'test-owner'),
+    stateStore: new PacingStateStore(tables),
+    leases: new PacingLeaseStore(tables, 'test-owner'),
     pending,
     doNotContact,
     ledger,
@@ -319,7 +321,7 @@ describe('dispatch with the simulator: effectively once', () => {
     expect(h.events.map((e) => e.attempt)).toEqual([1, 1]);
   });
 
-  it('two ticks at once: only the lease owner dials', async () => {
+  it('two instances ticking at once on one engagement: only the lease holder paces it, and each call is handed over once', async () => {
     const h = harness(catalogWith({}));
     await h.deliveries.storeContacts(
       'e',
@@ -327,7 +329,7 @@ describe('dispatch with the simulator: effectively once', () => {
       planned(h.catalog, 3, 'lease').map((p) => p.contact),
       START,
     );
-    const other: PacingTickDeps = { ...h.deps, stateStore: new PacingStateStore((h.deps.stateStore as unknown as { tables: never }).tables, 'other-owner') };
+    const other: PacingTickDeps = { ...h.deps, leases: new PacingLeaseStore((h.deps.leases as unknown as { tables: never }).tables, 'other-owner') };
     const [a, b] = await Promise.all([h.tick(), runPacingTick(other, h.clock.now())]);
     expect([a.ran, b.ran].filter(Boolean)).toHaveLength(1);
     expect(h.dialer.handed.size).toBe(3);

@@ -20,6 +20,7 @@ import { PendingContactStore } from '../../src/store/contacts/pendingContactStor
 import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
 import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
+import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
 import { RejectedMessageStore } from '../../src/store/dispatch/rejectedMessageStore.js';
 import { TableDeliveryRefStore } from '../../src/store/dynamics365/tableDeliveryRefStore.js';
 import { TableThrottleStore } from '../../src/store/dynamics365/tableThrottleStore.js';
@@ -191,7 +192,8 @@ async function roundTrip(throttle?: { everyNth: number; retryAfterSeconds: numbe
     deliveries,
     outcomes,
     recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
-    stateStore: new PacingStateStore(tables, 'd365-owner'),
+    stateStore: new PacingStateStore(tables),
+    leases: new PacingLeaseStore(tables, 'd365-owner'),
     pending,
     doNotContact,
     ledger,

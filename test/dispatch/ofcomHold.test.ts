@@ -14,6 +14,7 @@ import { PendingContactStore } from '../../src/store/contacts/pendingContactStor
 import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
 import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
+import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
 import { JourneyOutboxStore } from '../../src/store/journeyOutcomes/journeyOutboxStore.js';
 import { testTables } from '../support/tables.js';
 
@@ -120,7 +121,8 @@ function harness() {
     deliveries,
     outcomes,
     recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
-    stateStore: new PacingStateStore(tables, 'owner'),
+    stateStore: new PacingStateStore(tables),
+    leases: new PacingLeaseStore(tables, 'owner'),
     pending,
     journeyOutbox,
     doNotContact: outcomeDeps.doNotContact,

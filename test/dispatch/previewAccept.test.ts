@@ -11,6 +11,7 @@ import { PendingContactStore } from '../../src/store/contacts/pendingContactStor
 import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
 import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
+import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
 import { testTables } from '../support/tables.js';
 import { plannedMobileContact } from '../support/engagements.js';
 
@@ -64,7 +65,8 @@ async function harness(start: 'manual' | 'automatic') {
     deliveries,
     outcomes,
     recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
-    stateStore: new PacingStateStore(tables, 'owner'),
+    stateStore: new PacingStateStore(tables),
+    leases: new PacingLeaseStore(tables, 'owner'),
     pending: new PendingContactStore(tables),
     doNotContact: new DoNotContactStore(tables, 0),
     ledger,

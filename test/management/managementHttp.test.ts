@@ -57,7 +57,7 @@ function request(method: string, path: string, body?: unknown, params: Record<st
 function world() {
   const tables = testTables();
   const deliveries = new DeliveryStore(tables);
-  const stateStore = new PacingStateStore(tables, 'test-owner');
+  const stateStore = new PacingStateStore(tables);
   const pending = new PendingContactStore(tables);
   const doNotContact = new DoNotContactStore(tables, 60_000, clock);
   const metrics = new EngagementMetricsStore(tables);

@@ -21,6 +21,7 @@ import { PendingContactStore } from '../../src/store/contacts/pendingContactStor
 import { DeliveryStore, isTerminal } from '../../src/store/dispatch/deliveryStore.js';
 import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
+import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
 import { RejectedMessageStore } from '../../src/store/dispatch/rejectedMessageStore.js';
 import { startBroker } from '../support/serviceBus.js';
 import { testTables } from '../support/tables.js';
@@ -250,7 +251,8 @@ describe('campaign soak', () => {
         deliveries,
         outcomes,
         recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
-        stateStore: new PacingStateStore(tables, 'soak'),
+        stateStore: new PacingStateStore(tables),
+        leases: new PacingLeaseStore(tables, 'soak'),
         pending,
         doNotContact,
         ledger,

@@ -1,93 +1,123 @@
-import type { TableClient } from '@azure/data-tables';
+import { createHash } from 'node:crypto';
+import type { TableClient, TransactionAction } from '@azure/data-tables';
 import type { PacingDecision } from '../../pacing/pacingDecision.js';
-import { emptyPacingState, parsePacingState, type PacingState } from '../../pacing/pacingState.js';
-import { tableErrorStatus, type Tables } from '../tables.js';
+import { emptyPacingState, parsePacingState, setOwn, type PacingState } from '../../pacing/pacingState.js';
+import { MAX_TRANSACTION_ACTIONS, tableErrorStatus, type Tables } from '../tables.js';
 
 export const PACING_TABLE = 'Pacing';
 const PARTITION = 'pacing';
-const STATE_ROW = 'state';
-const LEASE_ROW = 'lease';
+/** Where a version before per-engagement rows kept the whole state. */
+const LEGACY_STATE_ROW = 'state';
+const STATE_PREFIX = 'state|';
+const CURSOR_PREFIX = 'cursor|';
+/** Row keys may not hold slashes, back-slashes, # or ?: queue names are free text. */
+const rowKeyOf = (prefix: string, name: string): string => `${prefix}${encodeURIComponent(name)}`;
 const decisionsRow = (engagementId: string) => `decisions|${engagementId}`;
 /** Decisions kept per engagement for the status API. */
 export const RECENT_DECISIONS = 10;
 
 export interface StoredPacingState {
   readonly state: PacingState;
+  /**
+   * What `save` is conditional on: the etag (and a digest of the content) of each row read, as one
+   * opaque string; undefined when no row was read.
+   */
   readonly etag: string | undefined;
 }
 
+/** Which rows to read: the engagements' states and the queues' cursors (everything when omitted). */
+export interface PacingStateScope {
+  readonly engagements: readonly string[];
+  readonly queues: readonly string[];
+}
+
+interface RowVersion {
+  readonly etag: string;
+  readonly digest: string;
+}
+
+const digestOf = (json: string): string => createHash('sha256').update(json).digest('base64url').slice(0, 16);
+
 /**
- * Pacing's memory between ticks (the JSON state, recent decisions) and the lease that makes one tick
- * owner at a time: Functions runs timer triggers as singletons, and the lease keeps that true for
- * anything else that drives pacing (the local host, a second app against the same storage).
+ * Pacing's memory between ticks: each engagement's state in a row of its own (`state|<engagement>`)
+ * and each queue's round-robin cursors in another (`cursor|<queue>`), plus the recent decisions.
+ * A save writes only the rows whose content changed, in one transaction conditional on each row's
+ * etag, so the instance pacing one group of engagements and the one pacing another never conflict,
+ * while an operator's pause and a tick of the same engagement still do (exactly one wins). A state
+ * saved by an earlier version as one `state` row is read as the default for rows not yet written.
  */
 export class PacingStateStore {
-  constructor(
-    private readonly tables: Tables,
-    private readonly owner: string,
-  ) {}
+  constructor(private readonly tables: Tables) {}
 
   private client(): Promise<TableClient> {
     return this.tables.table(PACING_TABLE);
   }
 
+  async load(scope?: PacingStateScope): Promise<StoredPacingState> {
+    const client = await this.client();
+    const legacy = await this.legacyState(client);
+    const versions: Record<string, RowVersion> = {};
+    const engagements: PacingState['engagements'] = {};
+    const cursors: PacingState['cursors'] = {};
+    const wantedEngagements = scope === undefined ? undefined : new Set(scope.engagements);
+    const wantedQueues = scope === undefined ? undefined : new Set(scope.queues);
+    for (const [id, value] of Object.entries(legacy.engagements)) if (wantedEngagements?.has(id) ?? true) setOwn(engagements, id, value);
+    for (const [queue, value] of Object.entries(legacy.cursors)) if (wantedQueues?.has(queue) ?? true) setOwn(cursors, queue, value);
+    const rows = client.listEntities<{ value: string }>({
+      queryOptions: {
+        filter: `PartitionKey eq '${PARTITION}' and ((RowKey ge 'cursor|' and RowKey lt 'cursor}') or (RowKey ge 'state|' and RowKey lt 'state}'))`,
+      },
+    });
+    const parsed: { engagements: Record<string, unknown>; cursors: Record<string, unknown> } = { engagements: {}, cursors: {} };
+    for await (const row of rows) {
+      const rowKey = row.rowKey ?? '';
+      const isState = rowKey.startsWith(STATE_PREFIX);
+      if (!isState && !rowKey.startsWith(CURSOR_PREFIX)) continue;
+      const name = decodeURIComponent(rowKey.slice((isState ? STATE_PREFIX : CURSOR_PREFIX).length));
+      if (!((isState ? wantedEngagements : wantedQueues)?.has(name) ?? true)) continue;
+      setOwn(isState ? parsed.engagements : parsed.cursors, name, JSON.parse(row.value));
+      if (row.etag !== undefined) versions[rowKey] = { etag: row.etag, digest: digestOf(row.value) };
+    }
+    const fromRows = parsePacingState({ version: 1, ...parsed }, 'stored pacing state');
+    for (const [id, value] of Object.entries(fromRows.engagements)) setOwn(engagements, id, value);
+    for (const [queue, value] of Object.entries(fromRows.cursors)) setOwn(cursors, queue, value);
+    return { state: { version: 1, engagements, cursors }, etag: Object.keys(versions).length === 0 ? undefined : JSON.stringify(versions) };
+  }
+
+  private async legacyState(client: TableClient): Promise<PacingState> {
+    try {
+      const entity = await client.getEntity<{ state: string }>(PARTITION, LEGACY_STATE_ROW);
+      return parsePacingState(JSON.parse(entity.state), 'stored pacing state');
+    } catch (error) {
+      if (tableErrorStatus(error) === 404) return emptyPacingState();
+      throw error;
+    }
+  }
+
   /**
-   * Takes or renews the lease for `durationMs`. Returns false when another owner holds an unexpired
-   * lease or won the race to take it.
+   * Saves the rows of `state` that differ from what `etag` read, if none of them changed since;
+   * returns false otherwise (nothing is written). A row `etag` did not read is created, and refused
+   * if another instance created it first.
    */
-  async acquireLease(now: number, durationMs: number): Promise<boolean> {
-    const client = await this.client();
-    const entity = { partitionKey: PARTITION, rowKey: LEASE_ROW, owner: this.owner, expiresAt: now + durationMs };
-    try {
-      const current = await client.getEntity<{ owner: string; expiresAt: number }>(PARTITION, LEASE_ROW);
-      if (current.owner !== this.owner && current.expiresAt > now) return false;
-      await client.updateEntity(entity, 'Replace', { etag: current.etag });
-      return true;
-    } catch (error) {
-      const status = tableErrorStatus(error);
-      if (status === 404) {
-        try {
-          await client.createEntity(entity);
-          return true;
-        } catch (inner) {
-          if (tableErrorStatus(inner) === 409) return false;
-          throw inner;
-        }
-      }
-      if (status === 412) return false;
-      throw error;
-    }
-  }
-
-  async releaseLease(): Promise<void> {
-    const client = await this.client();
-    try {
-      const current = await client.getEntity<{ owner: string }>(PARTITION, LEASE_ROW);
-      if (current.owner === this.owner) await client.deleteEntity(PARTITION, LEASE_ROW, { etag: current.etag });
-    } catch (error) {
-      const status = tableErrorStatus(error);
-      if (status !== 404 && status !== 412) throw error;
-    }
-  }
-
-  async load(): Promise<StoredPacingState> {
-    const client = await this.client();
-    try {
-      const entity = await client.getEntity<{ state: string }>(PARTITION, STATE_ROW);
-      return { state: parsePacingState(JSON.parse(entity.state), 'stored pacing state'), etag: entity.etag };
-    } catch (error) {
-      if (tableErrorStatus(error) === 404) return { state: emptyPacingState(), etag: undefined };
-      throw error;
-    }
-  }
-
-  /** Saves the state if nobody saved since `etag` was read; returns false otherwise. */
   async save(state: PacingState, etag: string | undefined): Promise<boolean> {
     const client = await this.client();
-    const entity = { partitionKey: PARTITION, rowKey: STATE_ROW, state: JSON.stringify(state) };
+    const versions = etag === undefined ? {} : (JSON.parse(etag) as Record<string, RowVersion>);
+    const actions: TransactionAction[] = [];
+    const rows: [string, unknown][] = [
+      ...Object.entries(state.engagements).map(([id, value]) => [rowKeyOf(STATE_PREFIX, id), value] as [string, unknown]),
+      ...Object.entries(state.cursors).map(([queue, value]) => [rowKeyOf(CURSOR_PREFIX, queue), value] as [string, unknown]),
+    ];
+    for (const [rowKey, value] of rows) {
+      const json = JSON.stringify(value);
+      const version = Object.hasOwn(versions, rowKey) ? versions[rowKey] : undefined;
+      if (version?.digest === digestOf(json)) continue;
+      const entity = { partitionKey: PARTITION, rowKey, value: json };
+      actions.push(version === undefined ? ['create', entity] : ['update', entity, 'Replace', { etag: version.etag }]);
+    }
+    if (actions.length === 0) return true;
     try {
-      if (etag === undefined) await client.createEntity(entity);
-      else await client.updateEntity(entity, 'Replace', { etag });
+      // One transaction holds 100 rows: a group of engagements larger than that saves in parts.
+      for (let i = 0; i < actions.length; i += MAX_TRANSACTION_ACTIONS) await client.submitTransaction(actions.slice(i, i + MAX_TRANSACTION_ACTIONS));
       return true;
     } catch (error) {
       const status = tableErrorStatus(error);
@@ -96,7 +126,7 @@ export class PacingStateStore {
     }
   }
 
-  /** Appends decisions, keeping the last RECENT_DECISIONS per engagement (single writer: the lease owner). */
+  /** Appends decisions, keeping the last RECENT_DECISIONS per engagement (single writer: the engagement's lease holder). */
   async appendDecisions(decisions: readonly PacingDecision[]): Promise<void> {
     const client = await this.client();
     await Promise.all(

@@ -15,9 +15,9 @@ function tickedState(): PacingState {
 }
 
 /** The pacing state store of several app instances on one storage account. */
-function instances(): (owner: string) => PacingStateStore {
+function instances(): (name: string) => PacingStateStore {
   const tables = workerTables();
-  return (owner) => new PacingStateStore(tables(), owner);
+  return () => new PacingStateStore(tables());
 }
 
 describe('pacing state store: state between ticks', () => {
@@ -25,12 +25,12 @@ describe('pacing state store: state between ticks', () => {
     expect(await instances()('a').load()).toEqual({ state: emptyPacingState(), etag: undefined });
   });
 
-  it('the first save is taken once: another instance saving a first state too is refused', async () => {
+  it('the first save of an engagement is taken once: another instance saving a first state for it too is refused', async () => {
     const instance = instances();
     const first = tickedState();
 
     expect(await instance('a').save(first, undefined)).toBe(true);
-    expect(await instance('b').save(emptyPacingState(), undefined)).toBe(false);
+    expect(await instance('b').save(restartEngagement(emptyPacingState(), 'renewals', NOW), undefined)).toBe(false);
 
     expect((await instance('c').load()).state).toEqual(first);
   });
@@ -42,24 +42,54 @@ describe('pacing state store: state between ticks', () => {
     const restarted = restartEngagement(loaded.state, 'renewals', new Date(T0 + 5 * SECOND));
 
     expect(await instance('a').save(restarted, loaded.etag)).toBe(true);
-    expect(await instance('b').save(emptyPacingState(), loaded.etag)).toBe(false);
+    expect(await instance('b').save(restartEngagement(loaded.state, 'renewals', new Date(T0 + 9 * SECOND)), loaded.etag)).toBe(false);
 
     const now = await instance('c').load();
     expect(now.state).toEqual(restarted);
     expect(now.etag).not.toBe(loaded.etag);
   });
 
-  it('two instances saving from one load at once: exactly one wins and its state is the one kept', async () => {
+  it('two instances changing the same engagement from one load at once: exactly one wins and its state is the one kept', async () => {
     const instance = instances();
-    await instance('a').save(emptyPacingState(), undefined);
-    const { etag } = await instance('a').load();
-    const mine = restartEngagement(emptyPacingState(), 'renewals', NOW);
-    const theirs = restartEngagement(emptyPacingState(), 'collections', NOW);
+    await instance('a').save(tickedState(), undefined);
+    const { state, etag } = await instance('a').load();
+    const mine = restartEngagement(state, 'renewals', new Date(T0 + SECOND));
+    const theirs = restartEngagement(state, 'renewals', new Date(T0 + 2 * SECOND));
 
     const saved = await Promise.all([instance('a').save(mine, etag), instance('b').save(theirs, etag)]);
 
     expect(saved.filter(Boolean)).toHaveLength(1);
     expect((await instance('c').load()).state).toEqual(saved[0] === true ? mine : theirs);
+  });
+
+  it("two instances pacing different engagements save at once without conflict: each engagement keeps its own owner's state", async () => {
+    const instance = instances();
+    await instance('a').save(tickedState(), undefined);
+    const scopeOf = (id: string) => ({ engagements: [id], queues: [] });
+    const [forA, forB] = await Promise.all([instance('a').load(scopeOf('renewals')), instance('b').load(scopeOf('collections'))]);
+    expect(Object.keys(forA.state.engagements)).toEqual(['renewals']);
+    const mine = restartEngagement(forA.state, 'renewals', new Date(T0 + SECOND));
+    const theirs = restartEngagement(forB.state, 'collections', new Date(T0 + 2 * SECOND));
+
+    expect(await Promise.all([instance('a').save(mine, forA.etag), instance('b').save(theirs, forB.etag)])).toEqual([true, true]);
+
+    const { state } = await instance('c').load();
+    expect(state.engagements['renewals']).toEqual(mine.engagements['renewals']);
+    expect(state.engagements['collections']).toEqual(theirs.engagements['collections']);
+  });
+
+  it('a state saved as one row by an earlier version is read, and rows written since take its place', async () => {
+    const tables = workerTables();
+    const legacy = tickedState();
+    await (await tables().table(PACING_TABLE)).upsertEntity({ partitionKey: 'pacing', rowKey: 'state', state: JSON.stringify(legacy) });
+    const store = new PacingStateStore(tables());
+
+    const loaded = await store.load();
+    expect(loaded.state).toEqual(legacy);
+    const restarted = restartEngagement(loaded.state, 'renewals', new Date(T0 + SECOND));
+    expect(await store.save(restarted, loaded.etag)).toBe(true);
+
+    expect((await store.load()).state).toEqual(restarted);
   });
 
   it('a stored state that is not a pacing state is a precise error, never a silent reset', async () => {
@@ -68,46 +98,10 @@ describe('pacing state store: state between ticks', () => {
       await tables().table(PACING_TABLE)
     ).upsertEntity({ partitionKey: 'pacing', rowKey: 'state', state: JSON.stringify({ version: 2, engagements: {} }) });
 
-    const error = await new PacingStateStore(tables(), 'a').load().catch((e: unknown) => e);
+    const error = await new PacingStateStore(tables()).load().catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(UserError);
     expect((error as Error).message).toMatch(/^stored pacing state is invalid: version/);
-  });
-});
-
-describe('pacing state store: the lease', () => {
-  it('one owner at a time: another is refused while the lease runs, renewals extend it, and it passes on once expired', async () => {
-    const instance = instances();
-    const [a, b] = [instance('a'), instance('b')];
-
-    expect(await a.acquireLease(T0, 30 * SECOND)).toBe(true);
-    expect(await b.acquireLease(T0 + SECOND, 30 * SECOND)).toBe(false);
-    expect(await a.acquireLease(T0 + 10 * SECOND, 30 * SECOND)).toBe(true);
-    expect(await b.acquireLease(T0 + 35 * SECOND, 30 * SECOND)).toBe(false);
-    expect(await b.acquireLease(T0 + 40 * SECOND, 30 * SECOND)).toBe(true);
-    expect(await a.acquireLease(T0 + 41 * SECOND, 30 * SECOND)).toBe(false);
-  });
-
-  it('a release hands the lease over at once; a release by an instance that does not hold it changes nothing', async () => {
-    const instance = instances();
-    const [a, b] = [instance('a'), instance('b')];
-    await a.acquireLease(T0, 30 * SECOND);
-
-    await b.releaseLease();
-    expect(await b.acquireLease(T0 + SECOND, 30 * SECOND)).toBe(false);
-
-    await a.releaseLease();
-    expect(await b.acquireLease(T0 + 2 * SECOND, 30 * SECOND)).toBe(true);
-    await b.releaseLease();
-    await b.releaseLease();
-  });
-
-  it('five instances starting together: exactly one takes the lease', async () => {
-    const instance = instances();
-
-    const taken = await Promise.all(['a', 'b', 'c', 'd', 'e'].map((owner) => instance(owner).acquireLease(T0, 30 * SECOND)));
-
-    expect(taken.filter(Boolean)).toHaveLength(1);
   });
 });
 

@@ -1,0 +1,102 @@
+import { describe, expect, it } from 'vitest';
+import { LeaseGuard, takePacingLeases } from '../../src/dispatch/takePacingLeases.js';
+import { pacingGroups } from '../../src/pacing/pacingGroups.js';
+import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
+import { makeEngagement } from '../support/engagements.js';
+import { workerTables } from '../store/support/workerTables.js';
+
+const T0 = Date.UTC(2026, 10, 25, 15);
+const LEASE = 30_000;
+const TICK = 5_000;
+const groups = pacingGroups(['a', 'b', 'c', 'd', 'e'].map((id) => makeEngagement({ id, routing: { primaryQueue: `q-${id}`, skills: [] } })));
+
+function instances(): (owner: string) => PacingLeaseStore {
+  const tables = workerTables();
+  return (owner) => new PacingLeaseStore(tables(), owner);
+}
+
+/** One tick of each instance, in turn, at `now`; returns the groups each holds. */
+async function round(stores: readonly PacingLeaseStore[], now: number): Promise<string[][]> {
+  const held: string[][] = [];
+  for (const store of stores) held.push([...(await takePacingLeases(store, groups, now, LEASE)).held.keys()].sort());
+  return held;
+}
+
+describe('taking pacing leases: the fair share of each live instance', () => {
+  it('five groups over three instances settle at two, two and one, each group held by exactly one', async () => {
+    const instance = instances();
+    const stores = ['x', 'y', 'z'].map(instance);
+
+    const first = await round(stores, T0);
+    expect(first[0]).toHaveLength(5); // alone at its first tick, x takes everything
+    const settled = await round(stores, T0 + TICK);
+    const later = await round(stores, T0 + 2 * TICK);
+
+    for (const held of [settled, later]) {
+      expect(held.map((h) => h.length).sort()).toEqual([1, 2, 2]);
+      expect(held.flat().sort()).toEqual(groups.map((g) => g.key).sort());
+    }
+    // Once settled, nothing moves.
+    expect(later).toEqual(settled);
+  });
+
+  it('an instance that leaves cleanly: the others share its groups at their next tick', async () => {
+    const instance = instances();
+    const stores = ['x', 'y', 'z'].map(instance);
+    await round(stores, T0);
+    await round(stores, T0 + TICK);
+    const [x, y, z] = stores;
+    if (x === undefined || y === undefined || z === undefined) throw new Error('fixture');
+
+    await z.leave(T0 + TICK);
+    const after = await round([x, y], T0 + 2 * TICK);
+
+    expect(after.map((h) => h.length).sort()).toEqual([2, 3]);
+    expect(after.flat().sort()).toEqual(groups.map((g) => g.key).sort());
+  });
+
+  it('an instance that dies: its groups stay unpaced until its lease runs out, then the others take them', async () => {
+    const instance = instances();
+    const stores = ['x', 'y'].map(instance);
+    await round(stores, T0);
+    const settled = await round(stores, T0 + TICK);
+    const [x] = stores;
+    if (x === undefined) throw new Error('fixture');
+
+    const before = await round([x], T0 + TICK + LEASE - 1);
+    expect(before[0]).toEqual(settled[0]);
+    const after = await round([x], T0 + TICK + LEASE);
+    expect(after[0]).toEqual(groups.map((g) => g.key).sort());
+  });
+});
+
+describe('the lease guard inside a tick', () => {
+  it('no I/O while more than half the lease is left; past that it renews; once taken over it stays lost', async () => {
+    const instance = instances();
+    const [x, y] = [instance('x'), instance('y')];
+    const lease = await x.acquire('q-a', undefined, T0, LEASE);
+    if (lease === undefined) throw new Error('lease not taken');
+    let now = T0;
+    const guard = new LeaseGuard(x, lease, LEASE, () => now);
+
+    now = T0 + LEASE / 2 - 1;
+    expect(await guard.stillHeld()).toBe(true);
+    now = T0 + LEASE - 1;
+    expect(await guard.stillHeld()).toBe(true); // renewed: now held until T0 + 2 LEASE - 1
+    const renewed = (await y.list(now)).leases.find((l) => l.group === 'q-a');
+    expect(renewed).toMatchObject({ owner: 'x', expiresAt: T0 + 2 * LEASE - 1 });
+
+    now = T0 + 2 * LEASE;
+    expect(
+      await y.acquire(
+        'q-a',
+        (await y.list(now)).leases.find((l) => l.group === 'q-a'),
+        now,
+        LEASE,
+      ),
+    ).toBeDefined();
+    expect(await guard.stillHeld()).toBe(false);
+    now = T0 + 2 * LEASE + 1;
+    expect(await guard.stillHeld()).toBe(false);
+  });
+});
