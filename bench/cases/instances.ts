@@ -98,6 +98,8 @@ function startInstance(name: string, env: Record<string, string>): Promise<Insta
 
 /** Requests answered 503 (a dependency slow under load) and sent again, as a client is told to. */
 let retried = 0;
+/** Skip reasons summed over a run's answers, so the accepted count is explained. */
+let skippedTotals: Record<string, number> = {};
 
 async function postPage(instance: Instance, engagementId: string, page: number, body: string): Promise<number> {
   for (let attempt = 1; ; attempt++) {
@@ -113,6 +115,7 @@ async function postPage(instance: Instance, engagementId: string, page: number, 
       continue;
     }
     if (response.status !== 202) throw new Error(`${instance.name}: page ${page} of ${engagementId} answered ${response.status}: ${JSON.stringify(json)}`);
+    for (const [reason, count] of Object.entries(json.skipped ?? {})) if (count > 0) skippedTotals[reason] = (skippedTotals[reason] ?? 0) + count;
     if (process.env['BENCH_INSTANCES_VERBOSE'] === '1')
       console.log(`${instance.name} ${engagementId} page ${page}: accepted ${json.accepted}, skipped ${JSON.stringify(json.skipped)}`);
     return json.accepted ?? 0;
@@ -230,10 +233,11 @@ const instances: BenchCase = {
         // baselines show by how much.
         const measure = async (targets: readonly Instance[], engagementId: string) => {
           retried = 0;
+          skippedTotals = {};
           const run = await intakeRun(targets, engagementId, pages, 2);
           const again = retried;
           await drained();
-          return { ...run, retried: again };
+          return { ...run, retried: again, skipped: JSON.stringify(skippedTotals) };
         };
         const one = await measure([a], 'bench-1');
         const two = await measure([a, b], 'bench-2');
