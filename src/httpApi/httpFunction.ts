@@ -19,9 +19,13 @@ export type HttpFunctionBody<Deps> = (deps: Deps, request: HttpRequest, context:
  */
 export function httpFunction<Deps>(deps: () => Promise<Deps>, body: HttpFunctionBody<Deps>): HttpFunctionHandler {
   return async (request, context) => {
-    const budget = AbortSignal.timeout(requestBudgetMs());
+    let budget = AbortSignal.timeout(requestBudgetMs());
     try {
-      return await withRequestBudget(requestBudgetMs(), async () => body(await deps(), request, context), budget);
+      const resolved = await withRequestBudget(requestBudgetMs(), deps, budget);
+      // Composing a process's dependencies is what reads REQUEST_DEPENDENCY_BUDGET_SECONDS, so the
+      // request's own work starts its budget afresh: the first request gets the configured one too.
+      budget = AbortSignal.timeout(requestBudgetMs());
+      return await withRequestBudget(requestBudgetMs(), () => body(resolved, request, context), budget);
     } catch (error) {
       if (budget.aborted) {
         return errorResponse(

@@ -2,6 +2,7 @@ import { HttpRequest, InvocationContext } from '@azure/functions';
 import { describe, expect, it } from 'vitest';
 import { SystemError, UserError } from '../../src/errors.js';
 import { httpFunction } from '../../src/httpApi/httpFunction.js';
+import { budgetSignal, DEFAULT_REQUEST_BUDGET_MS, setRequestBudget } from '../../src/httpApi/requestBudget.js';
 
 const request = () => new HttpRequest({ method: 'POST', url: 'http://localhost/api/anything', body: { string: '{}' } });
 
@@ -18,6 +19,30 @@ describe('httpFunction', () => {
       async ({ greeting }) => ({ status: 200, jsonBody: { greeting } }),
     );
     expect(await handler(request(), loggingContext().context)).toEqual({ status: 200, jsonBody: { greeting: 'hello' } });
+  });
+
+  it("a process's first request gets the budget its composition configured, not the default", async () => {
+    // Composing is what reads REQUEST_DEPENDENCY_BUDGET_SECONDS; a 1 ms budget must cut this request
+    // (with the default 60 s one the body would wait past the test's timeout).
+    const handler = httpFunction(
+      async () => {
+        setRequestBudget(1);
+        return {};
+      },
+      async () => {
+        const signal = budgetSignal();
+        if (signal === undefined) throw new Error('no budget in scope');
+        await new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(new Error('aborted')), { once: true }));
+        return { status: 200 };
+      },
+    );
+    try {
+      const response = await handler(request(), loggingContext().context);
+      expect(response.status).toBe(503);
+      expect(response.jsonBody).toMatchObject({ error: 'DependencyFailed' });
+    } finally {
+      setRequestBudget(DEFAULT_REQUEST_BUDGET_MS);
+    }
   });
 
   it('a user error is a 400 with every issue', async () => {
