@@ -3,11 +3,14 @@ import { z } from 'zod';
 import { contactInputSchema } from '../contacts/contactInput.js';
 import { toFieldIssues, UserError } from '../errors.js';
 import { httpFunction, type HttpFunctionHandler } from '../httpApi/httpFunction.js';
-import type { IntakeService } from './intakeService.js';
+import type { ContactInput } from '../contacts/contactInput.js';
+import type { TriggerContact } from '../planning/planDeliveries.js';
+import type { AcceptedTrigger, IntakeService } from './intakeService.js';
 import { journeySourceKey } from './intakeService.js';
 import { applyFieldMap } from './fieldMap.js';
 import { journeyEventSchema } from './journeyEvent.js';
 import { bodyFormat, readItems } from './readContacts.js';
+import { readValidatedPage } from './readValidatedPage.js';
 import { segmentPageParamsSchema } from './segmentPageParams.js';
 
 /** What the journey-events function uses. */
@@ -75,9 +78,18 @@ export function segmentMembersHandler(deps: () => Promise<ContactPageDeps>): Htt
     const params = segmentPageParamsSchema.safeParse(Object.fromEntries(request.query.entries()));
     if (!params.success) throw new UserError('InvalidRequest', 'segment page parameters are missing or invalid', toFieldIssues(params.error, 'query'));
     const { segmentId, exportRunId, page } = params.data;
-    const members = await readItems(request.body, bodyFormat(request.headers.get('content-type')), contactInputSchema, { maxItems: maxPageSize });
+    // Every member is checked before anything is planned; then the page is planned from its kept bytes a slice at a time.
+    const members = await readValidatedPage(request.body, bodyFormat(request.headers.get('content-type')), contactInputSchema, {
+      maxItems: maxPageSize,
+      idOf: (contact) => contact.contactId,
+    });
     const source = `segment:${segmentId}/${exportRunId}/${page}`;
-    const result = await intake.accept(engagementId, { sourceKey: source, contacts: members.map((contact) => ({ contact, source })) });
+    let result: AcceptedTrigger;
+    try {
+      result = await intake.accept(engagementId, { sourceKey: source, contacts: asTriggerContacts(members.items(), source), firstSeen: members.firstSeen });
+    } finally {
+      await members.dispose();
+    }
     context.log(
       `segment page accepted: engagement=${engagementId} ${source} trigger=${result.triggerId} received=${result.received} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`,
     );
@@ -96,4 +108,8 @@ export function previewHandler(deps: () => Promise<ContactPageDeps>): HttpFuncti
     );
     return { status: 200, jsonBody: summary };
   });
+}
+
+async function* asTriggerContacts(contacts: AsyncIterable<ContactInput>, source: string): AsyncGenerator<TriggerContact> {
+  for await (const contact of contacts) yield { contact, source };
 }
