@@ -9,7 +9,7 @@ import type { AcceptedTrigger, IntakeService } from './intakeService.js';
 import { journeySourceKey } from './intakeService.js';
 import { applyFieldMap } from './fieldMap.js';
 import { journeyEventSchema } from './journeyEvent.js';
-import { bodyFormat, readItems } from './readContacts.js';
+import { bodyFormat, readItems, type BodyFormat } from './readContacts.js';
 import { readValidatedPage } from './readValidatedPage.js';
 import { segmentPageParamsSchema } from './segmentPageParams.js';
 
@@ -78,23 +78,34 @@ export function segmentMembersHandler(deps: () => Promise<ContactPageDeps>): Htt
     const params = segmentPageParamsSchema.safeParse(Object.fromEntries(request.query.entries()));
     if (!params.success) throw new UserError('InvalidRequest', 'segment page parameters are missing or invalid', toFieldIssues(params.error, 'query'));
     const { segmentId, exportRunId, page } = params.data;
-    // Every member is checked before anything is planned; then the page is planned from its kept bytes a slice at a time.
-    const members = await readValidatedPage(request.body, bodyFormat(request.headers.get('content-type')), contactInputSchema, {
-      maxItems: maxPageSize,
-      idOf: (contact) => contact.contactId,
-    });
     const source = `segment:${segmentId}/${exportRunId}/${page}`;
-    let result: AcceptedTrigger;
-    try {
-      result = await intake.accept(engagementId, { sourceKey: source, contacts: asTriggerContacts(members.items(), source), firstSeen: members.firstSeen });
-    } finally {
-      await members.dispose();
-    }
+    const result = await acceptSegmentPage(intake, engagementId, source, request.body, bodyFormat(request.headers.get('content-type')), maxPageSize);
     context.log(
       `segment page accepted: engagement=${engagementId} ${source} trigger=${result.triggerId} received=${result.received} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`,
     );
     return { status: 202, jsonBody: result };
   });
+}
+
+/**
+ * Takes one segment page from its body: every member is checked in a first pass over the streamed bytes
+ * (any bad member is a 400 and nothing happens), then the page is planned, reserved and published from
+ * the kept bytes a slice at a time, so neither the page nor its accepted contacts are held.
+ */
+export async function acceptSegmentPage(
+  intake: Pick<IntakeService, 'accept'>,
+  engagementId: string,
+  source: string,
+  body: AsyncIterable<Uint8Array> | null,
+  format: BodyFormat,
+  maxPageSize: number,
+): Promise<AcceptedTrigger> {
+  const members = await readValidatedPage(body, format, contactInputSchema, { maxItems: maxPageSize, idOf: (contact) => contact.contactId });
+  try {
+    return await intake.accept(engagementId, { sourceKey: source, contacts: asTriggerContacts(members.items(), source), firstSeen: members.firstSeen });
+  } finally {
+    await members.dispose();
+  }
 }
 
 /** `POST /api/engagements/{engagementId}/preview`: the plan for these contacts, published nowhere. */
