@@ -6,6 +6,11 @@ import { join } from 'node:path';
 /** Bytes a spool keeps in memory before it moves them to a temporary file. */
 export const SPOOL_MEMORY_BYTES = 4 * 1024 * 1024;
 
+export interface SpoolOptions {
+  readonly memoryBytes?: number;
+  readonly dir?: string;
+}
+
 /**
  * Keeps a request body's bytes as they stream past, to be read again: in memory up to a threshold,
  * then in a temporary file, so a body of any size costs at most the threshold in memory. Used where a
@@ -18,7 +23,14 @@ export class BodySpool {
   private file: { dir: string; path: string; handle: FileHandle | undefined } | undefined;
   private written = 0;
 
-  constructor(private readonly memoryLimit = SPOOL_MEMORY_BYTES) {}
+  private readonly memoryLimit: number;
+  private readonly parentDir: string;
+
+  /** `memoryBytes`: kept in memory before moving to a file ({@link SPOOL_MEMORY_BYTES}); `dir`: where the file goes (the OS temp folder). */
+  constructor(options: SpoolOptions = {}) {
+    this.memoryLimit = options.memoryBytes ?? SPOOL_MEMORY_BYTES;
+    this.parentDir = options.dir ?? tmpdir();
+  }
 
   /** Bytes written so far. */
   get size(): number {
@@ -75,7 +87,7 @@ export class BodySpool {
   private async fileHandle(): Promise<FileHandle> {
     if (this.file?.handle !== undefined) return this.file.handle;
     if (this.file !== undefined) throw new Error('BodySpool.write after finish');
-    const dir = await mkdtemp(join(tmpdir(), 'body-spool-'));
+    const dir = await mkdtemp(join(this.parentDir, 'body-spool-'));
     const path = join(dir, 'body');
     const handle = await open(path, 'wx', 0o600);
     this.file = { dir, path, handle };

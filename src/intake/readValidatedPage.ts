@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { BodySpool } from '../httpApi/bodySpool.js';
+import { BodySpool, type SpoolOptions } from '../httpApi/bodySpool.js';
 import { checkItem, IssueList, readValues, tooManyItems, type BodyFormat, type ReadLimits } from './readContacts.js';
 
 /** A page whose every item passed the door's checks, to be read again one item at a time. */
@@ -17,8 +17,8 @@ export interface ValidatedPage<T> {
 export interface PageReadOptions<T> extends ReadLimits {
   /** The id duplicates are judged by (a contact's id). */
   readonly idOf: (item: T) => string;
-  /** Bytes kept in memory before the page's bytes go to a temporary file (default {@link BodySpool}'s). */
-  readonly spoolMemoryBytes?: number;
+  /** Where the page's bytes are kept (memory up to a threshold, then a temporary file): {@link BodySpool}'s defaults. */
+  readonly spool?: SpoolOptions;
 }
 
 /**
@@ -35,7 +35,7 @@ export async function readValidatedPage<S extends z.ZodType>(
   schema: S,
   options: PageReadOptions<z.infer<S>>,
 ): Promise<ValidatedPage<z.infer<S>>> {
-  const spool = new BodySpool(options.spoolMemoryBytes);
+  const spool = new BodySpool(options.spool);
   const firstSeen = new Map<string, number>();
   const issues = new IssueList();
   let count = 0;
