@@ -29,8 +29,10 @@ import { memberLine } from '../support/intakeFixture.js';
 
 const PAGES = Number(process.env['BENCH_MEMORY_PAGES'] ?? 10);
 const PAGE_SIZE = Number(process.env['BENCH_MEMORY_PAGE_SIZE'] ?? 100_000);
-const SCENARIOS = new Set((process.env['BENCH_MEMORY_SCENARIOS'] ?? 'pages,export').split(','));
+const SCENARIOS = new Set((process.env['BENCH_MEMORY_SCENARIOS'] ?? 'whole,pages,export').split(','));
 const GOAL_MIB = 256;
+/** Node/V8 arguments for the intake child, e.g. `--max-old-space-size=128` (in Azure: the `languageWorkers__node__arguments` app setting). */
+const CHILD_NODE_ARGS = (process.env['BENCH_CHILD_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
 
 const mib = (kib: number) => `${(kib / 1024).toFixed(0)} MiB`;
 
@@ -73,9 +75,10 @@ function startBroker() {
 }
 
 function startIntake(connectionString: string) {
-  const nodeArgs = (process.env['BENCH_CHILD_NODE_ARGS'] ?? '').split(' ').filter((a) => a !== '');
-  return startChild([...nodeArgs, 'dist-bench/bench/support/memoryIntakeChild.js'], { BENCH_SERVICEBUS: connectionString, NODE_ENV: 'production' }, (line) =>
-    line.startsWith('listening ') ? line.slice('listening '.length) : undefined,
+  return startChild(
+    [...CHILD_NODE_ARGS, 'dist-bench/bench/support/memoryIntakeChild.js'],
+    { BENCH_SERVICEBUS: connectionString, NODE_ENV: 'production' },
+    (line) => (line.startsWith('listening ') ? line.slice('listening '.length) : undefined),
   );
 }
 
@@ -162,6 +165,14 @@ async function pagesScenario(): Promise<Outcome> {
   });
 }
 
+/** The baseline: one page read the former way (all members parsed into one array, handed over whole). */
+async function wholePageScenario(): Promise<{ baseline: Usage; peak: number }> {
+  return withIntake(async (port, baseline) => {
+    const answer = await call<Usage & { result: { accepted: number } }>(port, '/page-whole?n=0', memberLines(0, PAGE_SIZE));
+    return { baseline, peak: answer.peakKiB };
+  });
+}
+
 async function exportScenario(dir: string, rows: number): Promise<{ baseline: Usage; peak: number; accepted: number; seconds: number }> {
   const path = join(dir, `segment-${rows}.ndjson`);
   await pipeline(Readable.from(memberLines(0, rows)), createWriteStream(path));
@@ -187,13 +198,21 @@ const memory: BenchCase = {
     console.log(`bare node process (baseline)                  ${mib(bare)}`);
     const total = (PAGES * PAGE_SIZE).toLocaleString('en-US');
     const verdict = (kib: number) => (kib < GOAL_MIB * 1024 ? `under the ${GOAL_MIB} MiB goal` : `OVER the ${GOAL_MIB} MiB goal`);
+    console.log(`intake child's node arguments: ${CHILD_NODE_ARGS.length === 0 ? '(none: V8 defaults)' : CHILD_NODE_ARGS.join(' ')}`);
+    let wholePeak: number | undefined;
+    if (SCENARIOS.has('whole')) {
+      const whole = await wholePageScenario();
+      wholePeak = whole.peak;
+      console.log(`one ${PAGE_SIZE.toLocaleString('en-US')}-member page held whole (former reader; baseline) ${mib(whole.peak)} peak`);
+    }
+    const vsWhole = (kib: number) => (wholePeak === undefined ? '' : `; ${(kib / wholePeak).toFixed(2)}x the page held whole`);
     if (SCENARIOS.has('pages')) {
       console.log(`${PAGES} pages of ${PAGE_SIZE.toLocaleString('en-US')} (segment-members door, NDJSON, every number distinct):`);
       const pages = await pagesScenario();
       console.log(
         `intake child loaded, sender connected (baseline) ${mib(pages.baseline.rssKiB)} (heap ${mib(pages.baseline.heapKiB)}, external ${mib(pages.baseline.externalKiB)})`,
       );
-      console.log(`peak RSS after ${PAGE_SIZE.toLocaleString('en-US')} contacts              ${mib(pages.peak100k)}`);
+      console.log(`peak RSS after ${PAGE_SIZE.toLocaleString('en-US')} contacts              ${mib(pages.peak100k)}${vsWhole(pages.peak100k)}`);
       console.log(
         `peak RSS after ${total} contacts            ${mib(pages.peakAll)}  ${(pages.peakAll / pages.peak100k).toFixed(2)}x the first page's peak; ${verdict(pages.peakAll)}; ${pages.accepted} accepted in ${pages.seconds.toFixed(0)} s (${Math.round(pages.accepted / pages.seconds)}/s)`,
       );

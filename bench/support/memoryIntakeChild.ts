@@ -5,6 +5,8 @@
  *
  * - `POST /page?n=` a segment page as NDJSON, through `acceptSegmentPage` (the segment-members door's
  *   two-pass read and `IntakeService`), to the broker given in `BENCH_SERVICEBUS`;
+ * - `POST /page-whole?n=` the same page read the former way, as the baseline: every member parsed into
+ *   one array (`readItems`) and handed to `IntakeService` whole;
  * - `POST /export?path=` a segment export file on local disk, through `processExportFile`;
  * - `GET /rss` its RSS now and its peak (the kernel's high-water mark), in KiB.
  *
@@ -16,7 +18,9 @@ import { stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { ServiceBusClient } from '@azure/service-bus';
 import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
+import { contactInputSchema } from '../../src/contacts/contactInput.js';
 import { acceptSegmentPage } from '../../src/intake/intakeHttp.js';
+import { readItems } from '../../src/intake/readContacts.js';
 import { IntakeService } from '../../src/intake/intakeService.js';
 import { processExportFile } from '../../src/segmentExports/processExportFile.js';
 import type { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
@@ -121,6 +125,12 @@ async function handle(request: IncomingMessage, response: ServerResponse): Promi
   if (url.pathname === '/page') {
     const n = url.searchParams.get('n') ?? '0';
     const result = await acceptSegmentPage(intake, 'bench', `segment:s/r/${n}`, request, 'ndjson', MAX_PAGE_SIZE);
+    return { result, ...usage() };
+  }
+  if (url.pathname === '/page-whole') {
+    const source = `segment:s/whole/${url.searchParams.get('n') ?? '0'}`;
+    const members = await readItems(request, 'ndjson', contactInputSchema, { maxItems: MAX_PAGE_SIZE });
+    const result = await intake.accept('bench', { sourceKey: source, contacts: members.map((contact) => ({ contact, source })) });
     return { result, ...usage() };
   }
   if (url.pathname === '/export') {
