@@ -168,6 +168,8 @@ const server = createServer((request, response) => {
     },
   );
 });
+// A page takes minutes on a loaded machine: no request timeout (Node's default is 5 minutes).
+server.requestTimeout = 0;
 // The sender's link opens before the baseline is taken, so the baseline holds the connected SDK.
 await sender.createMessageBatch();
 server.listen(0, '127.0.0.1', () => {
