@@ -133,13 +133,7 @@ export class IntakeService {
     for await (const slice of slicesOf(trigger.contacts, this.deps.batchMaxContacts * SLICE_BATCHES)) {
       const start = received;
       received += slice.length;
-      const recent =
-        recentForTrigger ??
-        (await this.recentEngagements(
-          engagement,
-          slice.map((c) => c.contact.contactId),
-          now,
-        ));
+      const recent = recentForTrigger ?? (await this.recentEngagements(engagement, contactIdsOf(slice), now));
       const planned = await this.plan(engagement, queue, triggerId, slice, now, { firstIndex: start, recent, earlier: earlier.before(start) });
       earlier.passed(slice);
       const { plan, fresh } = await this.reserve(engagement.id, triggerId, planned, now);
