@@ -86,9 +86,10 @@ function startIntake(connectionString: string) {
 async function call<T>(port: string, path: string, body?: Iterable<string>): Promise<T> {
   const req = request({ host: '127.0.0.1', port: Number(port), path, method: body === undefined ? 'GET' : 'POST' });
   const answered = once(req, 'response') as Promise<[import('node:http').IncomingMessage]>;
-  if (body === undefined) req.end();
-  else await pipeline(Readable.from(body), req);
-  const [response] = await answered;
+  // The child may answer (an error) before the body is all sent: its answer says why, not the broken pipe.
+  const sent = body === undefined ? (req.end(), Promise.resolve()) : pipeline(Readable.from(body), req);
+  const [response] = await Promise.race([answered, sent.then(() => answered)]);
+  await sent.catch(() => undefined);
   const chunks: Buffer[] = [];
   for await (const chunk of response) chunks.push(chunk as Buffer);
   const parsed = JSON.parse(Buffer.concat(chunks).toString('utf8')) as T & { error?: string };
