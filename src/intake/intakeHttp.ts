@@ -3,11 +3,14 @@ import { z } from 'zod';
 import { contactInputSchema } from '../contacts/contactInput.js';
 import { toFieldIssues, UserError } from '../errors.js';
 import { httpFunction, type HttpFunctionHandler } from '../httpApi/httpFunction.js';
-import type { IntakeService } from './intakeService.js';
+import type { ContactInput } from '../contacts/contactInput.js';
+import type { TriggerContact } from '../planning/planDeliveries.js';
+import type { AcceptedTrigger, IntakeService } from './intakeService.js';
 import { journeySourceKey } from './intakeService.js';
 import { applyFieldMap } from './fieldMap.js';
 import { journeyEventSchema } from './journeyEvent.js';
-import { bodyFormat, readItems } from './readContacts.js';
+import { bodyFormat, readItems, type BodyFormat } from './readContacts.js';
+import { readValidatedPage } from './readValidatedPage.js';
 import { segmentPageParamsSchema } from './segmentPageParams.js';
 
 /** What the journey-events function uses. */
@@ -75,14 +78,34 @@ export function segmentMembersHandler(deps: () => Promise<ContactPageDeps>): Htt
     const params = segmentPageParamsSchema.safeParse(Object.fromEntries(request.query.entries()));
     if (!params.success) throw new UserError('InvalidRequest', 'segment page parameters are missing or invalid', toFieldIssues(params.error, 'query'));
     const { segmentId, exportRunId, page } = params.data;
-    const members = await readItems(request.body, bodyFormat(request.headers.get('content-type')), contactInputSchema, { maxItems: maxPageSize });
     const source = `segment:${segmentId}/${exportRunId}/${page}`;
-    const result = await intake.accept(engagementId, { sourceKey: source, contacts: members.map((contact) => ({ contact, source })) });
+    const result = await acceptSegmentPage(intake, engagementId, source, request.body, bodyFormat(request.headers.get('content-type')), maxPageSize);
     context.log(
       `segment page accepted: engagement=${engagementId} ${source} trigger=${result.triggerId} received=${result.received} accepted=${result.accepted} skipped=${JSON.stringify(result.skipped)} batches=${result.batches}`,
     );
     return { status: 202, jsonBody: result };
   });
+}
+
+/**
+ * Takes one segment page from its body: every member is checked in a first pass over the streamed bytes
+ * (any bad member is a 400 and nothing happens), then the page is planned, reserved and published from
+ * the kept bytes a slice at a time, so neither the page nor its accepted contacts are held.
+ */
+export async function acceptSegmentPage(
+  intake: Pick<IntakeService, 'accept'>,
+  engagementId: string,
+  source: string,
+  body: AsyncIterable<Uint8Array> | null,
+  format: BodyFormat,
+  maxPageSize: number,
+): Promise<AcceptedTrigger> {
+  const members = await readValidatedPage(body, format, contactInputSchema, { maxItems: maxPageSize, idOf: (contact) => contact.contactId });
+  try {
+    return await intake.accept(engagementId, { sourceKey: source, contacts: asTriggerContacts(members.items(), source), firstSeen: members.firstSeen });
+  } finally {
+    await members.dispose();
+  }
 }
 
 /** `POST /api/engagements/{engagementId}/preview`: the plan for these contacts, published nowhere. */
@@ -96,4 +119,8 @@ export function previewHandler(deps: () => Promise<ContactPageDeps>): HttpFuncti
     );
     return { status: 200, jsonBody: summary };
   });
+}
+
+async function* asTriggerContacts(contacts: AsyncIterable<ContactInput>, source: string): AsyncGenerator<TriggerContact> {
+  for await (const contact of contacts) yield { contact, source };
 }

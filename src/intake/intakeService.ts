@@ -10,6 +10,7 @@ import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
 import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStore.js';
 import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
 import { DELIVERY_GRACE_MS, lastWindowEnd } from '../pacing/nextCallable.js';
+import { slicesOf } from './slicesOf.js';
 
 export interface IntakeDeps {
   readonly catalog: EngagementCatalog;
@@ -30,7 +31,18 @@ const SLICE_BATCHES = 10;
 export interface Trigger {
   /** `segment:<segmentId>/<exportRunId>/<page>` or `events:<hash of the event ids>`. */
   readonly sourceKey: string;
-  readonly contacts: readonly TriggerContact[];
+  /**
+   * The contacts in order: an array, or a stream that is pulled one slice at a time (a segment page read
+   * from its kept bytes, an export file's rows), so the trigger is never held whole.
+   */
+  readonly contacts: readonly TriggerContact[] | AsyncIterable<TriggerContact>;
+  /**
+   * Each distinct contact id and the position it first appears at, when known before the contacts are
+   * read (a page's validating pass gives it): the frequency ledger is then read once for the whole
+   * trigger, and a contact repeated in a later slice is recognised without collecting ids on the way.
+   * Without it an array's is computed; a stream's ledger is read per slice.
+   */
+  readonly firstSeen?: ReadonlyMap<string, number>;
 }
 
 export interface AcceptedTrigger {
@@ -99,10 +111,12 @@ export class IntakeService {
   }
 
   /**
-   * Plans, reserves and publishes the trigger in slices of {@link SLICE_BATCHES} batches, so memory
-   * follows the slice; batch membership depends only on positions, so slicing changes no message id.
-   * A failed publish gives back the slice's fresh reservations and fails the call; earlier slices stay
-   * reserved by this trigger, and a retry publishes them again (absorbed by duplicate detection).
+   * Plans, reserves and publishes the trigger in slices of {@link SLICE_BATCHES} batches, pulling each
+   * slice from the trigger's contacts only when the previous one is published, so memory follows the
+   * slice, not the trigger; only counts carry from slice to slice. Batch membership depends only on
+   * positions, so slicing changes no message id. A failed publish gives back the slice's fresh
+   * reservations and fails the call; earlier slices stay reserved by this trigger, and a retry publishes
+   * them again (absorbed by duplicate detection).
    */
   async accept(engagementId: string, trigger: Trigger): Promise<AcceptedTrigger> {
     const { engagement, queue } = this.engagement(engagementId);
@@ -110,63 +124,64 @@ export class IntakeService {
     const done = await this.deps.acceptedTriggers?.get(engagement.id, triggerId);
     if (done !== undefined) return { ...done, replay: true };
     const now = this.clock();
-    const recent = await this.recentEngagements(engagement, trigger.contacts, now);
     const maxBodyBytes = await this.bodyBudget();
-    const sliceSize = this.deps.batchMaxContacts * SLICE_BATCHES;
-    const earlier = new Set<string>();
-    const skipped = Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>;
-    let accepted = 0;
-    let sent = 0;
-    let scheduled = 0;
-    let first: string | null = null;
-    for (let start = 0; start < trigger.contacts.length; start += sliceSize) {
-      const slice = trigger.contacts.slice(start, start + sliceSize);
-      const planned = await this.plan(engagement, queue, triggerId, slice, now, { firstIndex: start, recent, earlier });
-      for (const { contact } of slice) earlier.add(contact.contactId);
+    const earlier = new EarlierSlices(trigger);
+    const wholeTrigger = earlier.contactIds();
+    const recentForTrigger = wholeTrigger === undefined ? undefined : await this.recentEngagements(engagement, wholeTrigger, now);
+    const totals = new SliceTotals();
+    let received = 0;
+    for await (const slice of slicesOf(trigger.contacts, this.deps.batchMaxContacts * SLICE_BATCHES)) {
+      const start = received;
+      received += slice.length;
+      const recent = recentForTrigger ?? (await this.recentEngagements(engagement, contactIdsOf(slice), now));
+      const planned = await this.plan(engagement, queue, triggerId, slice, now, { firstIndex: start, recent, earlier: earlier.before(start) });
+      earlier.passed(slice);
       const { plan, fresh } = await this.reserve(engagement.id, triggerId, planned, now);
-      const batches = buildContactBatches({ engagement, triggerId, planned: plan.planned, maxContacts: this.deps.batchMaxContacts, maxBodyBytes, now });
-      const out = new Set<string>();
-      try {
-        const published = await publishContactBatches(this.deps.sender, batches, (batchesOut) => {
-          for (const b of batchesOut) for (const c of b.contacts) out.add(c.contactId);
-        });
-        sent += published.sent;
-        scheduled += published.scheduled;
-      } catch (error) {
-        // Give back what this slice reserved and did not publish, so neither a retry nor another trigger
-        // finds those contacts held by nothing. Contacts whose batch is out stay reserved: dispatch will
-        // store them, and the retry of this trigger (same id) re-sends only what duplicate detection lets through.
-        await this.deps.pending.unreserve(
-          engagement.id,
-          plan.planned
-            .filter(({ contact }) => fresh.has(contact.contactId) && !out.has(contact.contactId))
-            .map(({ contact }) => ({ contactId: contact.contactId, deliveryId: contact.deliveryId })),
-        );
-        throw error;
-      }
-      accepted += plan.planned.length;
-      for (const reason of SKIP_REASONS) skipped[reason] += plan.skippedCounts[reason];
-      const sliceFirst = firstWindowStart(plan);
-      if (sliceFirst !== null && (first === null || sliceFirst < first)) first = sliceFirst;
+      const published = await this.publish(engagement, triggerId, plan, fresh, maxBodyBytes, now);
+      totals.add(plan, published);
     }
-    const result: AcceptedTrigger = {
-      triggerId,
-      engagementId: engagement.id,
-      received: trigger.contacts.length,
-      accepted,
-      skipped,
-      batches: sent + scheduled,
-      scheduledBatches: scheduled,
-      firstWindowStart: first,
-    };
+    const result: AcceptedTrigger = { triggerId, engagementId: engagement.id, received, ...totals.answer() };
     await this.deps.acceptedTriggers?.put(engagement.id, triggerId, result, now);
     return result;
+  }
+
+  /**
+   * Publishes a reserved slice. On a failure, gives back what this slice reserved and did not publish,
+   * so neither a retry nor another trigger finds those contacts held by nothing, and rethrows. Contacts
+   * whose batch is out stay reserved: dispatch will store them, and the retry of this trigger (same id)
+   * re-sends only what duplicate detection lets through.
+   */
+  private async publish(
+    engagement: EngagementConfig,
+    triggerId: string,
+    plan: Plan,
+    fresh: ReadonlySet<string>,
+    maxBodyBytes: number,
+    now: number,
+  ): Promise<{ sent: number; scheduled: number }> {
+    const batches = buildContactBatches({ engagement, triggerId, planned: plan.planned, maxContacts: this.deps.batchMaxContacts, maxBodyBytes, now });
+    const out = new Set<string>();
+    try {
+      return await publishContactBatches(this.deps.sender, batches, (batchesOut) => {
+        for (const b of batchesOut) for (const c of b.contacts) out.add(c.contactId);
+      });
+    } catch (error) {
+      await this.deps.pending.unreserve(
+        engagement.id,
+        plan.planned
+          .filter(({ contact }) => fresh.has(contact.contactId) && !out.has(contact.contactId))
+          .map(({ contact }) => ({ contactId: contact.contactId, deliveryId: contact.deliveryId })),
+      );
+      throw error;
+    }
   }
 
   async preview(engagementId: string, contacts: readonly TriggerContact[]): Promise<PreviewSummary> {
     const { engagement, queue } = this.engagement(engagementId);
     const now = this.clock();
-    const plan = await this.plan(engagement, queue, 'preview', contacts, now, { recent: await this.recentEngagements(engagement, contacts, now) });
+    const plan = await this.plan(engagement, queue, 'preview', contacts, now, {
+      recent: await this.recentEngagements(engagement, contactIdsOf(contacts), now),
+    });
     const schedule = new Map<string, number>();
     const byHourAndZone = new Map<string, number>();
     const byTimeZone: Record<string, number> = {};
@@ -233,10 +248,10 @@ export class IntakeService {
   }
 
   /** Recent engagements of the trigger's contacts, read once per trigger (the ledger scans by recent call volume for large pages). */
-  private async recentEngagements(engagement: EngagementConfig, contacts: readonly TriggerContact[], now: number): Promise<ReadonlyMap<string, number[]>> {
+  private async recentEngagements(engagement: EngagementConfig, contactIds: Iterable<string>, now: number): Promise<ReadonlyMap<string, number[]>> {
     const needsLedger = engagement.frequencyLimits.perDay !== undefined || engagement.frequencyLimits.perWeek !== undefined;
     if (!needsLedger) return new Map();
-    return this.deps.ledger.recent([...new Set(contacts.map((c) => c.contact.contactId))], now);
+    return this.deps.ledger.recent([...new Set(contactIds)], now);
   }
 
   /**
@@ -249,7 +264,7 @@ export class IntakeService {
     triggerId: string,
     contacts: readonly TriggerContact[],
     now: number,
-    context: { firstIndex?: number; recent: ReadonlyMap<string, number[]>; earlier?: ReadonlySet<string> },
+    context: { firstIndex?: number; recent: ReadonlyMap<string, number[]>; earlier?: (contactId: string) => boolean },
   ): Promise<Plan> {
     const phoneChecks = checkPhones(engagement, contacts);
     const dnc = await this.deps.doNotContact.matching(doNotContactKeysFor(contacts, phoneChecks));
@@ -266,7 +281,7 @@ export class IntakeService {
         isDoNotContact: (key) => dnc.has(key),
         recentEngagements: (id) => recent.get(id) ?? [],
         pendingTrigger: () => undefined,
-        ...(earlier === undefined ? {} : { inEarlierSlice: (id: string) => earlier.has(id) }),
+        ...(earlier === undefined ? {} : { inEarlierSlice: earlier }),
       },
     });
   }
@@ -287,4 +302,75 @@ function firstWindowStart(plan: Plan): string | null {
     if (start !== undefined && (first === null || start < first)) first = start;
   }
   return first;
+}
+
+function contactIdsOf(contacts: readonly TriggerContact[]): string[] {
+  return contacts.map((c) => c.contact.contactId);
+}
+
+/**
+ * Which contacts an earlier slice of the trigger had. From the trigger's first positions when known
+ * (given, or computed from an array); otherwise the ids are collected slice by slice.
+ */
+class EarlierSlices {
+  private readonly firstSeen: ReadonlyMap<string, number> | undefined;
+  private readonly collected = new Set<string>();
+
+  constructor(trigger: Trigger) {
+    this.firstSeen = trigger.firstSeen ?? (Array.isArray(trigger.contacts) ? firstPositions(trigger.contacts as readonly TriggerContact[]) : undefined);
+  }
+
+  /** The trigger's distinct contact ids, when known before reading it. */
+  contactIds(): Iterable<string> | undefined {
+    return this.firstSeen?.keys();
+  }
+
+  /** Whether a contact was in a slice before position `start`. */
+  before(start: number): (contactId: string) => boolean {
+    const firstSeen = this.firstSeen;
+    if (firstSeen === undefined) return (id) => this.collected.has(id);
+    return (id) => (firstSeen.get(id) ?? start) < start;
+  }
+
+  /** A slice was planned: its contacts are earlier for the next. */
+  passed(slice: readonly TriggerContact[]): void {
+    if (this.firstSeen !== undefined) return;
+    for (const { contact } of slice) this.collected.add(contact.contactId);
+  }
+}
+
+function firstPositions(contacts: readonly TriggerContact[]): Map<string, number> {
+  const first = new Map<string, number>();
+  contacts.forEach(({ contact }, i) => {
+    if (!first.has(contact.contactId)) first.set(contact.contactId, i);
+  });
+  return first;
+}
+
+/** What the answer needs, summed over the slices: counts and the first window. */
+class SliceTotals {
+  private readonly skipped = Object.fromEntries(SKIP_REASONS.map((r) => [r, 0])) as Record<SkipReason, number>;
+  private accepted = 0;
+  private sent = 0;
+  private scheduled = 0;
+  private first: string | null = null;
+
+  add(plan: Plan, published: { sent: number; scheduled: number }): void {
+    this.accepted += plan.planned.length;
+    this.sent += published.sent;
+    this.scheduled += published.scheduled;
+    for (const reason of SKIP_REASONS) this.skipped[reason] += plan.skippedCounts[reason];
+    const sliceFirst = firstWindowStart(plan);
+    if (sliceFirst !== null && (this.first === null || sliceFirst < this.first)) this.first = sliceFirst;
+  }
+
+  answer(): Omit<AcceptedTrigger, 'triggerId' | 'engagementId' | 'received'> {
+    return {
+      accepted: this.accepted,
+      skipped: { ...this.skipped },
+      batches: this.sent + this.scheduled,
+      scheduledBatches: this.scheduled,
+      firstWindowStart: this.first,
+    };
+  }
 }

@@ -9,7 +9,7 @@ import type { TriggerContact } from '../planning/planDeliveries.js';
 import type { ExportBlobSource } from '../store/segmentExports/exportBlobSource.js';
 import { exportFileKey, type BadRow, type ExportProgress, type ExportProgressStore } from '../store/segmentExports/exportProgressStore.js';
 import { columnsFromModel, parseExportPath } from './cdmModel.js';
-import { BadExportFile, exportFormatOf, readExportRows, type CsvLayout, type ExportFormat } from './readExportRows.js';
+import { BadExportFile, exportFormatOf, readExportRows, type CsvLayout, type ExportFormat, type ExportRow } from './readExportRows.js';
 
 export interface ExportFileDeps {
   readonly catalog: EngagementCatalog;
@@ -43,7 +43,8 @@ export function engagementForBlob(catalog: EngagementCatalog, container: string,
  *    contact id or no phone, or that is not valid CSV / UTF-8, is rejected as a whole (reported in the
  *    status); rows that are merely bad are counted with their line and reason.
  * 2. Publish in pages of `pageSize` data rows, each page an intake trigger whose source key names the
- *    file version and page number. After each page the checkpoint (rows committed) is written.
+ *    file version and page number. A page's rows are read as intake plans them, a slice at a time (the
+ *    page is never held). After each page the checkpoint (rows committed) is written.
  *
  * A restart, a redelivered event or a second worker resumes after the last committed page. A page
  * published but not committed is published again under the same trigger id, and everything after
@@ -95,47 +96,65 @@ export async function processExportFile(deps: ExportFileDeps, container: string,
     .unknown()
     .transform((record) => applyFieldMap(record, fieldMap))
     .pipe(contactInputSchema);
-  let page: { contacts: TriggerContact[]; bad: BadRow[] } = { contacts: [], bad: [] };
-  let row = 0;
-  const flush = async (done: boolean): Promise<boolean> => {
-    const current = progress as ExportProgress;
-    const pageNumber = Math.floor((row - 1) / deps.pageSize);
-    const result =
-      page.contacts.length === 0 ? undefined : await deps.intake.accept(engagement.id, { sourceKey: `${source}/page:${pageNumber}`, contacts: page.contacts });
-    const committed = await deps.progress.commitPage(
-      current,
-      fileKey,
-      { committedRows: row, accepted: result?.accepted ?? 0, skipped: result?.skipped ?? {}, badRows: page.bad },
-      done,
-      deps.clock(),
-    );
-    page = { contacts: [], bad: [] };
-    if (committed === undefined) {
-      // Someone else committed meanwhile: follow their checkpoint (our page, if it was theirs too, was a no-op repeat).
-      progress = (await deps.progress.get(engagement.id, fileKey)) ?? current;
-      return false;
-    }
-    progress = committed;
-    return true;
-  };
 
   const stream = await deps.blobs.open(container, name, version.etag);
-  for await (const item of readExportRows(stream, { format, ...(columns === undefined ? {} : { columns }) })) {
-    row++;
-    if (row <= progress.committedRows) continue;
-    if ('problem' in item) page.bad.push({ line: item.line, reason: `${format === 'csv' ? 'column-count' : 'invalid-json'}: ${item.problem}` });
-    else {
-      const parsed = contactSchema.safeParse(item.record);
-      if (parsed.success) page.contacts.push({ contact: parsed.data, source });
-      else page.bad.push({ line: item.line, reason: `invalid-field: ${parsed.error.issues.map((i) => `${formatPath(i.path, '')}: ${i.message}`).join('; ')}` });
+  const rows = readExportRows(stream, { format, ...(columns === undefined ? {} : { columns }) })[Symbol.asyncIterator]();
+  let row = 0;
+  let ended = false;
+  const nextRow = async (): Promise<ExportRow | undefined> => {
+    const next = await rows.next();
+    if (next.done === true) {
+      ended = true;
+      return undefined;
     }
-    if (row % deps.pageSize === 0 && !(await flush(row === progress.totalRows))) {
-      stream.destroy();
-      return processExportFile(deps, container, name);
+    row++;
+    return next.value;
+  };
+  /** The contacts of the page starting at the current row, read as intake pulls them; bad rows go to `bad`. */
+  async function* pageContacts(bad: BadRow[]): AsyncGenerator<TriggerContact> {
+    for (let taken = 0; taken < deps.pageSize; taken++) {
+      const item = await nextRow();
+      if (item === undefined) return;
+      if ('problem' in item) {
+        bad.push({ line: item.line, reason: `${format === 'csv' ? 'column-count' : 'invalid-json'}: ${item.problem}` });
+        continue;
+      }
+      const parsed = contactSchema.safeParse(item.record);
+      if (parsed.success) yield { contact: parsed.data, source };
+      else bad.push({ line: item.line, reason: `invalid-field: ${parsed.error.issues.map((i) => `${formatPath(i.path, '')}: ${i.message}`).join('; ')}` });
     }
   }
-  if (progress.state === 'processing' && (row > progress.committedRows || row === 0)) {
-    if (!(await flush(true))) return processExportFile(deps, container, name);
+  try {
+    while (row < progress.committedRows && (await nextRow()) !== undefined);
+    while (progress.state === 'processing') {
+      const current: ExportProgress = progress;
+      const pageNumber = Math.floor(row / deps.pageSize);
+      const bad: BadRow[] = [];
+      const contacts = pageContacts(bad);
+      // A page with no contact (all bad, or the end of the file) is committed without an intake call.
+      const first = await contacts.next();
+      const result =
+        first.done === true
+          ? undefined
+          : await deps.intake.accept(engagement.id, { sourceKey: `${source}/page:${pageNumber}`, contacts: prepend(first.value, contacts) });
+      // A trigger answered from its record (a replay) reads none of its contacts: read past them all the same.
+      for await (const _ of contacts);
+      const committed = await deps.progress.commitPage(
+        current,
+        fileKey,
+        { committedRows: row, accepted: result?.accepted ?? 0, skipped: result?.skipped ?? {}, badRows: bad },
+        ended || row === current.totalRows,
+        deps.clock(),
+      );
+      if (committed === undefined) {
+        // Someone else committed meanwhile: follow their checkpoint (our page, if it was theirs too, was a no-op repeat).
+        stream.destroy();
+        return processExportFile(deps, container, name);
+      }
+      progress = committed;
+    }
+  } finally {
+    stream.destroy();
   }
   deps.log(
     `segment export ${container}/${name}: completed: engagement=${engagement.id} rows=${progress.totalRows} accepted=${progress.accepted} bad=${progress.badRows} skipped=${JSON.stringify(progress.skipped)}`,
@@ -193,4 +212,9 @@ function missingTargets(columns: readonly string[], fieldMap: FieldMap): string 
   if (probe['phones'] === undefined) lacks.push('a phone (mobilephone, telephone1, telephone2, or map phones.*)');
   if (lacks.length === 0) return undefined;
   return `wrong columns [${columns.slice(0, 30).join(', ')}]: no column gives ${lacks.join(' or ')}`;
+}
+
+async function* prepend<T>(first: T, rest: AsyncIterable<T>): AsyncGenerator<T> {
+  yield first;
+  yield* rest;
 }

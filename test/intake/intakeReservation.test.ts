@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { contactInputSchema } from '../../src/contacts/contactInput.js';
 import { IntakeService, type AcceptedTrigger, type Trigger } from '../../src/intake/intakeService.js';
-import { deliveryIdFor } from '../../src/planning/planDeliveries.js';
+import { deliveryIdFor, type TriggerContact } from '../../src/planning/planDeliveries.js';
 import { AcceptedTriggerStore } from '../../src/store/contacts/acceptedTriggerStore.js';
 import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
 import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
@@ -91,6 +91,32 @@ describe('intake at scale', () => {
     expect(result).toMatchObject({ received: 120, accepted: 118, batches: 24 });
     expect(result.skipped).toMatchObject({ duplicate: 1, 'do-not-contact': 1 });
     expect(broker.broker.stats('batches').active - before).toBe(24);
+  });
+
+  it('a streamed page is read a slice at a time, each slice published before the next is read, with the answer of the same page as an array', async () => {
+    const ids = Array.from({ length: 120 }, (_, i) => (i === 110 ? 'c3' : `c${i}`));
+    const asArray = await service({ batchMaxContacts: 5 }).intake.accept('e', trigger('as-array', ids));
+    for (const firstSeen of [false, true]) {
+      const { intake } = service({ batchMaxContacts: 5 });
+      const page = trigger(`streamed-${firstSeen}`, ids);
+      const start = broker.broker.stats('batches').active;
+      // Messages on the queue when each contact is pulled: slice n (50 contacts) is read only once slice n-1's 10 batches are out.
+      const publishedWhenPulled: number[] = [];
+      async function* stream() {
+        for (const contact of page.contacts as readonly TriggerContact[]) {
+          publishedWhenPulled.push(broker.broker.stats('batches').active - start);
+          yield contact;
+        }
+      }
+      const positions = new Map<string, number>();
+      ids.forEach((id, i) => positions.set(id, positions.get(id) ?? i));
+      const result = await intake.accept('e', { sourceKey: page.sourceKey, contacts: stream(), ...(firstSeen ? { firstSeen: positions } : {}) });
+      expect(publishedWhenPulled.slice(0, 50)).toEqual(Array(50).fill(0));
+      expect(publishedWhenPulled.slice(50, 100)).toEqual(Array(50).fill(10));
+      expect(publishedWhenPulled.slice(100)).toEqual(Array(20).fill(20));
+      expect({ ...result, triggerId: '' }).toEqual({ ...asArray, triggerId: '' });
+      expect(result).toMatchObject({ received: 120, accepted: 119, batches: 24, skipped: { duplicate: 1 } });
+    }
   });
 
   it('a finished trigger posted again answers from its record and does nothing again', async () => {
