@@ -79,6 +79,9 @@ param botAllowedCallers string = ''
 @description('Prefix of every table the app creates, to share the storage account between deployments.')
 param tablePrefix string = ''
 
+@description('Node.js arguments of the worker process. --optimize-for-size keeps a million-contact segment under 256 MiB of RSS (V8 sizes its heap for memory; no cap, so no out-of-memory from a limit) at some planning speed: see docs/scale.md. Empty gives V8 its defaults.')
+param nodeWorkerArguments string = '--optimize-for-size'
+
 var suffix = take(uniqueString(resourceGroup().id, baseName), 6)
 var name = toLower('${baseName}-${suffix}')
 var storageName = take(toLower(replace('${baseName}${suffix}st', '-', '')), 24)
@@ -228,6 +231,7 @@ var appSettings = union(
     SegmentExportsStorage__queueServiceUri: storage.properties.primaryEndpoints.queue
     SEGMENT_EXPORTS_CONTAINER: segmentExportsContainer
     TABLE_PREFIX: tablePrefix
+    languageWorkers__node__arguments: nodeWorkerArguments
     DIALER_BACKEND: dialerBackend
     DATAVERSE_URL: dataverseUrl
     PRESENCE_SOURCE: dialerBackend == 'dynamics365' ? 'graph' : 'simulator'

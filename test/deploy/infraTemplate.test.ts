@@ -64,6 +64,7 @@ function resourceBlock(symbol: string): string {
 const PLATFORM_SETTINGS = new Set([
   'APPLICATIONINSIGHTS_CONNECTION_STRING',
   'APPLICATIONINSIGHTS_AUTHENTICATION_STRING',
+  'languageWorkers__node__arguments',
   'FUNCTIONS_EXTENSION_VERSION',
   'FUNCTIONS_WORKER_RUNTIME',
   'WEBSITE_CONTENTAZUREFILECONNECTIONSTRING',
@@ -104,6 +105,7 @@ const DEPLOYED_VALUES: Readonly<Record<string, string>> = {
   AGENT_LEG_CLIENT_SECRET: 'bot-secret-value',
   AGENT_LEG_USE_MANAGED_IDENTITY: 'true',
   FUNCTIONS_EXTENSION_VERSION: '~4',
+  languageWorkers__node__arguments: '--optimize-for-size',
   FUNCTIONS_WORKER_RUNTIME: 'node',
   WEBSITE_CONTENTAZUREFILECONNECTIONSTRING: 'DefaultEndpointsProtocol=https;AccountName=proactiveabc123st',
   WEBSITE_CONTENTSHARE: 'proactive-abc123',
