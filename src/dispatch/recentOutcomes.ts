@@ -1,40 +1,31 @@
-import type { CallEvent } from '../contacts/callEvent.js';
+import { MAX_WINDOW_MINUTES, type OutcomeCounts } from '../pacing/outcomeCounts.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 
-/** Rows are keyed by recording time, which trails a call's end by the time its report took. */
-const REPORTING_SLACK_MS = 10 * 60_000;
-
-interface Window {
-  /** By `deliveryId#attempt`: a merged report replaces the first one. */
-  entries: Map<string, { at: number; event: CallEvent }>;
-  lastRowKey: string | undefined;
-}
-
 /**
- * The recent outcomes pacing reads every tick, kept between ticks of the same worker so that each tick
- * reads only the rows recorded since the last one (a busy engagement records tens of thousands a day).
- * It is a cache, not state: a new worker rebuilds it from the Outcomes table in one read.
+ * The outcome counters pacing reads every tick: one range read of the engagement's hourly aggregate
+ * rows (see OutcomeStore.counts) covering the longest window it uses, at most 30 days (721 rows),
+ * however many calls it made. The rows are the only state: a new worker reads the same figures.
  */
 export class RecentOutcomes {
-  private readonly windows = new Map<string, Window>();
+  private readonly last = new Map<string, { now: number; counts: OutcomeCounts }>();
 
   constructor(
     private readonly store: OutcomeStore,
-    private readonly lookbackMs: number,
+    /** The longest window read, when `of` is not told the engagement's own. */
+    private readonly lookbackMs: number = MAX_WINDOW_MINUTES * 60_000,
   ) {}
 
-  /** Events of the engagement that ended within the lookback. */
-  async of(engagementId: string, now: number): Promise<CallEvent[]> {
-    const from = now - this.lookbackMs;
-    const window: Window = this.windows.get(engagementId) ?? { entries: new Map(), lastRowKey: undefined };
-    const page =
-      window.lastRowKey === undefined
-        ? await this.store.since(engagementId, from - REPORTING_SLACK_MS)
-        : await this.store.after(engagementId, window.lastRowKey);
-    for (const event of page.events) window.entries.set(`${event.deliveryId}#${event.attempt}`, { at: Date.parse(event.at), event });
-    if (page.lastRowKey !== undefined) window.lastRowKey = page.lastRowKey;
-    for (const [key, entry] of window.entries) if (entry.at < from) window.entries.delete(key);
-    this.windows.set(engagementId, window);
-    return [...window.entries.values()].map((e) => e.event);
+  /**
+   * Counters of the engagement's outcomes over the last `windowMinutes` (by default the lookback given
+   * at construction). Asked again at the same instant (the tick's metrics after its decision), the
+   * read is not repeated.
+   */
+  async of(engagementId: string, now: number, windowMinutes?: number): Promise<OutcomeCounts> {
+    const lookback = Math.min(this.lookbackMs, (windowMinutes ?? MAX_WINDOW_MINUTES) * 60_000);
+    const cached = this.last.get(engagementId);
+    if (cached?.now === now) return cached.counts;
+    const counts = await this.store.counts(engagementId, now - lookback, now);
+    this.last.set(engagementId, { now, counts });
+    return counts;
   }
 }
