@@ -65,8 +65,11 @@ describe('hourly outcome aggregates', () => {
         const raw = (await store.since('e', 0)).events;
         expect(new Set(raw.map((e) => e.deliveryId)).size).toBe(attempts.length);
         const counts = await store.counts('e', NOW - 30 * DAY, NOW);
+        const pacing = await new RecentOutcomes(store).of('e', NOW);
         for (const minutes of [5, 60, 24 * 60, 50 * 60, 3 * 24 * 60 + 5, 30 * 24 * 60]) {
-          expect(figures(counts.summarize(new Date(NOW), minutes)), `${minutes} min`).toEqual(figures(summarizeOutcomes(raw, new Date(NOW), minutes)));
+          const expected = figures(summarizeOutcomes(raw, new Date(NOW), minutes));
+          expect(figures(counts.summarize(new Date(NOW), minutes)), `${minutes} min`).toEqual(expected);
+          expect(figures(pacing.summarize(new Date(NOW), minutes)), `${minutes} min, as pacing reads it`).toEqual(expected);
         }
       }),
       { numRuns: 15 },
@@ -91,6 +94,39 @@ describe('hourly outcome aggregates', () => {
     const short = await new RecentOutcomes(store).of('e', NOW, 180);
     expect(short.size).toBe(1);
     expect(await new RecentOutcomes(store).of('other', NOW)).toMatchObject({ size: 0 });
+  });
+
+  it('a worker keeps the hours it read and reads again only the index and the hours whose version moved, late reports included', async () => {
+    let now = NOW;
+    const store = new OutcomeStore(testTables(), () => now);
+    const reads = { index: 0, hour: 0, range: 0 };
+    const counted = Object.assign(Object.create(store) as OutcomeStore, {
+      hourVersions: (id: string) => (reads.index++, store.hourVersions(id)),
+      hourRow: (id: string, hour: string) => (reads.hour++, store.hourRow(id, hour)),
+      hourRows: (id: string, from: number, to: number) => (reads.range++, store.hourRows(id, from, to)),
+    });
+    const recent = new RecentOutcomes(counted);
+    const all: CallEvent[] = [];
+    for (let h = 0; h < 60; h++) all.push(event(`d-${h}`, NOW - h * HOUR - 20 * MINUTE, h % 7 === 0 ? 'Abandoned' : 'LiveAnswer'));
+    for (const e of all) await store.record(e);
+
+    const first = await recent.of('e', now, 3 * 24 * 60);
+    expect(reads).toEqual({ index: 1, hour: 0, range: 1 });
+    expect(figures(first.summarize(new Date(now), 3 * 24 * 60))).toEqual(figures(summarizeOutcomes(all, new Date(now), 3 * 24 * 60)));
+
+    now += 5 * MINUTE;
+    const late = event('late', NOW - 50 * HOUR + 30_000, 'Abandoned');
+    const current = event('current', now - MINUTE, 'LiveAnswer');
+    await store.record(late);
+    await store.record(current);
+    const second = await recent.of('e', now, 3 * 24 * 60);
+    expect(reads).toEqual({ index: 2, hour: 2, range: 1 });
+    expect(figures(second.summarize(new Date(now), 3 * 24 * 60))).toEqual(figures(summarizeOutcomes([...all, late, current], new Date(now), 3 * 24 * 60)));
+
+    // Nothing new: the index alone.
+    now += 5 * MINUTE;
+    await recent.of('e', now, 3 * 24 * 60);
+    expect(reads).toEqual({ index: 3, hour: 2, range: 1 });
   });
 
   it('a later report of the same attempt moves its counts: the agent leg hand-off, then the dialer saying the customer hung up waiting', async () => {

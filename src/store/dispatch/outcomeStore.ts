@@ -17,6 +17,44 @@ const timeRow = (recordedAt: number, deliveryId: string, attempt: number) => `t|
 
 /** The hourly counter row an instant falls in: `h|2026-11-29T19`, sorting in time order. */
 const hourRow = (atMs: number) => `h|${new Date(Math.floor(atMs / COUNT_HOUR_MS) * COUNT_HOUR_MS).toISOString().slice(0, 13)}`;
+/** The engagement's one row naming every hourly row of the last 31 days with its version (see {@link OutcomeStore.hourVersions}). */
+const INDEX_ROW = 'g|hours';
+/** Hours kept in the index row: the longest window, and a day of margin for late reports. */
+const INDEXED_HOURS_MS = 31 * 24 * COUNT_HOUR_MS;
+
+/** One hourly counter row: its hour (`2026-11-29T19`), version, and counters by step start (ms). */
+export interface HourCounts {
+  readonly hour: string;
+  readonly version: number;
+  readonly steps: ReadonlyMap<number, readonly number[]>;
+}
+
+/** Counters of every step of the given hours, for {@link OutcomeCounts}. */
+export function countsOfHours(hours: Iterable<HourCounts>): OutcomeCounts {
+  const steps = new Map<number, readonly number[]>();
+  for (const hour of hours) for (const [at, counts] of hour.steps) steps.set(at, counts);
+  return new OutcomeCounts(steps);
+}
+
+function toHourCounts(entity: { rowKey: string; steps: string; version?: number }): HourCounts {
+  const hour = entity.rowKey.slice(2);
+  const start = Date.parse(`${hour}:00:00.000Z`);
+  const steps = new Map<number, readonly number[]>();
+  for (const [index, counts] of Object.entries(readSteps(entity.steps))) steps.set(start + Number(index) * COUNT_STEP_MS, counts);
+  return { hour, version: entity.version ?? 0, steps };
+}
+
+function readVersions(text: unknown): Record<string, number> {
+  if (typeof text !== 'string') return {};
+  try {
+    const parsed: unknown = JSON.parse(text);
+    if (parsed === null || typeof parsed !== 'object') return {};
+    return Object.fromEntries(Object.entries(parsed).filter((e): e is [string, number] => typeof e[1] === 'number'));
+  } catch {
+    return {};
+  }
+}
+
 /** Writers racing for one hour's counter row each read it again; this many rounds is far past any real contention. */
 const RECORD_TRIES = 25;
 
@@ -160,19 +198,36 @@ export class OutcomeStore {
    * range read of its hourly rows (at most 721 for a 30-day window), whatever the number of calls.
    */
   async counts(engagementId: string, fromMs: number, toMs: number): Promise<OutcomeCounts> {
+    return countsOfHours(await this.hourRows(engagementId, fromMs, toMs));
+  }
+
+  /** The hourly counter rows of events that ended in [fromMs, toMs], in one partition range read. */
+  async hourRows(engagementId: string, fromMs: number, toMs: number): Promise<HourCounts[]> {
     const client = await this.client();
-    const steps = new Map<number, number[]>();
-    const entities = client.listEntities<{ rowKey: string; steps: string }>({
+    const rows: HourCounts[] = [];
+    const entities = client.listEntities<{ rowKey: string; steps: string; version?: number }>({
       queryOptions: {
         filter: `PartitionKey eq ${odataString(engagementId)} and RowKey ge ${odataString(hourRow(fromMs))} and RowKey le ${odataString(hourRow(toMs))}`,
-        select: ['RowKey', 'steps'],
+        select: ['RowKey', 'steps', 'version'],
       },
     });
-    for await (const entity of entities) {
-      const hour = Date.parse(`${entity.rowKey.slice(2)}:00:00.000Z`);
-      for (const [index, counts] of Object.entries(readSteps(entity.steps))) steps.set(hour + Number(index) * COUNT_STEP_MS, counts);
-    }
-    return new OutcomeCounts(steps);
+    for await (const entity of entities) rows.push(toHourCounts(entity));
+    return rows;
+  }
+
+  /** One hourly counter row (a point read), or `undefined` when no outcome ended in that hour. */
+  async hourRow(engagementId: string, hour: string): Promise<HourCounts | undefined> {
+    const entity = await getOrUndefined<{ rowKey: string; steps: string; version?: number }>(await this.client(), engagementId, `h|${hour}`);
+    return entity === undefined ? undefined : toHourCounts(entity);
+  }
+
+  /**
+   * The version of each hourly counter row of the engagement (hour -> version, the last 31 days), in
+   * one point read: a reader that keeps rows between ticks reads again only the hours whose version moved.
+   */
+  async hourVersions(engagementId: string): Promise<Map<string, number>> {
+    const entity = await getOrUndefined<{ hours: string }>(await this.client(), engagementId, INDEX_ROW);
+    return new Map(Object.entries(readVersions(entity?.hours)));
   }
 
   /** Whether a report of this attempt has been recorded. */
@@ -279,7 +334,8 @@ function readSteps(text: unknown): StepCounts {
 
 /**
  * The writes that move the engagement's hourly counters by `changes` (an event counted in, or out):
- * one create or etag'd replace per hour row touched, for the recorder's transaction.
+ * one create or etag'd replace per hour row touched, each with its version one up, and the same for
+ * the engagement's index row naming the hours' versions, for the recorder's transaction.
  */
 async function counterActions(client: TableClient, pk: string, changes: readonly { event: CallEvent; sign: 1 | -1 }[]): Promise<TransactionAction[]> {
   const byHour = new Map<string, { add: number; counts: Float64Array }[]>();
@@ -291,9 +347,11 @@ async function counterActions(client: TableClient, pk: string, changes: readonly
     list.push({ add: (step % COUNT_HOUR_MS) / COUNT_STEP_MS, counts: countsOf(event).map((n) => n * sign) });
     byHour.set(hour, list);
   }
+  const index = await getOrUndefined<{ hours: string }>(client, pk, INDEX_ROW);
+  const versions = readVersions(index?.hours);
   const actions: TransactionAction[] = [];
   for (const [rowKey, list] of byHour) {
-    const current = await getOrUndefined<{ steps: string }>(client, pk, rowKey);
+    const current = await getOrUndefined<{ steps: string; version?: number }>(client, pk, rowKey);
     const steps = current === undefined ? {} : readSteps(current.steps);
     for (const { add, counts } of list) {
       const key = String(add);
@@ -301,9 +359,15 @@ async function counterActions(client: TableClient, pk: string, changes: readonly
       if (sum.every((n) => n === 0)) delete steps[key];
       else steps[key] = sum;
     }
-    const entity = { partitionKey: pk, rowKey, steps: JSON.stringify(steps) };
+    const version = (current?.version ?? 0) + 1;
+    versions[rowKey.slice(2)] = version;
+    const entity = { partitionKey: pk, rowKey, steps: JSON.stringify(steps), version };
     actions.push(current === undefined ? ['create', entity] : ['update', entity, 'Replace', { etag: current.etag }]);
   }
+  const newest = Math.max(...Object.keys(versions).map((hour) => Date.parse(`${hour}:00:00.000Z`)));
+  for (const hour of Object.keys(versions)) if (Date.parse(`${hour}:00:00.000Z`) < newest - INDEXED_HOURS_MS) delete versions[hour];
+  const entity = { partitionKey: pk, rowKey: INDEX_ROW, hours: JSON.stringify(versions) };
+  actions.push(index === undefined ? ['create', entity] : ['update', entity, 'Replace', { etag: index.etag }]);
   return actions;
 }
 
