@@ -125,16 +125,18 @@ export class OutcomeStore {
     if (!valid.success) throw new UserError('InvalidRequest', 'the outcome cannot be stored', toFieldIssues(valid.error));
     const client = await this.client();
     for (let tries = 0; tries < RECORD_TRIES; tries++) {
-      const result = await this.recordOnce(client, valid.data);
+      // The first try assumes a first report (the usual case) and reads no marker: a report already
+      // recorded fails its create, and the next try reads the marker and merges.
+      const result = await this.recordOnce(client, valid.data, tries === 0);
       if (result !== 'retry') return result;
     }
     throw new Error(`outcome of ${event.deliveryId}#${event.attempt} (${event.engagementId}) not recorded: ${RECORD_TRIES} writers raced for its rows`);
   }
 
-  private async recordOnce(client: TableClient, event: CallEvent): Promise<'recorded' | 'merged' | 'duplicate' | 'retry'> {
+  private async recordOnce(client: TableClient, event: CallEvent, assumeFirst: boolean): Promise<'recorded' | 'merged' | 'duplicate' | 'retry'> {
     const pk = event.engagementId;
     const marker = markerRow(event.deliveryId, event.attempt);
-    const current = await getOrUndefined<{ result: string; timeRow: string; counted?: boolean }>(client, pk, marker);
+    const current = assumeFirst ? undefined : await getOrUndefined<{ result: string; timeRow: string; counted?: boolean }>(client, pk, marker);
     if (current === undefined) {
       const row = timeRow(this.clock(), event.deliveryId, event.attempt);
       const counters = await counterActions(client, pk, [{ event, sign: 1 }]);
@@ -347,11 +349,14 @@ async function counterActions(client: TableClient, pk: string, changes: readonly
     list.push({ add: (step % COUNT_HOUR_MS) / COUNT_STEP_MS, counts: countsOf(event).map((n) => n * sign) });
     byHour.set(hour, list);
   }
-  const index = await getOrUndefined<{ hours: string }>(client, pk, INDEX_ROW);
+  const [index, ...rows] = await Promise.all([
+    getOrUndefined<{ hours: string }>(client, pk, INDEX_ROW),
+    ...[...byHour.keys()].map((rowKey) => getOrUndefined<{ steps: string; version?: number }>(client, pk, rowKey)),
+  ]);
   const versions = readVersions(index?.hours);
   const actions: TransactionAction[] = [];
-  for (const [rowKey, list] of byHour) {
-    const current = await getOrUndefined<{ steps: string; version?: number }>(client, pk, rowKey);
+  for (const [i, [rowKey, list]] of [...byHour].entries()) {
+    const current = rows[i];
     const steps = current === undefined ? {} : readSteps(current.steps);
     for (const { add, counts } of list) {
       const key = String(add);
