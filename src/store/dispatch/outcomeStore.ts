@@ -1,6 +1,6 @@
 import type { TableClient, TransactionAction } from '@azure/data-tables';
 import { callEventSchema, type CallEvent } from '../../contacts/callEvent.js';
-import { toFieldIssues, UserError } from '../../errors.js';
+import { SystemError, toFieldIssues, UserError } from '../../errors.js';
 import { COUNT_STEP_MS, COUNT_HOUR_MS, countsOf, OutcomeCounts, stepOf } from '../../pacing/outcomeCounts.js';
 import { COUNTER_COUNT } from '../../pacing/summarizeOutcomes.js';
 import { odataString } from '../tableKey.js';
@@ -130,7 +130,12 @@ export class OutcomeStore {
       const result = await this.recordOnce(client, valid.data, tries === 0);
       if (result !== 'retry') return result;
     }
-    throw new Error(`outcome of ${event.deliveryId}#${event.attempt} (${event.engagementId}) not recorded: ${RECORD_TRIES} writers raced for its rows`);
+    // Retryable: the outcome is not recorded, and the same report sent again is recorded once.
+    throw new SystemError(
+      'DependencyFailed',
+      `outcome of ${event.deliveryId}#${event.attempt} (${event.engagementId}) not recorded: other writers kept changing its rows`,
+      true,
+    );
   }
 
   private async recordOnce(client: TableClient, event: CallEvent, assumeFirst: boolean): Promise<'recorded' | 'merged' | 'duplicate' | 'retry'> {
