@@ -145,11 +145,14 @@ describe('hourly outcome aggregates', () => {
     expect((await store.since('e', 0)).events).toEqual([{ ...handOff, result: 'Abandoned', waitSeconds: 45 }]);
   });
 
-  it('outcomes recorded concurrently in one hour are all counted once', async () => {
-    const store = new OutcomeStore(testTables(), () => NOW);
-    const events = Array.from({ length: 24 }, (_, i) => event(`c-${i}`, NOW - 10 * MINUTE + i * 1_000, i % 3 === 0 ? 'Abandoned' : 'LiveAnswer'));
-    await Promise.all([...events, ...events.slice(0, 6)].map((e) => store.record(e)));
-    expect((await store.counts('e', NOW - HOUR, NOW)).summarize(new Date(NOW), 60)).toMatchObject({ events: 24, liveAnswers: 24, abandoned: 8 });
+  it('outcomes recorded concurrently in one hour, by one worker and by two, are all counted once', async () => {
+    const tables = testTables();
+    const store = new OutcomeStore(tables, () => NOW);
+    const other = new OutcomeStore(tables, () => NOW);
+    const events = Array.from({ length: 60 }, (_, i) => event(`c-${i}`, NOW - 10 * MINUTE + i * 1_000, i % 3 === 0 ? 'Abandoned' : 'LiveAnswer'));
+    // Two workers racing on the same rows retry on their etags; within one worker they take turns.
+    await Promise.all([...events, ...events.slice(0, 6)].map((e, i) => (i % 2 === 0 ? store : other).record(e)));
+    expect((await store.counts('e', NOW - HOUR, NOW)).summarize(new Date(NOW), 60)).toMatchObject({ events: 60, liveAnswers: 60, abandoned: 20 });
   });
 
   it('a crash between recording and counting cannot happen apart: before the commit nothing is kept, after it a retry counts nothing twice', async () => {

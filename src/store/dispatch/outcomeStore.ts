@@ -124,10 +124,33 @@ export class OutcomeStore {
     const valid = callEventSchema.safeParse(event);
     if (!valid.success) throw new UserError('InvalidRequest', 'the outcome cannot be stored', toFieldIssues(valid.error));
     const client = await this.client();
+    return this.inTurn(event.engagementId, () => this.recordWithRetries(client, valid.data));
+  }
+
+  /** Writers of one engagement's counters, in this process, one after another (see {@link inTurn}). */
+  private readonly turns = new Map<string, Promise<unknown>>();
+
+  /**
+   * Runs `work` after the engagement's earlier recordings in this process: every outcome of an
+   * engagement writes its index row, so concurrent recordings in one process would only race on its
+   * etag and retry; queued, they each commit at the first try. Other processes still race, and retry.
+   */
+  private inTurn<T>(engagementId: string, work: () => Promise<T>): Promise<T> {
+    const previous = this.turns.get(engagementId) ?? Promise.resolve();
+    const next = previous.then(work, work);
+    const settled = next.catch(() => undefined);
+    this.turns.set(engagementId, settled);
+    void settled.then(() => {
+      if (this.turns.get(engagementId) === settled) this.turns.delete(engagementId);
+    });
+    return next;
+  }
+
+  private async recordWithRetries(client: TableClient, event: CallEvent): Promise<'recorded' | 'merged' | 'duplicate'> {
     for (let tries = 0; tries < RECORD_TRIES; tries++) {
       // The first try assumes a first report (the usual case) and reads no marker: a report already
       // recorded fails its create, and the next try reads the marker and merges.
-      const result = await this.recordOnce(client, valid.data, tries === 0);
+      const result = await this.recordOnce(client, event, tries === 0);
       if (result !== 'retry') return result;
     }
     // Retryable: the outcome is not recorded, and the same report sent again is recorded once.
