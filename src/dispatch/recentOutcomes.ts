@@ -1,40 +1,53 @@
-import type { CallEvent } from '../contacts/callEvent.js';
-import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
+import { COUNT_HOUR_MS, MAX_WINDOW_MINUTES, type OutcomeCounts } from '../pacing/outcomeCounts.js';
+import { countsOfHours, type HourCounts, type OutcomeStore } from '../store/dispatch/outcomeStore.js';
 
-/** Rows are keyed by recording time, which trails a call's end by the time its report took. */
-const REPORTING_SLACK_MS = 10 * 60_000;
+/** More hours than this missing from the cache (a new worker, a first tick) are read in one range read. */
+const RANGE_READ_FROM = 24;
 
-interface Window {
-  /** By `deliveryId#attempt`: a merged report replaces the first one. */
-  entries: Map<string, { at: number; event: CallEvent }>;
-  lastRowKey: string | undefined;
-}
+const hourOf = (ms: number) => new Date(Math.floor(ms / COUNT_HOUR_MS) * COUNT_HOUR_MS).toISOString().slice(0, 13);
 
 /**
- * The recent outcomes pacing reads every tick, kept between ticks of the same worker so that each tick
- * reads only the rows recorded since the last one (a busy engagement records tens of thousands a day).
- * It is a cache, not state: a new worker rebuilds it from the Outcomes table in one read.
+ * The outcome counters pacing reads every tick, from the engagement's hourly aggregate rows (see
+ * OutcomeStore.record), over the longest window it uses, at most 30 days. The rows are kept between
+ * ticks of the same worker and checked against the engagement's index row, which names each hour's
+ * version: a tick costs one point read of the index and one of each hour that changed (usually the
+ * current one), however many calls the engagement made and however long its windows. A first tick
+ * reads the hours in one range read. It is a cache, not state: every figure comes from the rows.
  */
 export class RecentOutcomes {
-  private readonly windows = new Map<string, Window>();
+  private readonly hours = new Map<string, Map<string, HourCounts>>();
+  private readonly last = new Map<string, { now: number; counts: OutcomeCounts }>();
 
   constructor(
     private readonly store: OutcomeStore,
-    private readonly lookbackMs: number,
+    /** The longest window read, when `of` is not told the engagement's own. */
+    private readonly lookbackMs: number = MAX_WINDOW_MINUTES * 60_000,
   ) {}
 
-  /** Events of the engagement that ended within the lookback. */
-  async of(engagementId: string, now: number): Promise<CallEvent[]> {
-    const from = now - this.lookbackMs;
-    const window: Window = this.windows.get(engagementId) ?? { entries: new Map(), lastRowKey: undefined };
-    const page =
-      window.lastRowKey === undefined
-        ? await this.store.since(engagementId, from - REPORTING_SLACK_MS)
-        : await this.store.after(engagementId, window.lastRowKey);
-    for (const event of page.events) window.entries.set(`${event.deliveryId}#${event.attempt}`, { at: Date.parse(event.at), event });
-    if (page.lastRowKey !== undefined) window.lastRowKey = page.lastRowKey;
-    for (const [key, entry] of window.entries) if (entry.at < from) window.entries.delete(key);
-    this.windows.set(engagementId, window);
-    return [...window.entries.values()].map((e) => e.event);
+  /**
+   * Counters of the engagement's outcomes over the last `windowMinutes` (by default the lookback given
+   * at construction). Asked again at the same instant (the tick's metrics after its decision), nothing
+   * is read again.
+   */
+  async of(engagementId: string, now: number, windowMinutes?: number): Promise<OutcomeCounts> {
+    const cached = this.last.get(engagementId);
+    if (cached?.now === now) return cached.counts;
+    const from = now - Math.min(this.lookbackMs, (windowMinutes ?? MAX_WINDOW_MINUTES) * 60_000);
+    const first = hourOf(from);
+    const lastHour = hourOf(now);
+    const kept = this.hours.get(engagementId) ?? new Map<string, HourCounts>();
+    this.hours.set(engagementId, kept);
+    const versions = await this.store.hourVersions(engagementId);
+    const stale = [...versions].filter(([hour, version]) => hour >= first && hour <= lastHour && kept.get(hour)?.version !== version).map(([hour]) => hour);
+    if (stale.length > RANGE_READ_FROM) {
+      for (const row of await this.store.hourRows(engagementId, from, now)) kept.set(row.hour, row);
+    } else {
+      const rows = await Promise.all(stale.map((hour) => this.store.hourRow(engagementId, hour)));
+      for (const row of rows) if (row !== undefined) kept.set(row.hour, row);
+    }
+    for (const hour of kept.keys()) if (hour < first || !versions.has(hour)) kept.delete(hour);
+    const counts = countsOfHours([...kept.values()].filter((row) => row.hour <= lastHour));
+    this.last.set(engagementId, { now, counts });
+    return counts;
   }
 }

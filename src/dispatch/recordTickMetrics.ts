@@ -1,6 +1,5 @@
-import type { CallEvent } from '../contacts/callEvent.js';
 import type { PacingDecision } from '../pacing/pacingDecision.js';
-import { summarizeOutcomes } from '../pacing/summarizeOutcomes.js';
+import type { OutcomeSummary, SummaryOptions } from '../pacing/summarizeOutcomes.js';
 import type { EngagementMetricsStore } from '../store/dispatch/engagementMetricsStore.js';
 
 /** The rolling window the charted rates are computed over. */
@@ -8,8 +7,11 @@ export const METRICS_RATE_MINUTES = 15;
 
 export interface TickMetricsDeps {
   readonly metrics: Pick<EngagementMetricsStore, 'addTick'>;
-  /** Recent outcomes of an engagement (the tick's own incremental cache). */
-  readonly outcomesOf: (engagementId: string, now: number) => Promise<readonly CallEvent[]>;
+  /** Recent outcome counters of an engagement (the tick's own read, not repeated). */
+  readonly outcomesOf: (
+    engagementId: string,
+    now: number,
+  ) => Promise<{ summarize(now: Date, windowMinutes: number, options?: SummaryOptions): OutcomeSummary }>;
 }
 
 /**
@@ -20,7 +22,7 @@ export async function recordTickMetrics(deps: TickMetricsDeps, decisions: readon
   const at = new Date(now);
   await Promise.all(
     decisions.map(async (d) => {
-      const summary = summarizeOutcomes([...(await deps.outcomesOf(d.engagementId, now))], at, METRICS_RATE_MINUTES);
+      const summary = (await deps.outcomesOf(d.engagementId, now)).summarize(at, METRICS_RATE_MINUTES);
       const allocated = d.inputs.allocatedRepresentatives;
       await deps.metrics.addTick(d.engagementId, now, {
         dials: d.dialNow,

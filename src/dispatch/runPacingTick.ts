@@ -4,7 +4,8 @@ import type { EngagementCatalog } from '../engagement/loadEngagementFile.js';
 import type { EngagementConfig, QueueConfig } from '../engagement/engagementSchema.js';
 import { PREDICTIVE_MAX_RATE } from '../pacing/computePredictiveRate.js';
 import { NO_ACTIVE_CALLS, type ActiveCalls } from '../pacing/activeCalls.js';
-import { decidePacing } from '../pacing/decidePacing.js';
+import { decidePacing, outcomeWindowMinutes } from '../pacing/decidePacing.js';
+import { MAX_WINDOW_MINUTES } from '../pacing/outcomeCounts.js';
 import { OFCOM_WINDOW_MINUTES } from '../pacing/evaluateRules.js';
 import { lastWindowEnd, LONGEST_CALL_MS, nextCallable } from '../pacing/nextCallable.js';
 import { isUkNumber, OFCOM_ABANDONED_HOLD_MS, ofcomHoldUntil } from '../pacing/ofcom.js';
@@ -33,8 +34,8 @@ import { endWithoutCall, settleEndedDelivery } from './settleEndedDelivery.js';
  * order as far as needed.
  */
 export const PENDING_COUNT_CAP = 5_000;
-/** Outcomes older than this are not read per tick (rules look back at most this far in practice). */
-export const OUTCOME_LOOKBACK_MS = 24 * 3_600_000;
+/** The longest window of outcomes pacing reads (30 days of hourly aggregates); each engagement reads only its own longest. */
+export const OUTCOME_LOOKBACK_MS = MAX_WINDOW_MINUTES * 60_000;
 /** A claim left in `dialing` this long (a crash between claim and hand-over) is handed over again. */
 export const DIAL_RECOVERY_MS = 60_000;
 /** Queued deliveries cancelled per tick for a stopped engagement; the rest go on the next ticks. */
@@ -59,7 +60,7 @@ export interface PacingTickDeps {
   readonly catalog: EngagementCatalog;
   readonly deliveries: DeliveryStore;
   readonly outcomes: OutcomeStore;
-  /** The last OUTCOME_LOOKBACK_MS of outcomes per engagement, read incrementally. */
+  /** Each engagement's outcome counters over its longest window, from the hourly aggregates. */
   readonly recentOutcomes: RecentOutcomes;
   readonly stateStore: PacingStateStore;
   readonly pending: PendingContactStore;
@@ -157,7 +158,7 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
   const views = await Promise.all(
     engagements.map((engagement) => viewOf(deps, engagement, inFlight.get(engagement.id) ?? [], readyCountCap(engagement, staffedRepresentatives), now)),
   );
-  const outcomes = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.recentOutcomes.of(e.id, now)] as const)));
+  const outcomes = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.recentOutcomes.of(e.id, now, outcomeWindowMinutes(e))] as const)));
   const uk = ukEngagements(deps, now);
   // Each group is decided on its own state rows: the representatives of its queues are dealt among
   // its engagements only, and no other group's engagements share those queues.
@@ -480,8 +481,8 @@ function noteUkDial(deps: PacingTickDeps, engagementId: string, now: number): vo
 
 /**
  * Engagements that called UK numbers in the last 24 hours (Ofcom's period), whose abandonment pacing
- * also judges over 24 hours. Kept by the worker, like {@link RecentOutcomes}: a new worker learns it at
- * its first UK dial, while the 24-hour rate itself is read from the Outcomes table.
+ * also judges over 24 hours. Kept by the worker: a new worker learns it at its first UK dial, while the
+ * 24-hour rate itself is read from the Outcomes table's hourly aggregates.
  */
 function ukEngagements(deps: PacingTickDeps, now: number): Set<string> {
   const ids = new Set<string>();

@@ -138,11 +138,11 @@ const ruleSchema = z.strictObject({
   kind: z.enum(RULE_KINDS),
   /** Percent for rates and share of queue, seconds for wait time, a count for escalations. */
   threshold: z.number().positive(),
-  /** "In the last" window. */
+  /** "In the last" window, up to 30 days: outcomes are counted in hourly aggregates kept that long. */
   windowMinutes: z
     .int()
-    .min(1)
-    .max(60 * 24 * 30),
+    .min(1, 'expected a window of at least 1 minute')
+    .max(60 * 24 * 30, 'expected a window of at most 43200 minutes (30 days): outcomes are aggregated for 30 days'),
   /** "Decrease concurrent calls by" percent; 100 pauses the engagement until the rule clears. */
   decreaseByPercent: z.number().min(1).max(100),
 });

@@ -12,13 +12,17 @@ import {
 import { evaluateFailurePolicy, type FailurePolicyEvaluation } from './evaluateFailurePolicy.js';
 import { evaluateRules, OFCOM_WINDOW_MINUTES, type RulesVerdict } from './evaluateRules.js';
 import { isWithinOperatingHours } from './isWithinOperatingHours.js';
+import { OutcomeCounts } from './outcomeCounts.js';
 import { OutcomeLog } from './outcomeLog.js';
 import type { BoundBy, CopilotEvaluation, PacingDecision, RoutingEvaluation } from './pacingDecision.js';
 import { ownEntry, setOwn, type EngagementPacingState, type PacingState, type PacingStatus } from './pacingState.js';
 import { withCallsInProgress, type OutcomeSummary } from './summarizeOutcomes.js';
 
-/** Recent outcome events of one engagement, raw (indexed per call) or already indexed by the caller. */
-export type OutcomeSource = readonly CallEvent[] | OutcomeLog;
+/**
+ * Recent outcomes of one engagement: raw events (indexed per call), events already indexed by the
+ * caller, or the counters per 5-minute step the dispatch shell reads from the hourly aggregates.
+ */
+export type OutcomeSource = readonly CallEvent[] | OutcomeLog | OutcomeCounts;
 
 export interface PacingInputs {
   readonly now: Date;
@@ -159,6 +163,21 @@ function planRouting(engagement: EngagementConfig, queues: ReadonlyMap<string, Q
   return { primaryQueue, ...(fallbackQueue === undefined ? {} : { fallbackQueue }), skills, usable, skipped };
 }
 
+/**
+ * The longest window pacing summarises an engagement's outcomes over: its rules' windows, the hour of
+ * predictive's recent term, Ofcom's 24 hours, and 30 days where a rolling rate is used (predictive,
+ * copilot escalation rates, the AI agent failure policy). The caller reads that much and no more.
+ */
+export function outcomeWindowMinutes(engagement: EngagementConfig): number {
+  const rolling = engagement.type === 'ai-led' || engagement.dialMode.mode === 'predictive' || engagement.dialMode.mode === 'copilot';
+  return Math.max(
+    rolling ? PREDICTIVE_ROLLING_MINUTES : 0,
+    PREDICTIVE_RECENT_MINUTES,
+    OFCOM_WINDOW_MINUTES,
+    ...engagement.rules.map((rule) => rule.windowMinutes),
+  );
+}
+
 function planEngagement(engagement: EngagementConfig, inputs: PacingInputs, staffedOf: (queue: string) => number): Plan {
   const { now } = inputs;
   const previous = ownEntry(inputs.state.engagements, engagement.id);
@@ -172,7 +191,7 @@ function planEngagement(engagement: EngagementConfig, inputs: PacingInputs, staf
   const inFlight = callsInFlight(engagement, active);
   const pending = Math.max(0, Math.floor(inputs.pending.get(engagement.id) ?? 0));
   const source = inputs.outcomes.get(engagement.id) ?? [];
-  const log = source instanceof OutcomeLog ? source : OutcomeLog.from(source);
+  const log = source instanceof OutcomeLog || source instanceof OutcomeCounts ? source : OutcomeLog.from(source);
   const aiLed = engagement.type === 'ai-led';
   const since = previous?.countingSince === undefined ? undefined : new Date(previous.countingSince);
   // Every rate is judged with the calls answered and still up counted as live answers (see withCallsInProgress).

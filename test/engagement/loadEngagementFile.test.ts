@@ -91,6 +91,11 @@ describe('engagement file', () => {
       'engagement "e1" rules[0].kind: rule percentage-of-queue does not apply to ai-led engagements in copilot mode',
     ],
     [
+      'a rule window over 30 days',
+      { rules: [{ kind: 'abandonment-rate', threshold: 3, windowMinutes: 43_201, decreaseByPercent: 100 }] },
+      'engagement "e1" rules[0].windowMinutes: expected a window of at most 43200 minutes (30 days): outcomes are aggregated for 30 days',
+    ],
+    [
       'missing quiet hours for a phone type',
       { phoneOrder: ['mobile', 'home'] },
       'engagement "e1" quietHours.home: quiet hours must be set for every phone type in phoneOrder (use [] for none)',

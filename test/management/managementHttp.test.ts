@@ -24,6 +24,7 @@ import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
 import { EngagementMetricsStore } from '../../src/store/dispatch/engagementMetricsStore.js';
 import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
 import { recordTickMetrics } from '../../src/dispatch/recordTickMetrics.js';
+import { OutcomeCounts } from '../../src/pacing/outcomeCounts.js';
 import { makeEngagement, makeQueue } from '../support/engagements.js';
 import { testTables } from '../support/tables.js';
 
@@ -269,7 +270,7 @@ describe('overview, metrics and what-if', () => {
         pending: new Map([['collections', dialNow]]),
         state: { version: 1, engagements: {}, cursors: {} },
       }).decisions;
-    const deps = { metrics: w.metrics, outcomesOf: () => Promise.resolve([]) };
+    const deps = { metrics: w.metrics, outcomesOf: () => Promise.resolve(OutcomeCounts.fromEvents([])) };
     await recordTickMetrics(deps, decision(1), NOW - 120_000);
     await recordTickMetrics(deps, decision(1), NOW - 115_000);
     await recordTickMetrics(deps, decision(0), NOW - 30_000);

@@ -388,6 +388,8 @@ describe('campaign soak', () => {
       // --- the campaign ---
       const END = START + DAYS * DAY;
       let ticks = 0;
+      /** Where the campaign's wall time goes (printed, never asserted). */
+      const wall = { batches: 0, ticks: 0, oracles: 0, nextEvent: 0, callsAndOutcomes: 0 };
       let idleWhileCallable = 0;
       const crashes = { beforeDial: START + 10 * HOUR, afterDial: START + 34 * HOUR };
       const perEngagementDialed = new Map<string, number>();
@@ -399,9 +401,14 @@ describe('campaign soak', () => {
           dialer.crash = 'after-hand-over';
           crashes.afterDial = 0;
         }
+        let t0 = performance.now();
         await storedUpTo(batchesDue());
+        wall.batches += performance.now() - t0;
         const handedBefore = dialer.handed.length;
+        t0 = performance.now();
         const report = await runPacingTick(deps, clock.now());
+        wall.ticks += performance.now() - t0;
+        t0 = performance.now();
         ticks++;
         for (const h of dialer.handed.slice(handedBefore)) {
           handedBy.set(h.request.deliveryId, h.request);
@@ -412,11 +419,16 @@ describe('campaign soak', () => {
         for (const decision of report.decisions) {
           const free = simulator.availableRepresentatives(decision.queue).length;
           if (free === 0) continue;
-          const callable = await hasCallableRow(deliveries, decision.engagementId, clock.now());
-          couldDial ||= callable;
           const mine = dialer.handed.slice(handedBefore).filter((h) => h.request.engagementId === decision.engagementId).length;
           const blocked = decision.status !== 'running' || decision.boundBy.startsWith('rule:');
-          if (blocked || mine > 0 || decision.inputs.inFlight > 0) continue;
+          if (blocked || mine > 0 || decision.inputs.inFlight > 0) {
+            // Not a moment the oracle judges; the next tick comes soon while pacing saw rows to call.
+            couldDial ||= decision.inputs.pending > 0;
+            continue;
+          }
+          // The oracle's own read of the queue, not pacing's count.
+          const callable = await hasCallableRow(deliveries, decision.engagementId, clock.now());
+          couldDial ||= callable;
           if (callable) idleWhileCallable++;
         }
         // Advance: the next tick while an engagement could dial (a free representative and a callable
@@ -424,22 +436,34 @@ describe('campaign soak', () => {
         // happens (a call's next step on the simulator, a waiting row's time, a batch, a claim or hand-over
         // the sweep must look at again), so the clock goes to the first tick at or after it.
         let next = clock.now() + TICK_MS;
+        wall.oracles += performance.now() - t0;
+        t0 = performance.now();
         if (!couldDial) {
-          const wake = Math.min(
+          const known = Math.min(
             clock.nextAt() ?? Infinity,
-            ...(await Promise.all(engagements.map(async (e) => (await deliveries.nextWaitingAt(e.id)) ?? Infinity))),
-            ...(await Promise.all(engagements.map((e) => inFlightDeadline(deliveries, e.id)))),
             ...noting.dueAt.filter((at) => at > clock.now()),
             ...[crashes.beforeDial, crashes.afterDial].filter((at) => at > clock.now()),
             clock.now() + MAX_IDLE_JUMP_MS,
           );
+          // The queue and the calls in flight are read only when nothing known comes before the next tick anyway.
+          const wake =
+            known <= clock.now() + TICK_MS
+              ? known
+              : Math.min(
+                  known,
+                  ...(await Promise.all(engagements.map(async (e) => (await deliveries.nextWaitingAt(e.id)) ?? Infinity))),
+                  ...(await Promise.all(engagements.map((e) => inFlightDeadline(deliveries, e.id)))),
+                );
           next = Math.max(next, START + Math.ceil((Math.min(wake, END) - START) / TICK_MS) * TICK_MS);
         }
         const target = Math.min(next, END);
+        wall.nextEvent += performance.now() - t0;
+        t0 = performance.now();
         while (clock.now() < target) {
           clock.advanceTo(Math.min(target, clock.now() + TICK_MS));
           await Promise.all(recording.splice(0));
         }
+        wall.callsAndOutcomes += performance.now() - t0;
       }
       // After the last window: a few more ticks through the grace period end what is left.
       for (let t = 0; t < DELIVERY_GRACE_MS / (15 * MINUTE); t++) {
@@ -524,6 +548,7 @@ describe('campaign soak', () => {
         intakeSeconds: Math.round(intakeWall / 1000),
         campaignSeconds: Math.round(campaignSeconds),
         ticksPerSecond: Math.round((10 * ticks) / campaignSeconds) / 10,
+        campaignWallSeconds: Object.fromEntries(Object.entries(wall).map(([k, ms]) => [k, Math.round(ms / 100) / 10])),
         contacts: CONTACTS,
         zones: ZONES.length,
         accepted: acceptedTotal,
