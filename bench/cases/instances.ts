@@ -138,7 +138,9 @@ async function intakeRun(
         const target = targets[i % targets.length];
         const body = pages[i];
         if (target === undefined || body === undefined) continue;
-        accepted += await postPage(target, engagementId, i, body);
+        // Not `accepted += await ...`: that reads `accepted` before the await and loses the other worker's pages.
+        const pageAccepted = await postPage(target, engagementId, i, body);
+        accepted += pageAccepted;
       }
     }),
   );
@@ -244,8 +246,8 @@ const instances: BenchCase = {
         const oneAgain = await measure([a], 'bench-3');
         const total = PAGES * MEMBERS;
         const rate = (r: { ms: number }) => Math.round(total / (r.ms / 1000)).toLocaleString('en-US');
-        const line = (label: string, r: { ms: number; accepted: number; retried: number }) =>
-          `${label} ${total.toLocaleString('en-US')} members in ${(r.ms / 1000).toFixed(1)} s, ${rate(r)} contacts/s, accepted ${r.accepted}, pages sent again after a 503: ${r.retried}`;
+        const line = (label: string, r: { ms: number; accepted: number; retried: number; skipped: string }) =>
+          `${label} ${total.toLocaleString('en-US')} members in ${(r.ms / 1000).toFixed(1)} s, ${rate(r)} contacts/s, accepted ${r.accepted}, skipped ${r.skipped}, pages sent again after a 503: ${r.retried}`;
         console.log(line('intake, one instance (baseline):', one));
         console.log(line('intake, two instances:          ', two));
         console.log(line('intake, one instance again:     ', oneAgain));
