@@ -6,7 +6,7 @@ import { normalizeSpans, type Span } from '../planning/timeIntervals.js';
 /** A callback is offered this long a window around the time the customer asked for. */
 export const CALLBACK_WINDOW_MS = 60 * 60_000;
 /** When the time asked for is outside every phone's calling hours, the next lawful hour within this is offered. */
-const CALLBACK_SEARCH_MS = 24 * 3_600_000;
+export const CALLBACK_SEARCH_MS = 24 * 3_600_000;
 
 /**
  * The windows a requested callback may be placed in, per phone: the hour from the time the customer

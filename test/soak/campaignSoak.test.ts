@@ -15,6 +15,7 @@ import { storeContactBatches } from '../../src/dispatch/storeContactBatches.js';
 import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
 import { IntakeService, type AcceptedTrigger } from '../../src/intake/intakeService.js';
 import { DELIVERY_GRACE_MS, LONGEST_CALL_MS } from '../../src/pacing/nextCallable.js';
+import { CALLBACK_SEARCH_MS, CALLBACK_WINDOW_MS } from '../../src/dispatch/callbackWindows.js';
 import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
 import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
 import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
@@ -393,6 +394,12 @@ describe('campaign soak', () => {
       let idleWhileCallable = 0;
       const crashes = { beforeDial: START + 10 * HOUR, afterDial: START + 34 * HOUR };
       const perEngagementDialed = new Map<string, number>();
+      const noteHanded = (from: number) => {
+        for (const h of dialer.handed.slice(from)) {
+          handedBy.set(h.request.deliveryId, h.request);
+          perEngagementDialed.set(h.request.engagementId, (perEngagementDialed.get(h.request.engagementId) ?? 0) + 1);
+        }
+      };
       while (clock.now() < END) {
         if (crashes.beforeDial !== 0 && clock.now() >= crashes.beforeDial) {
           dialer.crash = 'before-hand-over';
@@ -410,10 +417,7 @@ describe('campaign soak', () => {
         wall.ticks += performance.now() - t0;
         t0 = performance.now();
         ticks++;
-        for (const h of dialer.handed.slice(handedBefore)) {
-          handedBy.set(h.request.deliveryId, h.request);
-          perEngagementDialed.set(h.request.engagementId, (perEngagementDialed.get(h.request.engagementId) ?? 0) + 1);
-        }
+        noteHanded(handedBefore);
         // Pacing never idle while a callable row waits and capacity is free.
         let couldDial = dialer.handed.length > handedBefore;
         for (const decision of report.decisions) {
@@ -465,12 +469,19 @@ describe('campaign soak', () => {
         }
         wall.callsAndOutcomes += performance.now() - t0;
       }
-      // After the last window: a few more ticks through the grace period end what is left.
-      for (let t = 0; t < DELIVERY_GRACE_MS / (15 * MINUTE); t++) {
+      // After the last window: ticks every 15 minutes through the grace period end what is left. A
+      // callback asked on the last day can be offered up to a day later (the first lawful hour), so the
+      // campaign runs on, dialing those, until every delivery is terminal or that latest possible window
+      // plus the grace has passed.
+      const finalDeadline = END + CALLBACK_SEARCH_MS + CALLBACK_WINDOW_MS + DELIVERY_GRACE_MS;
+      for (let t = 1; clock.now() < finalDeadline; t++) {
         clock.advanceTo(clock.now() + 15 * MINUTE);
         await Promise.all(recording.splice(0));
+        const handedBefore = dialer.handed.length;
         await runPacingTick(deps, clock.now());
+        noteHanded(handedBefore);
         ticks++;
+        if (t * 15 * MINUTE >= DELIVERY_GRACE_MS && t % 4 === 0 && (await notTerminalRows(tables, engagements)).length === 0) break;
       }
       await Promise.all(recording.splice(0));
       const campaignSeconds = (performance.now() - campaignStart) / 1000;
@@ -490,6 +501,8 @@ describe('campaign soak', () => {
           if (!isTerminal(state)) notTerminal++;
         }
       }
+      // What a delivery left open looks like (state, attempt, its last window's end), to diagnose a failure.
+      const leftOpen = (await notTerminalRows(tables, engagements)).slice(0, 10);
       const acceptedTotal = accepted.reduce((n, a) => n + a.accepted, 0);
       const stored = [...states.values()].reduce((a, b) => a + b, 0);
 
@@ -559,6 +572,7 @@ describe('campaign soak', () => {
         stored,
         states: Object.fromEntries([...states].sort()),
         notTerminal,
+        leftOpen,
         handedOver: dialer.handed.length,
         dialedByEngagement: Object.fromEntries(perEngagementDialed),
         callsPlaced: eventsPerAttempt.size,
@@ -604,4 +618,39 @@ async function hasCallableRow(deliveries: DeliveryStore, engagementId: string, n
 async function inFlightDeadline(deliveries: DeliveryStore, engagementId: string): Promise<number> {
   const deadlines = (await deliveries.inFlight(engagementId)).map((row) => row.since + (row.state === 'dialing' ? DIAL_RECOVERY_MS : LONGEST_CALL_MS));
   return Math.min(Infinity, ...deadlines);
+}
+
+/** Delivery rows not in a terminal state, with what says why (no contact data: state, attempt, last result, its windows' end). */
+interface OpenRow {
+  readonly engagement: string;
+  readonly state: string;
+  readonly attempt: unknown;
+  readonly lastResult: unknown;
+  readonly queueRowKey: unknown;
+  readonly updatedAt: unknown;
+  readonly lastWindowEnd: string | undefined;
+}
+
+async function notTerminalRows(tables: ReturnType<typeof testTables>, engagements: readonly { readonly id: string }[]): Promise<OpenRow[]> {
+  const open: OpenRow[] = [];
+  const client = await tables.table('Deliveries');
+  for (const engagement of engagements) {
+    for await (const e of client.listEntities<Record<string, unknown>>({
+      queryOptions: { filter: `PartitionKey eq '${engagement.id}' and RowKey ge 'd|' and RowKey lt 'd}'` },
+    })) {
+      const state = String(e['state']) as Parameters<typeof isTerminal>[0];
+      if (isTerminal(state)) continue;
+      const contact = typeof e['contact'] === 'string' ? (JSON.parse(e['contact']) as { windows?: { end: string }[] }) : {};
+      open.push({
+        engagement: engagement.id,
+        state,
+        attempt: e['attempt'],
+        lastResult: e['lastResult'],
+        queueRowKey: e['queueRowKey'],
+        updatedAt: e['updatedAt'],
+        lastWindowEnd: contact.windows?.at(-1)?.end,
+      });
+    }
+  }
+  return open;
 }
