@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
+import { pacingTickDepsOn } from '../support/pacingTickDeps.js';
 import type { PlannedContact } from '../../src/contacts/plannedContact.js';
 import type { DialerPort, DialRequest, DialSubmission } from '../../src/dialers/dialerPort.js';
 import { TelephonySimulator } from '../../src/dialers/simulator/telephonySimulator.js';
 import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
 import { recordOutcome, type OutcomeDeps } from '../../src/dispatch/recordOutcome.js';
-import { RecentOutcomes } from '../../src/dispatch/recentOutcomes.js';
-import { OUTCOME_LOOKBACK_MS, runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
+import { runPacingTick } from '../../src/dispatch/runPacingTick.js';
 import { parseEngagementFile, type EngagementCatalog } from '../../src/engagement/loadEngagementFile.js';
 import { OFCOM_ABANDONED_HOLD_MS } from '../../src/pacing/ofcom.js';
 import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
@@ -13,8 +13,6 @@ import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerSt
 import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
 import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
 import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
-import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
-import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
 import { JourneyOutboxStore } from '../../src/store/journeyOutcomes/journeyOutboxStore.js';
 import { testTables } from '../support/tables.js';
 
@@ -116,23 +114,7 @@ function harness() {
   };
   const logs: string[] = [];
   // The simulator's own reports are dropped: the test says how each call ended.
-  const deps: PacingTickDeps = {
-    catalog: cat,
-    deliveries,
-    outcomes,
-    recentOutcomes: new RecentOutcomes(outcomes, OUTCOME_LOOKBACK_MS),
-    stateStore: new PacingStateStore(tables),
-    leases: new PacingLeaseStore(tables, 'owner'),
-    pending,
-    journeyOutbox,
-    doNotContact: outcomeDeps.doNotContact,
-    ledger: outcomeDeps.ledger,
-    dialer,
-    presence: simulator,
-    leaseMs: 30_000,
-    record: (event) => recordOutcome(outcomeDeps, event),
-    log: (line) => logs.push(line),
-  };
+  const deps = pacingTickDepsOn(tables, outcomeDeps, { dialer, presence: simulator, journeyOutbox, log: (line) => logs.push(line) });
   return {
     clock,
     dialer,
