@@ -69,6 +69,34 @@ export function predictiveLinesInFlight(inFlight: number, ringingSince: readonly
 /** Sanity cap on lines per available representative (an AI-led engagement that never escalates). */
 export const PREDICTIVE_MAX_RATE = 30;
 
+/**
+ * Standard deviations of margin in {@link predictiveSafeLines}: the live answers of the lines in flight
+ * outnumber the free representatives about 2.3% of the time (one-sided normal tail at 2). In the pacing
+ * benchmark 1.5 gave the same seeds' mean and 1 let the first burst of the day pause a seed.
+ */
+export const PREDICTIVE_SAFE_LINES_Z = 2;
+
+/**
+ * The lines (ringing, as {@link predictiveLinesInFlight} counts them) that `freeRepresentatives` can take
+ * whatever the rate says: the most lines L whose live answers, binomial with the live-answer rate p, stay
+ * within the free representatives with a margin, p L + z sqrt(p (1 - p) L) <= free (normal approximation,
+ * z = {@link PREDICTIVE_SAFE_LINES_Z}), never fewer than one line per free representative nor more than
+ * {@link PREDICTIVE_MAX_RATE}. It counts no representative who may become free meanwhile, so dialing
+ * within it can abandon a customer only when the answers land more than z standard deviations above
+ * their mean: it is the idle-representative bound a predictive dialer dials to when many representatives
+ * are free (the start of the day, after a pause or a lull), where the rate, learnt from the abandonment
+ * of the last hour and the compliance window, is still low. Without a live-answer rate (warm-up) it is one line per free representative (progressive).
+ */
+export function predictiveSafeLines(freeRepresentatives: number, liveAnswerRate: number | null): number {
+  const free = Math.max(0, freeRepresentatives);
+  const p = liveAnswerRate;
+  if (p === null || !(p > 0) || p >= 1) return free;
+  // p x^2 + b x - free = 0 with x = sqrt(L), b = z sqrt(p (1 - p)).
+  const b = PREDICTIVE_SAFE_LINES_Z * Math.sqrt(p * (1 - p));
+  const x = (-b + Math.sqrt(b * b + 4 * p * free)) / (2 * p);
+  return Math.min(PREDICTIVE_MAX_RATE * free, Math.max(free, x * x));
+}
+
 export type PredictiveFallback = 'below-minimum-representatives' | 'exceeded-wait-near-threshold';
 
 /** Every figure the predictive rate was computed from, for the decision record. */
@@ -90,7 +118,12 @@ export interface PredictiveEvaluation {
   /** (abandoned + 3) / (live answers + 3) over the compliance window, percent (see PREDICTIVE_PRIOR_ABANDONED). */
   readonly complianceAbandonmentPercent: number;
   readonly abandonmentScale: number;
-  /** min(waitScale, abandonmentScale), bounded to 0.1..2.0. */
+  /**
+   * Representative-led: the brake before Microsoft's short-circuit (see {@link exceededWaitScale}); 2.0
+   * (no brake) while the rolling exceeded-wait rate is at or below the abandonment target.
+   */
+  readonly exceededWaitScale: number;
+  /** min(waitScale, abandonmentScale, exceededWaitScale), bounded to 0.1..2.0. */
   readonly scale: number;
   readonly proposedRate: number;
   readonly previousRate: number;
@@ -106,6 +139,12 @@ export interface PredictiveEvaluation {
   readonly rampRestarted?: true;
   readonly exceededWaitPercent: number | null;
   readonly suspendThresholdPercent: number;
+  /**
+   * Set by `decidePacing` (representative-led, predictive in effect): the lines in flight the allocated
+   * free representatives take whatever the rate says ({@link predictiveSafeLines}, customers waiting
+   * counted whole); the limit is the larger of this and rate x representatives.
+   */
+  readonly safeLines?: number;
 }
 
 export interface PredictiveInputs {
@@ -134,9 +173,11 @@ export interface PredictiveInputs {
  * 3. target wait = 0.8 x the wait threshold (average-wait-time rule, else 2 s);
  * 4. wait scale = target / recent average wait, bounded to 0.1..2.0 (half the target doubles, twice
  *    the target halves); adjusted against the abandonment threshold (the rule's, else 3%) by the
- *    {@link abandonmentScale}; the smaller applies, bounded to 0.1..2.0;
+ *    {@link abandonmentScale}, and (representative-led) braked before the short-circuit of step 1 by the
+ *    {@link exceededWaitScale}; the smallest applies, bounded to 0.1..2.0;
  * 5. proposed = base x scale; the change from the previous interval's rate is limited to +-35%.
- * Dials now = rate x available representatives - calls in flight (the caller does that part).
+ * Dials now = rate x available representatives (representative-led: or the safe lines of those
+ * representatives when more) - calls in flight (the caller, decidePacing, does that part).
  * The abandonment term is what holds a representative-led campaign under 3%: its waits are mostly a
  * fraction of a second (a free representative joins at once), so the wait scale sits at 2.0 until
  * customers are already being abandoned.
@@ -172,11 +213,12 @@ export function computePredictiveRate(inputs: PredictiveInputs): PredictiveEvalu
   const { compliance } = inputs;
   const complianceAbandon = ((compliance.abandoned + PREDICTIVE_PRIOR_ABANDONED) / (compliance.liveAnswers + PREDICTIVE_PRIOR_ABANDONED)) * 100;
   const abandonment = abandonmentScale(targetAbandon, judged ? recentAbandon : null, complianceAbandon);
-  const scale = clampScale(Math.min(waitScale, abandonment));
-  const proposedRate = baseRate * scale;
-
   const exceededWaitPercent = rolling.exceededWaitRate === null ? null : rolling.exceededWaitRate * 100;
   const exceededJudged = rolling.liveAnswers >= Math.ceil(100 / suspendThreshold);
+  const exceededBrake = aiLed || !exceededJudged ? PREDICTIVE_SCALE_MAX : exceededWaitScale(targetAbandon, suspendThreshold, exceededWaitPercent);
+  const scale = clampScale(Math.min(waitScale, abandonment, exceededBrake));
+  const proposedRate = baseRate * scale;
+
   let fallback: PredictiveFallback | undefined;
   if (inputs.staffedRepresentatives < PREDICTIVE_MIN_REPRESENTATIVES) fallback = 'below-minimum-representatives';
   else if (!aiLed && exceededJudged && exceededWaitPercent !== null && exceededWaitPercent >= PREDICTIVE_SHORT_CIRCUIT_SHARE * suspendThreshold) {
@@ -196,6 +238,7 @@ export function computePredictiveRate(inputs: PredictiveInputs): PredictiveEvalu
     recentAbandonmentPercent: recentAbandon,
     complianceAbandonmentPercent: complianceAbandon,
     abandonmentScale: abandonment,
+    exceededWaitScale: exceededBrake,
     scale,
     proposedRate,
     previousRate,
@@ -231,6 +274,23 @@ export function abandonmentScale(targetPercent: number, recentPercent: number | 
   };
   const recent = recentPercent === null ? PREDICTIVE_SCALE_MAX : term(recentPercent, PREDICTIVE_GAIN_DOWN);
   return clampScale(Math.min(recent, term(compliancePercent, PREDICTIVE_COMPLIANCE_GAIN_DOWN)));
+}
+
+/**
+ * The brake before step 1's short-circuit. Microsoft's method drops to one line per representative when
+ * the rolling exceeded-wait rate (representative-led: abandoned calls and waits over 2 s, per live answer)
+ * reaches 0.9 x the suspend threshold (2.7% of 3%), and the rate then ramps up again from 1 at +35% per
+ * interval: a cliff 0.3 points above the 2.4% the abandonment terms aim at, which one burst of
+ * abandonment crosses while a day's window holds a few hundred live answers (in the benchmark it idled
+ * representatives for up to 11 minutes, on 5 of 11 seeds with the safe lines alone). Between the target and the short-circuit
+ * the scale falls linearly from 1 to 0, (short-circuit - measured) / (short-circuit - target), so the
+ * rate backs off to what the free representatives take safely ({@link predictiveSafeLines}) before the
+ * cliff instead of falling off it; at or below the target, or with no rate, it does not brake (2.0).
+ */
+export function exceededWaitScale(targetPercent: number, suspendThresholdPercent: number, exceededWaitPercent: number | null): number {
+  const shortCircuit = PREDICTIVE_SHORT_CIRCUIT_SHARE * suspendThresholdPercent;
+  if (exceededWaitPercent === null || exceededWaitPercent <= targetPercent || shortCircuit <= targetPercent) return PREDICTIVE_SCALE_MAX;
+  return clampScale((shortCircuit - exceededWaitPercent) / (shortCircuit - targetPercent));
 }
 
 function clampScale(scale: number): number {

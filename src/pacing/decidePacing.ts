@@ -5,6 +5,7 @@ import { allocateRepresentatives, type RepresentativeDemand } from './allocateRe
 import {
   computePredictiveRate,
   predictiveLinesInFlight,
+  predictiveSafeLines,
   PREDICTIVE_RECENT_MINUTES,
   PREDICTIVE_ROLLING_MINUTES,
   type PredictiveEvaluation,
@@ -97,7 +98,8 @@ interface RoutingPlan {
  * Per engagement: a stop or pause-until-restart holds; the failure policy (AI-led) and the rules are
  * evaluated over its outcomes since its last restart; the dial mode turns the representatives it is
  * allocated into a limit of calls in flight (preview 1 each, progressive maxCallsPerRepresentative,
- * predictive its rate, copilot min(concurrency, escalation bound)); the binding rule decreases that
+ * predictive its rate, or representative-led the safe lines of the free representatives when more,
+ * copilot min(concurrency, escalation bound)); the binding rule decreases that
  * limit; dialNow = min(limit - in flight, pending), never negative.
  */
 export function decidePacing(inputs: PacingInputs): PacingResult {
@@ -332,6 +334,7 @@ function decide(
   let capacityRaw: number;
   let modeBound: BoundBy;
   let copilot: CopilotEvaluation | undefined;
+  let safeLines: number | undefined;
   const mode = engagement.dialMode;
   if (mode.mode === 'copilot') {
     const rates = plan.copilotRates ?? { perDial: 1, perAnswer: 1 };
@@ -351,6 +354,11 @@ function decide(
   } else {
     capacityRaw = allocated * plan.ratio;
     modeBound = plan.predictive?.effectiveMode === 'predictive' ? 'predictive-rate' : 'representatives';
+    safeLines = predictiveSafeCapacity(plan, allocated);
+    if (safeLines !== undefined && safeLines > capacityRaw) {
+      capacityRaw = safeLines;
+      modeBound = 'predictive-safe-lines';
+    }
   }
   const capacity = Math.floor(capacityRaw + 1e-9);
   const limit = Math.floor(capacityRaw * f + 1e-9);
@@ -395,7 +403,7 @@ function decide(
     routing,
     rules: rules.evaluations,
     ...(plan.failurePolicy === undefined ? {} : { failurePolicy: plan.failurePolicy }),
-    ...(plan.predictive === undefined ? {} : { predictive: plan.predictive }),
+    ...(plan.predictive === undefined ? {} : { predictive: safeLines === undefined ? plan.predictive : { ...plan.predictive, safeLines } }),
     ...(copilot === undefined ? {} : { copilot }),
   };
 }
@@ -442,6 +450,19 @@ function routingEvaluation(
     ...(fallback === undefined ? {} : { fallbackAvailable: available.get(fallback)?.length ?? 0 }),
     ...(notes.length === 0 ? {} : { explanation: notes.join('; ') }),
   };
+}
+
+/**
+ * Representative-led predictive: the lines in flight the allocated free representatives take whatever
+ * the rate says (see predictiveSafeLines), with the customers already waiting for one of them counted
+ * whole. Undefined for other modes, AI-led engagements (their lines mix ringing calls and calls with the
+ * agent, whose escalation odds differ) and the progressive fallback.
+ */
+function predictiveSafeCapacity(plan: Plan, allocated: number): number | undefined {
+  const predictive = plan.predictive;
+  if (predictive?.effectiveMode !== 'predictive' || plan.engagement.type === 'ai-led') return undefined;
+  const waiting = plan.active.waitingForRepresentative;
+  return waiting + predictiveSafeLines(allocated - waiting, predictive.warmUp ? null : predictive.successRate);
 }
 
 /** Copilot hand-offs expected from the calls already up. */

@@ -21,6 +21,8 @@ export type BoundBy =
   | 'representatives'
   /** Predictive rate x available representatives. */
   | 'predictive-rate'
+  /** Representative-led predictive: the lines the free representatives take safely (above the rate's). */
+  | 'predictive-safe-lines'
   | 'copilot-concurrency'
   /** Copilot: the hand-offs expected from more calls could not be served by the representatives. */
   | 'escalation-capacity'

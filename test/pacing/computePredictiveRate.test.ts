@@ -3,8 +3,11 @@ import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/contacts/callEvent.js';
 import {
   predictiveLinesInFlight,
+  predictiveSafeLines,
   abandonmentScale,
   computePredictiveRate,
+  exceededWaitScale,
+  PREDICTIVE_MAX_RATE,
   PREDICTIVE_SCALE_MAX,
   PREDICTIVE_SCALE_MIN,
   type PredictiveInputs,
@@ -134,6 +137,43 @@ describe('computePredictiveRate', () => {
     expect(p.rate).toBe(1);
   });
 
+  it('exceeded-wait brake: between the 2.4% target and the 2.7% short-circuit the scale falls linearly from 1 to the floor', () => {
+    expect(exceededWaitScale(2.4, 3, null)).toBe(PREDICTIVE_SCALE_MAX);
+    expect(exceededWaitScale(2.4, 3, 1.0)).toBe(PREDICTIVE_SCALE_MAX);
+    expect(exceededWaitScale(2.4, 3, 2.4)).toBe(PREDICTIVE_SCALE_MAX);
+    expect(exceededWaitScale(2.4, 3, 2.5)).toBeCloseTo(2 / 3, 10);
+    expect(exceededWaitScale(2.4, 3, 2.55)).toBeCloseTo(0.5, 10);
+    expect(exceededWaitScale(2.4, 3, 2.7)).toBe(PREDICTIVE_SCALE_MIN);
+    // A 5% threshold: target 4%, short-circuit 4.5%.
+    expect(exceededWaitScale(4, 5, 4.25)).toBeCloseTo(0.5, 10);
+  });
+
+  it('a representative-led campaign at 2.6% exceeded wait brakes to a third of the base before the short-circuit', () => {
+    // 26 abandoned of 1,000 live answers: under the 2.7% short-circuit, over the 2.4% target.
+    const list = [...events(974, 'LiveAnswer', { waitSeconds: 0.4 }), ...events(26, 'Abandoned', { waitSeconds: 2 }), ...events(4000, 'NoAnswer')];
+    const p = computePredictiveRate(inputs(list, { previous: { rate: 4, ...longAgo } }));
+    expect(p.fallback).toBeUndefined();
+    expect(p.exceededWaitScale).toBeCloseTo(1 / 3, 10);
+    expect(p.scale).toBeCloseTo(1 / 3, 10);
+    expect(p.proposedRate).toBeCloseTo(5 / 3, 10);
+  });
+
+  it('the exceeded-wait brake waits for the short-circuit minimum sample (34 live answers at 3%)', () => {
+    const list = [...events(32, 'LiveAnswer', { waitSeconds: 0.4 }), ...events(1, 'Abandoned', { waitSeconds: 2 }), ...events(130, 'NoAnswer')];
+    expect(computePredictiveRate(inputs(list)).exceededWaitScale).toBe(PREDICTIVE_SCALE_MAX);
+  });
+
+  it('no exceeded-wait brake for an AI-led engagement (the short-circuit is representative-led)', () => {
+    const e = makeEngagement({ type: 'ai-led', dialMode: { mode: 'predictive' }, agentLeg: { purpose: 'a reminder', voicemail: { action: 'end' } } });
+    const list = [
+      ...events(300, 'LiveAnswer', { escalated: true, waitSeconds: 0.4 }),
+      ...events(674, 'LiveAnswer', { escalated: false }),
+      ...events(26, 'Abandoned', { escalated: true, waitSeconds: 2 }),
+      ...events(4000, 'NoAnswer'),
+    ];
+    expect(computePredictiveRate(inputs(list, { engagement: e })).exceededWaitScale).toBe(PREDICTIVE_SCALE_MAX);
+  });
+
   it('abandonment above target lowers the scale, below raises it, both within 0.1..2.0', () => {
     expect(abandonmentScale(2.4, 2.4, 0)).toBe(1);
     expect(abandonmentScale(2.4, 0, 0)).toBeCloseTo(1.3, 10);
@@ -192,5 +232,45 @@ describe('predictive lines in flight', () => {
 
   it('never counts more late lines than there are lines in flight', () => {
     expect(predictiveLinesInFlight(1, [now - 60_000, now - 60_000], now)).toBeCloseTo(0.2, 9);
+  });
+});
+
+describe('predictive safe lines', () => {
+  it('no live-answer rate yet (warm-up): one line per free representative', () => {
+    expect(predictiveSafeLines(50, null)).toBe(50);
+  });
+
+  it('50 idle representatives at 20% live answer: 194 lines (38.9 +- 5.6 customers, 2 sd under 50)', () => {
+    const lines = predictiveSafeLines(50, 0.2);
+    expect(lines).toBeCloseTo(194.3, 1);
+    expect(0.2 * lines + 2 * Math.sqrt(0.2 * 0.8 * lines)).toBeCloseTo(50, 9);
+  });
+
+  it('one free representative at 20%: one line, as progressive', () => {
+    expect(predictiveSafeLines(1, 0.2)).toBeCloseTo(1, 9);
+  });
+
+  it('no free representative: no line', () => {
+    expect(predictiveSafeLines(0, 0.2)).toBe(0);
+    expect(predictiveSafeLines(-2, 0.2)).toBe(0);
+  });
+
+  it('a rate of 0 or 1 gives one line per free representative; a tiny rate is capped at 30 lines each', () => {
+    expect(predictiveSafeLines(10, 0)).toBe(10);
+    expect(predictiveSafeLines(10, 1)).toBe(10);
+    expect(predictiveSafeLines(10, 0.001)).toBe(10 * PREDICTIVE_MAX_RATE);
+  });
+
+  it('between one and 30 lines per free representative, never fewer for more representatives or a lower rate', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 200 }), fc.double({ min: 0.001, max: 0.999, noNaN: true }), (free, p) => {
+        const lines = predictiveSafeLines(free, p);
+        expect(lines).toBeGreaterThanOrEqual(free - 1e-9);
+        expect(lines).toBeLessThanOrEqual(free * PREDICTIVE_MAX_RATE + 1e-9);
+        expect(predictiveSafeLines(free + 1, p)).toBeGreaterThanOrEqual(lines - 1e-9);
+        expect(predictiveSafeLines(free, p / 2)).toBeGreaterThanOrEqual(lines - 1e-9);
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -2,7 +2,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { EngagementConfig } from '../../src/engagement/engagementSchema.js';
 import { callsInFlight } from '../../src/pacing/activeCalls.js';
-import { PREDICTIVE_MAX_RATE } from '../../src/pacing/computePredictiveRate.js';
+import { PREDICTIVE_MAX_RATE, predictiveSafeLines } from '../../src/pacing/computePredictiveRate.js';
 import { parsePacingState, restartEngagement } from '../../src/pacing/pacingState.js';
 import { makeEngagement, makeQueue } from '../support/engagements.js';
 import { active, decisionOf, events, NOW, reps, tick } from './pacingFixtures.js';
@@ -159,7 +159,7 @@ describe('decidePacing: predictive', () => {
     expect(d.boundBy).toBe('predictive-rate');
   });
 
-  it('a closed queue restarts the ramp: the next morning starts at one line per representative', () => {
+  it('a closed queue restarts the ramp: the next morning the rate starts at one line per representative, the limit at what 50 idle representatives take safely', () => {
     const closedAtNight = makeQueue({
       operatingHours: { timeZone: 'UTC', days: { tuesday: [{ start: '08:00', end: '20:00' }], wednesday: [{ start: '08:00', end: '20:00' }] } },
     });
@@ -182,10 +182,54 @@ describe('decidePacing: predictive', () => {
       available: { q1: reps(50) },
       staffed: { q1: 50 },
       outcomes: { 'test-engagement': day() },
+      pending: { 'test-engagement': 1000 },
       state: night.state,
     });
-    expect(decisionOf(morning).predictive?.rate).toBeCloseTo(1.35, 10);
-    expect(decisionOf(morning).dialNow).toBe(67);
+    const d = decisionOf(morning);
+    expect(d.predictive?.rate).toBeCloseTo(1.35, 10);
+    // 20% live answer: 194 lines bring 38.9 +- 5.6 customers for 50 idle representatives, not 5.2 x 50 = 260 lines.
+    expect(d.predictive?.safeLines).toBeCloseTo(predictiveSafeLines(50, 0.2), 10);
+    expect(d.dialNow).toBe(194);
+    expect(d.boundBy).toBe('predictive-safe-lines');
+  });
+
+  it('safe lines: customers already waiting take a free representative each, the rest of the free ones take lines at the live-answer rate', () => {
+    const state = parsePacingState({
+      version: 1,
+      engagements: { 'test-engagement': { status: 'running', statusSince: NOW.toISOString(), predictive: { rate: 1, updatedAt: later(-10).toISOString() } } },
+      cursors: {},
+    });
+    const d = decisionOf(
+      tick([predictive], {
+        available: { q1: reps(12) },
+        staffed: { q1: 50 },
+        active: { 'test-engagement': active({ ringing: 5, waitingForRepresentative: 2, withRepresentative: 38 }) },
+        outcomes: { 'test-engagement': day() },
+        pending: { 'test-engagement': 1000 },
+        state,
+      }),
+    );
+    // Live-answer rate 240 / 1,040 (the 40 answered calls up count): rate 1 allows 12 lines; the 2 waiting
+    // customers + the 25.1 lines 10 free representatives take at 23% allow 27.
+    expect(d.predictive?.successRate).toBeCloseTo(240 / 1040, 10);
+    expect(d.predictive?.safeLines).toBeCloseTo(2 + predictiveSafeLines(10, 240 / 1040), 10);
+    expect(d.capacity).toBe(27);
+    expect(d.dialNow).toBe(27 - 7);
+    expect(d.boundBy).toBe('predictive-safe-lines');
+  });
+
+  it('safe lines: none for an AI-led predictive engagement (its lines with the agent escalate at other odds)', () => {
+    const aiPredictive = aiLed({ dialMode: { mode: 'predictive' } });
+    const d = decisionOf(tick([aiPredictive], { available: { q1: reps(12) }, staffed: { q1: 50 }, outcomes: { 'test-engagement': day() } }));
+    expect(d.effectiveMode).toBe('predictive');
+    expect(d.predictive?.safeLines).toBeUndefined();
+    expect(d.boundBy).not.toBe('predictive-safe-lines');
+  });
+
+  it('safe lines: none in the progressive fallback (below 10 signed-in representatives)', () => {
+    const d = decisionOf(tick([predictive], { available: { q1: reps(9) }, outcomes: { 'test-engagement': day() }, pending: { 'test-engagement': 1000 } }));
+    expect(d.predictive?.safeLines).toBeUndefined();
+    expect(d.dialNow).toBe(9);
   });
 
   it('the new rate is stored with its instant and limited to +35% of the previous one', () => {
