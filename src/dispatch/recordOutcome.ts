@@ -6,7 +6,7 @@ import type { FrequencyLedgerStore } from '../store/contacts/frequencyLedgerStor
 import type { PendingContactStore } from '../store/contacts/pendingContactStore.js';
 import { callbackContact } from './callbackWindows.js';
 import { countsAsEngagement, decideReattempt } from './decideReattempt.js';
-import { isTerminal, type DeliveryStore } from '../store/dispatch/deliveryStore.js';
+import { isTerminal, type DeliveryRecord, type DeliveryStore } from '../store/dispatch/deliveryStore.js';
 import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 import type { JourneyOutboxStore } from '../store/journeyOutcomes/journeyOutboxStore.js';
 import { queueJourneyOutcome } from './settleEndedDelivery.js';
@@ -65,9 +65,9 @@ export function outcomeTimeIssues(event: Pick<CallEvent, 'at' | 'callbackAt'>, n
  * is in flight, or as a later report completing an attempt already recorded (the agent leg and the
  * dialer both report one call). Anything else could put a number on the do-not-contact list, wipe a
  * contact's frequency history or stop an engagement, so it changes nothing. Returns the refusal, or
- * undefined to go on.
+ * the delivery as read to go on.
  */
-async function refuseOutcome(deps: OutcomeDeps, event: CallEvent, now: number): Promise<OutcomeRecording | undefined> {
+async function refuseOutcome(deps: OutcomeDeps, event: CallEvent, now: number): Promise<OutcomeRecording | DeliveryRecord> {
   const valid = callEventSchema.safeParse(event);
   if (!valid.success) return { status: 'refused', reason: 'invalid', issues: toFieldIssues(valid.error) };
   const timeIssues = outcomeTimeIssues(event, now);
@@ -76,9 +76,9 @@ async function refuseOutcome(deps: OutcomeDeps, event: CallEvent, now: number): 
   const delivery = await deps.deliveries.get(event.engagementId, event.deliveryId);
   if (delivery === undefined) return { status: 'unknown-delivery' };
   const inFlight = delivery.attempt === event.attempt && (delivery.state === 'dialing' || delivery.state === 'submitted');
-  if (inFlight) return undefined;
+  if (inFlight) return delivery;
   const attemptEnded = delivery.attempt > event.attempt || (delivery.attempt === event.attempt && delivery.state !== 'queued');
-  if (attemptEnded && (await deps.outcomes.has(event.engagementId, event.deliveryId, event.attempt))) return undefined;
+  if (attemptEnded && (await deps.outcomes.has(event.engagementId, event.deliveryId, event.attempt))) return delivery;
   return { status: 'refused', reason: 'not-in-flight' };
 }
 
@@ -92,11 +92,10 @@ async function refuseOutcome(deps: OutcomeDeps, event: CallEvent, now: number): 
  */
 export async function recordOutcome(deps: OutcomeDeps, event: CallEvent): Promise<OutcomeRecording> {
   const now = deps.clock?.() ?? Date.now();
-  const refused = await refuseOutcome(deps, event, now);
-  if (refused !== undefined) return refused;
+  const delivery = await refuseOutcome(deps, event, now);
+  if ('status' in delivery) return delivery;
   const engagement = deps.catalog.engagements.get(event.engagementId);
-  const delivery = engagement === undefined ? undefined : await deps.deliveries.get(event.engagementId, event.deliveryId);
-  if (engagement === undefined || delivery === undefined) return { status: 'unknown-delivery' };
+  if (engagement === undefined) return { status: 'unknown-delivery' };
   const recorded = await deps.outcomes.record(event);
   const isNew = recorded === 'recorded';
   const { contact } = delivery;

@@ -23,7 +23,7 @@ import type { OutcomeStore } from '../store/dispatch/outcomeStore.js';
 import type { RecentOutcomes } from './recentOutcomes.js';
 import type { PacingStateStore } from '../store/dispatch/pacingStateStore.js';
 import type { PacingLeaseStore } from '../store/dispatch/pacingLeaseStore.js';
-import { LeaseGuard, takePacingLeases } from './takePacingLeases.js';
+import { forgetLeaseStep, LeaseGuard, takePacingLeasesCached } from './takePacingLeases.js';
 import { pacingGroups } from '../pacing/pacingGroups.js';
 import type { JourneyOutboxStore } from '../store/journeyOutcomes/journeyOutboxStore.js';
 import { endWithoutCall, settleEndedDelivery } from './settleEndedDelivery.js';
@@ -132,7 +132,7 @@ interface EngagementView {
 export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<TickReport> {
   const idle: TickReport = { ran: false, decisions: [], dialed: 0, rejected: 0, recovered: 0, cancelled: 0, expired: 0, postponed: 0, engagements: [] };
   const groups = pacingGroups([...deps.catalog.engagements.values()]);
-  const taken = await takePacingLeases(deps.leases, groups, now, deps.leaseMs);
+  const taken = await takePacingLeasesCached(deps, deps.leases, groups, now, deps.leaseMs);
   const clock = deps.clock ?? (() => now);
   const guards = new Map<string, LeaseGuard>();
   for (const group of groups) {
@@ -177,11 +177,10 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
         ukEngagements: uk,
         state: stored.state,
       });
-      if (!(await deps.stateStore.save(result.state, stored.etag))) {
+      if (!(await deps.stateStore.save(result.state, stored.etag, { decisions: result.decisions, previous: stored.decisions }))) {
         deps.log(`pacing state of ${group.key} changed during the tick (an operator's action?): this tick places no calls for it`);
         return { group, decisions: [] as PacingDecision[] };
       }
-      await deps.stateStore.appendDecisions(result.decisions);
       return { group, decisions: result.decisions };
     }),
   );
@@ -219,6 +218,7 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
       postponed += outcome.checks.postponed;
     }
   }
+  if ([...guards.values()].some((guard) => guard.changed)) forgetLeaseStep(deps);
   if (dialed + rejected + recovered + cancelled + expired + postponed + reconciled > 0) {
     deps.log(
       `pacing tick: dialed ${dialed}, rejected ${rejected}, re-handed ${recovered}, cancelled ${cancelled}, expired ${expired}, postponed ${postponed}, outcomes reconciled ${reconciled}`,

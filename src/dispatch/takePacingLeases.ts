@@ -68,6 +68,8 @@ export async function takePacingLeases(store: PacingLeaseStore, groups: readonly
  */
 export class LeaseGuard {
   private lost = false;
+  /** Whether the lease was renewed or lost inside the tick (so the lease step that took it is stale). */
+  changed = false;
   constructor(
     private readonly store: PacingLeaseStore,
     private lease: HeldLease,
@@ -84,6 +86,7 @@ export class LeaseGuard {
     const now = this.clock();
     if (now < this.lease.expiresAt - this.leaseMs / 2) return true;
     const renewed = await this.store.renew(this.lease, now, this.leaseMs);
+    this.changed = true;
     if (renewed === undefined) {
       this.lost = true;
       return false;
@@ -97,3 +100,33 @@ export class LeaseGuard {
     if (!this.lost) await this.store.release(this.lease);
   }
 }
+
+/**
+ * The lease step, or the last one's result while it still holds: every lease it took has more than
+ * half its time left (nobody else can have taken one, see {@link LeaseGuard}), this instance's heartbeat
+ * is as fresh, and it holds its fair share. An instance short of its share, or whose leases pass half
+ * their time, steps at every tick; a new instance is seen within half a lease. Cached per `key` (a
+ * tick's dependencies), and dropped with {@link forgetLeaseStep} when a guard renewed or lost a lease.
+ */
+export async function takePacingLeasesCached(
+  key: object,
+  store: PacingLeaseStore,
+  groups: readonly PacingGroup[],
+  now: number,
+  leaseMs: number,
+): Promise<TakenLeases> {
+  const last = lastLeaseStep.get(key);
+  if (last !== undefined && now >= last.at && last.taken.held.size >= last.taken.share && groups.every((g) => last.groups.has(g.key))) {
+    const fresh = [...last.taken.held.values()].every((lease) => now < lease.expiresAt - leaseMs / 2);
+    if (fresh && now - last.at < leaseMs / 2) return last.taken;
+  }
+  const taken = await takePacingLeases(store, groups, now, leaseMs);
+  lastLeaseStep.set(key, { taken, at: now, groups: new Set(groups.map((g) => g.key)) });
+  return taken;
+}
+
+export function forgetLeaseStep(key: object): void {
+  lastLeaseStep.delete(key);
+}
+
+const lastLeaseStep = new WeakMap<object, { taken: TakenLeases; at: number; groups: ReadonlySet<string> }>();

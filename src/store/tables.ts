@@ -10,6 +10,15 @@ export type TableConnection = { readonly connectionString: string } | { readonly
 /** Most entities a Table Storage transaction may hold (all in one partition). */
 export const MAX_TRANSACTION_ACTIONS = 100;
 
+/** One storage call as a caller counting them sees it (the soak prints calls per tick): no keys, no values. */
+export interface TableCall {
+  readonly method: string;
+  /** The table's name without the app's prefix. */
+  readonly table: string;
+  /** A query (`$filter`) rather than a point read or a write. */
+  readonly query: boolean;
+}
+
 /**
  * Creates table clients with the app's table prefix and makes sure each table exists once per process.
  */
@@ -18,6 +27,8 @@ export class Tables {
   constructor(
     private readonly connection: TableConnection,
     private readonly prefix: string,
+    /** Told of every call (each try) the clients make. */
+    private readonly observe?: (call: TableCall) => void,
   ) {}
 
   /** A client for `<prefix><name>`, creating the table on first use. */
@@ -33,7 +44,14 @@ export class Tables {
   }
 
   private async create(fullName: string): Promise<TableClient> {
-    const client = tableClient(this.connection, fullName);
+    const observe = this.observe;
+    const observed = (request: { method: string; url: string }) =>
+      observe?.({
+        method: request.method,
+        table: fullName.slice(this.prefix.length),
+        query: request.url.includes('%24filter=') || request.url.includes('$filter='),
+      });
+    const client = tableClient(this.connection, fullName, observe === undefined ? undefined : observed);
     try {
       await client.createTable();
     } catch (error) {
@@ -74,16 +92,31 @@ function requestBudgetPolicy(): PipelinePolicy {
   };
 }
 
-function tableClient(connection: TableConnection, name: string): TableClient {
+function tableClient(connection: TableConnection, name: string, observe?: (request: { method: string; url: string }) => void): TableClient {
+  const options: TableServiceClientOptions =
+    observe === undefined
+      ? TABLE_CLIENT_OPTIONS
+      : {
+          ...TABLE_CLIENT_OPTIONS,
+          additionalPolicies: [
+            ...(TABLE_CLIENT_OPTIONS.additionalPolicies ?? []),
+            {
+              policy: {
+                name: 'observeCalls',
+                sendRequest(request, next) {
+                  observe(request);
+                  return next(request);
+                },
+              },
+              position: 'perRetry',
+            },
+          ],
+        };
   if ('connectionString' in connection) {
     const local = /UseDevelopmentStorage=true|127\.0\.0\.1|localhost/i.test(connection.connectionString);
-    return TableClient.fromConnectionString(
-      connection.connectionString,
-      name,
-      local ? { ...TABLE_CLIENT_OPTIONS, allowInsecureConnection: true } : TABLE_CLIENT_OPTIONS,
-    );
+    return TableClient.fromConnectionString(connection.connectionString, name, local ? { ...options, allowInsecureConnection: true } : options);
   }
-  return new TableClient(connection.tableServiceUri, name, new DefaultAzureCredential(), TABLE_CLIENT_OPTIONS);
+  return new TableClient(connection.tableServiceUri, name, new DefaultAzureCredential(), options);
 }
 
 /** Upserts entities in per-partition transactions of at most 100, with bounded parallelism. */

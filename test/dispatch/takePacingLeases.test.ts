@@ -1,5 +1,5 @@
-import { describe, expect, it } from 'vitest';
-import { LeaseGuard, takePacingLeases } from '../../src/dispatch/takePacingLeases.js';
+import { describe, expect, it, vi } from 'vitest';
+import { forgetLeaseStep, LeaseGuard, takePacingLeases, takePacingLeasesCached } from '../../src/dispatch/takePacingLeases.js';
 import { pacingGroups } from '../../src/pacing/pacingGroups.js';
 import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
 import { makeEngagement } from '../support/engagements.js';
@@ -98,5 +98,32 @@ describe('the lease guard inside a tick', () => {
     expect(await guard.stillHeld()).toBe(false);
     now = T0 + 2 * LEASE + 1;
     expect(await guard.stillHeld()).toBe(false);
+  });
+});
+
+describe('the lease step between ticks', () => {
+  it('is reused while every lease it took has more than half its time left; a new instance gets its share within half a lease', async () => {
+    const instance = instances();
+    const [x, y] = [instance('x'), instance('y')];
+    const key = {};
+    const reads = vi.spyOn(x, 'list');
+
+    expect((await takePacingLeasesCached(key, x, groups, T0, LEASE)).held.size).toBe(5);
+    expect((await takePacingLeasesCached(key, x, groups, T0 + TICK, LEASE)).held.size).toBe(5);
+    expect((await takePacingLeasesCached(key, x, groups, T0 + LEASE / 2 - 1, LEASE)).held.size).toBe(5);
+    expect(reads).toHaveBeenCalledTimes(1);
+
+    // y starts: short of its share, it steps at every tick; x sees it at its next step, half a lease after its last.
+    expect((await takePacingLeasesCached({}, y, groups, T0 + TICK, LEASE)).held.size).toBe(0);
+    const x2 = await takePacingLeasesCached(key, x, groups, T0 + LEASE / 2, LEASE);
+    expect(reads).toHaveBeenCalledTimes(2);
+    expect(x2.held.size).toBe(3);
+    const y2 = await takePacingLeases(y, groups, T0 + LEASE / 2 + 1, LEASE);
+    expect([...y2.held.keys(), ...x2.held.keys()].sort()).toEqual(groups.map((g) => g.key).sort());
+
+    // A guard that renewed or lost a lease inside the tick drops the step: the next tick steps again.
+    forgetLeaseStep(key);
+    await takePacingLeasesCached(key, x, groups, T0 + LEASE / 2 + TICK, LEASE);
+    expect(reads).toHaveBeenCalledTimes(3);
   });
 });

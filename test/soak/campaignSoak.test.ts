@@ -230,7 +230,12 @@ describe('campaign soak', () => {
     `${CONTACTS} contacts in ${ZONES.length} zones over ${DAYS} simulated days across a DST change: every delivery ends and no calling rule is broken`,
     async () => {
       const wallStart = performance.now();
-      const tables = testTables();
+      /** Storage calls by kind (printed: what a tick and a call cost the table service). */
+      const storageCalls = new Map<string, number>();
+      const tables = testTables((call) => {
+        const kind = `${call.table} ${call.query ? 'query' : call.method}`;
+        storageCalls.set(kind, (storageCalls.get(kind) ?? 0) + 1);
+      });
       const engagements = [...catalog.engagements.values()];
       const simulator = new TelephonySimulator({
         seed: 5,
@@ -259,7 +264,8 @@ describe('campaign soak', () => {
         ledger,
         dialer,
         presence: simulator,
-        leaseMs: 2 * TICK_MS,
+        // The deployed ratio: PACING_LEASE_SECONDS (30) over six ticks of PACING_SCHEDULE (5 s).
+        leaseMs: 6 * TICK_MS,
         record: (event) => recordOutcome(outcomeDeps, event),
         log: (line) => logs.push(line),
       };
@@ -412,6 +418,7 @@ describe('campaign soak', () => {
         await storedUpTo(batchesDue());
         wall.batches += performance.now() - t0;
         const handedBefore = dialer.handed.length;
+        const logsBefore = logs.length;
         t0 = performance.now();
         const report = await runPacingTick(deps, clock.now());
         wall.ticks += performance.now() - t0;
@@ -431,9 +438,19 @@ describe('campaign soak', () => {
             continue;
           }
           // The oracle's own read of the queue, not pacing's count.
-          const callable = await hasCallableRow(deliveries, decision.engagementId, clock.now());
+          const callableRow = await firstCallableRow(deliveries, decision.engagementId, clock.now());
+          const callable = callableRow !== undefined;
           couldDial ||= callable;
-          if (callable) idleWhileCallable++;
+          if (callable) {
+            idleWhileCallable++;
+            // What pacing saw and did, to diagnose (no contact data: the decision's inputs, the row's key and times).
+            const { dialNow, boundBy, status, capacity, effectiveMode, inputs, reason } = decision;
+            console.log(
+              `idle while callable at ${new Date(clock.now()).toISOString()}: ${free} free; decision ${JSON.stringify({ dialNow, boundBy, status, capacity, effectiveMode, inputs, reason })}; ` +
+                `tick ${JSON.stringify({ ...report, decisions: undefined })}; row ${JSON.stringify({ rowKey: callableRow.rowKey, at: new Date(callableRow.at).toISOString(), notBefore: new Date(callableRow.notBefore).toISOString() })}; ` +
+                `logs ${JSON.stringify(logs.slice(logsBefore))}`,
+            );
+          }
         }
         // Advance: the next tick while an engagement could dial (a free representative and a callable
         // row, or calls just placed). Otherwise nothing pacing sees can change before the next thing that
@@ -588,6 +605,11 @@ describe('campaign soak', () => {
         placedTwice,
         abandonmentPercent,
         idleWhileCallable,
+        storageCalls: {
+          total: [...storageCalls.values()].reduce((a, b) => a + b, 0),
+          perTick: Math.round([...storageCalls.values()].reduce((a, b) => a + b, 0) / ticks),
+          byKind: Object.fromEntries([...storageCalls].sort((a, b) => b[1] - a[1])),
+        },
       };
       console.log(`campaign soak: ${JSON.stringify(summary, null, 1)}`);
 
@@ -609,9 +631,9 @@ describe('campaign soak', () => {
   );
 });
 
-async function hasCallableRow(deliveries: DeliveryStore, engagementId: string, now: number): Promise<boolean> {
-  for await (const row of deliveries.ready(engagementId)) if (row.at > now && row.notBefore <= now) return true;
-  return false;
+async function firstCallableRow(deliveries: DeliveryStore, engagementId: string, now: number) {
+  for await (const row of deliveries.ready(engagementId)) if (row.at > now && row.notBefore <= now) return row;
+  return undefined;
 }
 
 /** When the sweep must next look at a call in flight: a claim left by a crash, or a hand-over without an outcome. */

@@ -119,6 +119,8 @@ const windowsSchema = plannedContactSchema.shape.windows;
  * attempt, and a redelivered batch never creates a second delivery.
  */
 export class DeliveryStore {
+  /** Records this store wrote last, with their new etags: the next transition of one tries it before reading. */
+  private readonly written = new WrittenRecords();
   constructor(private readonly tables: Tables) {}
 
   private client(): Promise<TableClient> {
@@ -333,7 +335,7 @@ export class DeliveryStore {
     if (current === undefined || current.state !== 'queued' || current.queueRowKey !== row.rowKey) return undefined;
     const updated: RecordEntity = { ...toEntity(current), state: 'dialing', queueRowKey: undefined, updatedAt: new Date(now).toISOString() };
     try {
-      await client.submitTransaction([
+      const actions: TransactionAction[] = [
         ['update', updated, 'Replace', { etag: current.etag }],
         ['delete', { partitionKey: engagementId, rowKey: row.rowKey }],
         [
@@ -343,7 +345,9 @@ export class DeliveryStore {
             ...(offeredUntil === undefined ? {} : { offeredUntil }),
           },
         ],
-      ]);
+      ];
+      const response = await client.submitTransaction(actions);
+      this.written.note(engagementId, actions, response.subResponses[0]?.etag);
     } catch (error) {
       if (isConflict(error) || tableErrorStatus(error) === 412 || tableErrorStatus(error) === 404) return undefined;
       throw error;
@@ -448,18 +452,66 @@ export class DeliveryStore {
     actions: (current: DeliveryRecord) => TransactionAction[],
   ): Promise<boolean> {
     const client = await this.client();
-    for (let tries = 0; tries < 3; tries++) {
-      const current = await this.get(engagementId, deliveryId);
-      if (current === undefined || current.attempt !== attempt || !from.includes(current.state)) return false;
+    // The record this store last wrote is tried first, without a read: the write is conditional on its
+    // etag, so a record changed since (another process, an operator) fails it and is read as usual.
+    let current: DeliveryRecord | undefined = this.written.get(engagementId, deliveryId);
+    if (current !== undefined && (current.attempt !== attempt || !from.includes(current.state))) current = undefined;
+    for (let tries = 0; tries < 3; ) {
+      const fromCache = current !== undefined;
+      if (!fromCache) {
+        tries++;
+        current = await this.get(engagementId, deliveryId);
+        if (current === undefined || current.attempt !== attempt || !from.includes(current.state)) return false;
+      }
+      const written = actions(current as DeliveryRecord);
       try {
-        await client.submitTransaction(actions(current));
+        const response = await client.submitTransaction(written);
+        this.written.note(engagementId, written, response.subResponses[0]?.etag);
         return true;
       } catch (error) {
         // 412: changed between read and write; re-read and decide again.
         if (tableErrorStatus(error) !== 412) throw error;
+        this.written.forget(engagementId, deliveryId);
+        current = undefined;
       }
     }
     return false;
+  }
+}
+
+/** Records kept by {@link WrittenRecords}: enough for the calls of a busy tick and the outcomes that follow. */
+const WRITTEN_RECORDS_KEPT = 10_000;
+
+/**
+ * The delivery records a store wrote, as written and with the etag the service gave them, so that the
+ * next step of an attempt (hand-over, outcome) writes without reading first. Only writes use it, each
+ * conditional on that etag: a record changed elsewhere since fails the write and is read again. Ended
+ * deliveries are dropped; the oldest go first when {@link WRITTEN_RECORDS_KEPT} is reached.
+ */
+class WrittenRecords {
+  private readonly records = new Map<string, DeliveryRecord>();
+
+  get(engagementId: string, deliveryId: string): DeliveryRecord | undefined {
+    return this.records.get(`${engagementId}\u0000${deliveryId}`);
+  }
+
+  forget(engagementId: string, deliveryId: string): void {
+    this.records.delete(`${engagementId}\u0000${deliveryId}`);
+  }
+
+  /** Notes the record a transaction's first action wrote (when it is a record update) under its new etag. */
+  note(engagementId: string, actions: readonly TransactionAction[], etag: string | undefined): void {
+    const [kind, entity] = actions[0] ?? [];
+    if (kind !== 'update' || entity === undefined || !String(entity.rowKey).startsWith('d|')) return;
+    const record = entity as RecordEntity;
+    const key = `${engagementId}\u0000${record.rowKey.slice(2)}`;
+    this.records.delete(key);
+    if (etag === undefined || isTerminal(record.state)) return;
+    this.records.set(key, toRecord(engagementId, { ...record, etag }));
+    if (this.records.size > WRITTEN_RECORDS_KEPT) {
+      const oldest = this.records.keys().next();
+      if (oldest.done !== true) this.records.delete(oldest.value);
+    }
   }
 }
 

@@ -12,7 +12,8 @@ const STATE_PREFIX = 'state|';
 const CURSOR_PREFIX = 'cursor|';
 /** Row keys may not hold slashes, back-slashes, # or ?: queue names are free text. */
 const rowKeyOf = (prefix: string, name: string): string => `${prefix}${encodeURIComponent(name)}`;
-const decisionsRow = (engagementId: string) => `decisions|${engagementId}`;
+const DECISIONS_PREFIX = 'decisions|';
+const decisionsRow = (engagementId: string) => `${DECISIONS_PREFIX}${engagementId}`;
 /** Decisions kept per engagement for the status API. */
 export const RECENT_DECISIONS = 10;
 
@@ -23,6 +24,8 @@ export interface StoredPacingState {
    * opaque string; undefined when no row was read.
    */
   readonly etag: string | undefined;
+  /** The recent decisions of the engagements read (most recent first), for {@link PacingStateStore.save} to append to. */
+  readonly decisions: ReadonlyMap<string, readonly PacingDecision[]>;
 }
 
 /** Which rows to read: the engagements' states and the queues' cursors (everything when omitted). */
@@ -47,6 +50,8 @@ const digestOf = (json: string): string => createHash('sha256').update(json).dig
  * saved by an earlier version as one `state` row is read as the default for rows not yet written.
  */
 export class PacingStateStore {
+  /** The state an earlier version kept in one row: nothing writes it any more, so it is read once per process. */
+  private legacy: Promise<PacingState> | undefined;
   constructor(private readonly tables: Tables) {}
 
   private client(): Promise<TableClient> {
@@ -55,7 +60,9 @@ export class PacingStateStore {
 
   async load(scope?: PacingStateScope): Promise<StoredPacingState> {
     const client = await this.client();
-    const legacy = await this.legacyState(client);
+    this.legacy ??= this.legacyState(client);
+    this.legacy.catch(() => (this.legacy = undefined));
+    const legacy = await this.legacy;
     const versions: Record<string, RowVersion> = {};
     const engagements: PacingState['engagements'] = {};
     const cursors: PacingState['cursors'] = {};
@@ -63,25 +70,32 @@ export class PacingStateStore {
     const wantedQueues = scope === undefined ? undefined : new Set(scope.queues);
     for (const [id, value] of Object.entries(legacy.engagements)) if (wantedEngagements?.has(id) ?? true) setOwn(engagements, id, value);
     for (const [queue, value] of Object.entries(legacy.cursors)) if (wantedQueues?.has(queue) ?? true) setOwn(cursors, queue, value);
-    const rows = client.listEntities<{ value: string }>({
+    const decisions = new Map<string, PacingDecision[]>();
+    const rows = client.listEntities<{ value?: string; decisions?: string }>({
       queryOptions: {
-        filter: `PartitionKey eq '${PARTITION}' and ((RowKey ge 'cursor|' and RowKey lt 'cursor}') or (RowKey ge 'state|' and RowKey lt 'state}'))`,
+        filter: `PartitionKey eq '${PARTITION}' and ((RowKey ge 'cursor|' and RowKey lt 'cursor}') or (RowKey ge 'decisions|' and RowKey lt 'decisions}') or (RowKey ge 'state|' and RowKey lt 'state}'))`,
       },
     });
     const parsed: { engagements: Record<string, unknown>; cursors: Record<string, unknown> } = { engagements: {}, cursors: {} };
     for await (const row of rows) {
       const rowKey = row.rowKey ?? '';
+      if (rowKey.startsWith(DECISIONS_PREFIX)) {
+        const id = rowKey.slice(DECISIONS_PREFIX.length);
+        if ((wantedEngagements?.has(id) ?? true) && row.decisions !== undefined) decisions.set(id, JSON.parse(row.decisions) as PacingDecision[]);
+        continue;
+      }
       const isState = rowKey.startsWith(STATE_PREFIX);
       if (!isState && !rowKey.startsWith(CURSOR_PREFIX)) continue;
       const name = decodeURIComponent(rowKey.slice((isState ? STATE_PREFIX : CURSOR_PREFIX).length));
       if (!((isState ? wantedEngagements : wantedQueues)?.has(name) ?? true)) continue;
-      setOwn(isState ? parsed.engagements : parsed.cursors, name, JSON.parse(row.value));
-      if (row.etag !== undefined) versions[rowKey] = { etag: row.etag, digest: digestOf(row.value) };
+      const value = row.value ?? 'null';
+      setOwn(isState ? parsed.engagements : parsed.cursors, name, JSON.parse(value));
+      if (row.etag !== undefined) versions[rowKey] = { etag: row.etag, digest: digestOf(value) };
     }
     const fromRows = parsePacingState({ version: 1, ...parsed }, 'stored pacing state');
     for (const [id, value] of Object.entries(fromRows.engagements)) setOwn(engagements, id, value);
     for (const [queue, value] of Object.entries(fromRows.cursors)) setOwn(cursors, queue, value);
-    return { state: { version: 1, engagements, cursors }, etag: Object.keys(versions).length === 0 ? undefined : JSON.stringify(versions) };
+    return { state: { version: 1, engagements, cursors }, etag: Object.keys(versions).length === 0 ? undefined : JSON.stringify(versions), decisions };
   }
 
   private async legacyState(client: TableClient): Promise<PacingState> {
@@ -97,9 +111,14 @@ export class PacingStateStore {
   /**
    * Saves the rows of `state` that differ from what `etag` read, if none of them changed since;
    * returns false otherwise (nothing is written). A row `etag` did not read is created, and refused
-   * if another instance created it first.
+   * if another instance created it first. `append` adds decisions to the recent ones `load` read, in the
+   * same transaction (written only when the state is).
    */
-  async save(state: PacingState, etag: string | undefined): Promise<boolean> {
+  async save(
+    state: PacingState,
+    etag: string | undefined,
+    append?: { readonly decisions: readonly PacingDecision[]; readonly previous: ReadonlyMap<string, readonly PacingDecision[]> },
+  ): Promise<boolean> {
     const client = await this.client();
     const versions = etag === undefined ? {} : (JSON.parse(etag) as Record<string, RowVersion>);
     const actions: TransactionAction[] = [];
@@ -114,6 +133,10 @@ export class PacingStateStore {
       const entity = { partitionKey: PARTITION, rowKey, value: json };
       actions.push(version === undefined ? ['create', entity] : ['update', entity, 'Replace', { etag: version.etag }]);
     }
+    for (const [engagementId, decisions] of groupDecisions(append?.decisions ?? [])) {
+      const kept = [...decisions, ...(append?.previous.get(engagementId) ?? [])].slice(0, RECENT_DECISIONS);
+      actions.push(['upsert', { partitionKey: PARTITION, rowKey: decisionsRow(engagementId), decisions: JSON.stringify(kept) }, 'Replace']);
+    }
     if (actions.length === 0) return true;
     try {
       // One transaction holds 100 rows: a group of engagements larger than that saves in parts.
@@ -124,18 +147,6 @@ export class PacingStateStore {
       if (status === 409 || status === 412) return false;
       throw error;
     }
-  }
-
-  /** Appends decisions, keeping the last RECENT_DECISIONS per engagement (single writer: the engagement's lease holder). */
-  async appendDecisions(decisions: readonly PacingDecision[]): Promise<void> {
-    const client = await this.client();
-    await Promise.all(
-      decisions.map(async (decision) => {
-        const previous = await this.decisions(decision.engagementId);
-        const kept = [decision, ...previous].slice(0, RECENT_DECISIONS);
-        await client.upsertEntity({ partitionKey: PARTITION, rowKey: decisionsRow(decision.engagementId), decisions: JSON.stringify(kept) }, 'Replace');
-      }),
-    );
   }
 
   /** Most recent first. */
@@ -149,4 +160,11 @@ export class PacingStateStore {
       throw error;
     }
   }
+}
+
+/** Decisions by engagement, most recent first (a tick gives one per engagement; later ones go first). */
+function groupDecisions(decisions: readonly PacingDecision[]): Map<string, PacingDecision[]> {
+  const byEngagement = new Map<string, PacingDecision[]>();
+  for (const decision of decisions) byEngagement.set(decision.engagementId, [decision, ...(byEngagement.get(decision.engagementId) ?? [])]);
+  return byEngagement;
 }

@@ -1,4 +1,4 @@
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
 import type { PlannedContact } from '../../../src/contacts/plannedContact.js';
 import { DeliveryStore, type QueuedRow } from '../../../src/store/dispatch/deliveryStore.js';
 import { testTables } from '../../support/tables.js';
@@ -152,5 +152,30 @@ describe('delivery store', () => {
     expect(record?.attempt).toBe(2);
     expect(record?.contact.windows).toEqual(callback);
     expect(record?.contact.phones.map((p) => p.windows)).toEqual([callback]);
+  });
+
+  it('the next step of an attempt this store wrote needs no read; a record changed elsewhere since is read again and decided on', async () => {
+    const tables = testTables();
+    const store = new DeliveryStore(tables);
+    const other = new DeliveryStore(tables);
+    await store.storeContacts('e1', 't1', [contact(1), contact(2)], NOW);
+    const reads = vi.spyOn(store, 'get');
+
+    const first = await store.claim('e1', await head(store, 'e1'), NOW);
+    expect(first?.deliveryId).toBe('d-1');
+    expect(reads).toHaveBeenCalledTimes(1); // the claim reads the record it guards
+    await store.markSubmitted('e1', 'd-1', 1, 'sim-1', NOW + 1);
+    expect(await store.finishAttempt('e1', 'd-1', 1, 'NoAnswer', { requeue: { notBefore: NOW + 60_000, band: 1 } }, NOW + 2)).toBe(true);
+    expect(reads).toHaveBeenCalledTimes(1);
+    expect(await other.get('e1', 'd-1')).toMatchObject({ state: 'queued', attempt: 2, lastResult: 'NoAnswer', backendRef: undefined });
+
+    // Another instance ends d-2's attempt after this store handed it over: this store's write is refused on the etag, re-read, and changes nothing.
+    await store.claim('e1', await head(store, 'e1'), NOW);
+    await store.markSubmitted('e1', 'd-2', 1, 'sim-2', NOW + 1);
+    expect(await other.finishAttempt('e1', 'd-2', 1, 'LiveAnswer', { final: 'done' }, NOW + 2)).toBe(true);
+    const before = reads.mock.calls.length;
+    expect(await store.finishAttempt('e1', 'd-2', 1, 'Unknown', { final: 'done' }, NOW + 3)).toBe(false);
+    expect(reads.mock.calls.length).toBe(before + 1);
+    expect(await other.get('e1', 'd-2')).toMatchObject({ state: 'done', lastResult: 'LiveAnswer' });
   });
 });

@@ -22,7 +22,7 @@ function instances(): (name: string) => PacingStateStore {
 
 describe('pacing state store: state between ticks', () => {
   it('nothing saved yet: the empty state, and no etag', async () => {
-    expect(await instances()('a').load()).toEqual({ state: emptyPacingState(), etag: undefined });
+    expect(await instances()('a').load()).toEqual({ state: emptyPacingState(), etag: undefined, decisions: new Map() });
   });
 
   it('the first save of an engagement is taken once: another instance saving a first state for it too is refused', async () => {
@@ -106,14 +106,22 @@ describe('pacing state store: state between ticks', () => {
 });
 
 describe('pacing state store: recent decisions for the status API', () => {
-  it(`keeps the ${RECENT_DECISIONS} most recent decisions per engagement, newest first`, async () => {
+  it(`keeps the ${RECENT_DECISIONS} most recent decisions per engagement, newest first, saved with the state they came from`, async () => {
     const instance = instances();
     const store = instance('a');
     const engagements = [makeEngagement({ id: 'renewals' }), makeEngagement({ id: 'collections' })];
     const ticks = Array.from({ length: RECENT_DECISIONS + 2 }, (_, i) => tick(engagements, { now: new Date(T0 + i * 5 * SECOND) }));
 
-    for (const result of ticks) await store.appendDecisions(result.decisions);
-    await store.appendDecisions([]);
+    for (const result of ticks) {
+      const stored = await store.load();
+      expect(await store.save(result.state, stored.etag, { decisions: result.decisions, previous: stored.decisions })).toBe(true);
+    }
+    // A save refused (the state changed since it was read) appends nothing either.
+    const stale = await store.load();
+    expect(await instance('b').save(ticks[0]?.state ?? emptyPacingState(), stale.etag)).toBe(true);
+    expect(await store.save(ticks[1]?.state ?? emptyPacingState(), stale.etag, { decisions: ticks[0]?.decisions ?? [], previous: stale.decisions })).toBe(false);
+    expect((await store.load()).decisions.get('renewals')).toEqual(stale.decisions.get('renewals'));
+    expect(stale.decisions.get('renewals')?.length).toBe(RECENT_DECISIONS);
 
     const renewals = await instance('b').decisions('renewals');
     expect(renewals).toEqual(
