@@ -456,7 +456,7 @@ export class DeliveryStore {
     // etag, so a record changed since (another process, an operator) fails it and is read as usual.
     let current: DeliveryRecord | undefined = this.written.get(engagementId, deliveryId);
     if (current !== undefined && (current.attempt !== attempt || !from.includes(current.state))) current = undefined;
-    for (let tries = 0; tries < 3; ) {
+    for (let tries = 0; tries < 3;) {
       const fromCache = current !== undefined;
       if (!fromCache) {
         tries++;

@@ -119,7 +119,9 @@ describe('pacing state store: recent decisions for the status API', () => {
     // A save refused (the state changed since it was read) appends nothing either.
     const stale = await store.load();
     expect(await instance('b').save(ticks[0]?.state ?? emptyPacingState(), stale.etag)).toBe(true);
-    expect(await store.save(ticks[1]?.state ?? emptyPacingState(), stale.etag, { decisions: ticks[0]?.decisions ?? [], previous: stale.decisions })).toBe(false);
+    expect(await store.save(ticks[1]?.state ?? emptyPacingState(), stale.etag, { decisions: ticks[0]?.decisions ?? [], previous: stale.decisions })).toBe(
+      false,
+    );
     expect((await store.load()).decisions.get('renewals')).toEqual(stale.decisions.get('renewals'));
     expect(stale.decisions.get('renewals')?.length).toBe(RECENT_DECISIONS);
 
