@@ -218,6 +218,28 @@ describe('decidePacing: predictive', () => {
     expect(d.boundBy).toBe('predictive-safe-lines');
   });
 
+  it('safe lines: a rate below one line per representative never leaves a free representative idle with nothing in flight (the idle tick of the 20,000-contact soak)', () => {
+    const state = parsePacingState({
+      version: 1,
+      engagements: { 'test-engagement': { status: 'running', statusSince: NOW.toISOString(), predictive: { rate: 0.5, updatedAt: later(-10).toISOString() } } },
+      cursors: {},
+    });
+    const d = decisionOf(
+      tick([predictive], {
+        available: { q1: reps(1) },
+        staffed: { q1: 14 },
+        active: { 'test-engagement': active({ withRepresentative: 13 }) },
+        outcomes: { 'test-engagement': day() },
+        pending: { 'test-engagement': 99 },
+        state,
+      }),
+    );
+    expect(d.status).toBe('running');
+    expect(d.predictive?.rate).toBeLessThan(1);
+    expect(d.dialNow).toBe(1);
+    expect(d.boundBy).toBe('predictive-safe-lines');
+  });
+
   it('safe lines: none for an AI-led predictive engagement (its lines with the agent escalate at other odds)', () => {
     const aiPredictive = aiLed({ dialMode: { mode: 'predictive' } });
     const d = decisionOf(tick([aiPredictive], { available: { q1: reps(12) }, staffed: { q1: 50 }, outcomes: { 'test-engagement': day() } }));
