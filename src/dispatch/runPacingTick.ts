@@ -11,6 +11,7 @@ import { lastWindowEnd, LONGEST_CALL_MS, nextCallable } from '../pacing/nextCall
 import { isUkNumber, OFCOM_ABANDONED_HOLD_MS, ofcomHoldUntil } from '../pacing/ofcom.js';
 import type { CallWindow, ContactPhone, PlannedContact } from '../contacts/plannedContact.js';
 import type { PacingDecision } from '../pacing/pacingDecision.js';
+import { ownEntry, setOwn, type PacingState } from '../pacing/pacingState.js';
 import { isAvailable, type Availability, type PresencePort, type QueueMembersPort } from '../presence/presencePort.js';
 import { frequencyLimitLiftsAt, frequencyLimitReached } from '../planning/planDeliveries.js';
 import type { DoNotContactStore } from '../store/contacts/doNotContactStore.js';
@@ -159,12 +160,12 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
     engagements.map((engagement) => viewOf(deps, engagement, inFlight.get(engagement.id) ?? [], readyCountCap(engagement, staffedRepresentatives), now)),
   );
   const outcomes = new Map(await Promise.all(engagements.map(async (e) => [e.id, await deps.recentOutcomes.of(e.id, now, outcomeWindowMinutes(e))] as const)));
-  const uk = ukEngagements(deps, now);
   // Each group is decided on its own state rows: the representatives of its queues are dealt among
   // its engagements only, and no other group's engagements share those queues.
   const decided = await Promise.all(
     mine.map(async (group) => {
       const stored = await deps.stateStore.load({ engagements: group.engagements.map((e) => e.id), queues: group.queues });
+      const uk = ukEngagements(deps, stored.state, now);
       const result = decidePacing({
         now: new Date(now),
         engagements: group.engagements,
@@ -177,7 +178,8 @@ export async function runPacingTick(deps: PacingTickDeps, now: number): Promise<
         ukEngagements: uk,
         state: stored.state,
       });
-      if (!(await deps.stateStore.save(result.state, stored.etag, { decisions: result.decisions, previous: stored.decisions }))) {
+      const state = withUkDials(deps, result.state, group.engagements);
+      if (!(await deps.stateStore.save(state, stored.etag, { decisions: result.decisions, previous: stored.decisions }))) {
         deps.log(`pacing state of ${group.key} changed during the tick (an operator's action?): this tick places no calls for it`);
         return { group, decisions: [] as PacingDecision[] };
       }
@@ -481,13 +483,38 @@ function noteUkDial(deps: PacingTickDeps, engagementId: string, now: number): vo
 
 /**
  * Engagements that called UK numbers in the last 24 hours (Ofcom's period), whose abandonment pacing
- * also judges over 24 hours. Kept by the worker: a new worker learns it at its first UK dial, while the
- * 24-hour rate itself is read from the Outcomes table's hourly aggregates.
+ * also judges over 24 hours: the worker's own UK dials, and the last one saved in the engagement's
+ * pacing state (by this worker at an earlier tick, or by the instance that paced it before a lease
+ * takeover or a restart). The 24-hour rate itself is read from the Outcomes table's hourly aggregates.
  */
-function ukEngagements(deps: PacingTickDeps, now: number): Set<string> {
+function ukEngagements(deps: PacingTickDeps, state: PacingState, now: number): Set<string> {
   const ids = new Set<string>();
-  for (const [id, at] of lastUkDial.get(deps) ?? []) if (now - at < OFCOM_WINDOW_MINUTES * 60_000) ids.add(id);
+  const recent = (at: number | undefined) => at !== undefined && now - at < OFCOM_WINDOW_MINUTES * 60_000;
+  for (const [id, at] of lastUkDial.get(deps) ?? []) if (recent(at)) ids.add(id);
+  for (const [id, engagement] of Object.entries(state.engagements)) {
+    if (engagement.lastUkDialAt !== undefined && recent(Date.parse(engagement.lastUkDialAt))) ids.add(id);
+  }
   return ids;
+}
+
+/**
+ * The state to save with this worker's UK dials folded in (the latest of the saved instant and its
+ * own), so that the next instance to pace the engagement judges its abandonment over 24 hours as well.
+ * A dial is saved at the tick after it (a tick saves its state before it dials).
+ */
+function withUkDials(deps: PacingTickDeps, state: PacingState, engagements: readonly EngagementConfig[]): PacingState {
+  const own = lastUkDial.get(deps);
+  if (own === undefined) return state;
+  const next: PacingState = { ...state, engagements: { ...state.engagements } };
+  for (const engagement of engagements) {
+    const at = own.get(engagement.id);
+    const current = ownEntry(next.engagements, engagement.id);
+    if (at === undefined || current === undefined) continue;
+    const saved = current.lastUkDialAt === undefined ? undefined : Date.parse(current.lastUkDialAt);
+    if (saved !== undefined && saved >= at) continue;
+    setOwn(next.engagements, engagement.id, { ...current, lastUkDialAt: new Date(at).toISOString() });
+  }
+  return next;
 }
 
 /**

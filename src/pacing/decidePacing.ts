@@ -420,6 +420,7 @@ function nextState(previous: EngagementPacingState | undefined, plan: Plan, deci
     ...(plan.hold === undefined ? {} : { hold: plan.hold }),
     ...(previous?.countingSince === undefined ? {} : { countingSince: previous.countingSince }),
     ...(predictive === undefined ? {} : { predictive }),
+    ...(previous?.lastUkDialAt === undefined ? {} : { lastUkDialAt: previous.lastUkDialAt }),
   };
 }
 

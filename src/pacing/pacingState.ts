@@ -28,6 +28,11 @@ const engagementPacingStateSchema = z.strictObject({
   countingSince: isoInstant.optional(),
   /** Predictive: lines per available representative chosen in the last interval, and when. */
   predictive: z.strictObject({ rate: z.number().positive(), updatedAt: isoInstant }).optional(),
+  /**
+   * When the engagement last handed a UK (+44) number over, as far as a tick had saved it: Ofcom judges
+   * its abandonment over 24 hours too, whichever instance paces it next.
+   */
+  lastUkDialAt: isoInstant.optional(),
 });
 export type EngagementPacingState = z.infer<typeof engagementPacingStateSchema>;
 

@@ -121,6 +121,11 @@ function harness() {
     deliveries,
     logs,
     tick: () => runPacingTick(deps, clock.now()),
+    /** A restart of the worker: the same stores and lease owner, none of the worker's memory. */
+    restarted: () => {
+      const fresh = pacingTickDepsOn(tables, outcomeDeps, { dialer, presence: simulator, journeyOutbox, log: (line) => logs.push(line) });
+      return () => runPacingTick(fresh, clock.now());
+    },
     store: (engagementId: string, triggerId: string, contacts: PlannedContact[]) => deliveries.storeContacts(engagementId, triggerId, contacts, clock.now()),
     abandon: (engagementId: string, deliveryId: string) =>
       recordOutcome(outcomeDeps, { deliveryId, attempt: 1, engagementId, result: 'Abandoned', at: new Date(clock.now()).toISOString(), waitSeconds: 3 }),
@@ -164,6 +169,24 @@ describe('Ofcom: an abandoned UK number is not called again within 72 hours with
     h.clock.advanceTo(abandonedAt + OFCOM_ABANDONED_HOLD_MS);
     expect((await h.tick()).dialed).toBe(1);
     expect(h.dialedIds()).toEqual(['d-uk-1', 'd-us-1', 'd-us-2', 'd-uk-2']);
+  });
+
+  it('a restarted worker still judges abandonment over 24 hours for an engagement that called a UK number, from its saved pacing state', async () => {
+    const h = harness();
+    await h.store('progressive', 't1', [contact('c-uk', UK, 'd-uk-1')]);
+    expect((await h.tick()).dialed).toBe(1);
+    const dialedAt = h.clock.now();
+    h.clock.advanceTo(START + 60_000);
+    await h.tick(); // saves the UK dial of the tick before with the engagement's state
+
+    const tick = h.restarted();
+    h.clock.advanceTo(START + HOUR);
+    const ofcomRule = (report: Awaited<ReturnType<typeof tick>>) =>
+      report.decisions.find((d) => d.engagementId === 'progressive')?.rules.find((r) => r.regulation === 'ofcom');
+    expect(ofcomRule(await tick())?.explanation).toMatch(/^Ofcom: abandonment over 24 h /);
+    // 24 hours after that dial, with no UK number called since, the 24-hour judgement ends.
+    h.clock.advanceTo(dialedAt + 24 * HOUR);
+    expect(ofcomRule(await tick())).toBeUndefined();
   });
 
   it('preview guarantees a representative: the abandoned UK number is called again at once', async () => {
