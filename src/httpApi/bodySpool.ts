@@ -1,7 +1,36 @@
 import { createReadStream } from 'node:fs';
-import { open, rm, mkdtemp, type FileHandle } from 'node:fs/promises';
+import { open, readdir, rm, mkdtemp, stat, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+
+/**
+ * A spool folder older than this is a crash's leftover (a process that died between the two passes of a
+ * page read): no request lives this long (the Functions host ends HTTP requests within minutes).
+ */
+export const STALE_SPOOL_MS = 60 * 60_000;
+
+/** Parent folders this process has already cleared of stale spools. */
+const sweptParents = new Set<string>();
+
+/**
+ * Removes `body-spool-*` folders under `parentDir` last changed more than `olderThanMs` ago; returns how
+ * many. Best effort: a folder another process removes first, or one that cannot be read, is skipped.
+ */
+export async function removeStaleSpools(parentDir: string, olderThanMs = STALE_SPOOL_MS, now = Date.now()): Promise<number> {
+  let removed = 0;
+  const names = await readdir(parentDir).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith('body-spool-')) continue;
+    const dir = join(parentDir, name);
+    const info = await stat(dir).catch(() => undefined);
+    if (info === undefined || !info.isDirectory() || now - info.mtimeMs <= olderThanMs) continue;
+    await rm(dir, { recursive: true, force: true }).then(
+      () => removed++,
+      () => undefined,
+    );
+  }
+  return removed;
+}
 
 /** Bytes a spool keeps in memory before it moves them to a temporary file. */
 export const SPOOL_MEMORY_BYTES = 4 * 1024 * 1024;
@@ -15,7 +44,8 @@ export interface SpoolOptions {
  * Keeps a request body's bytes as they stream past, to be read again: in memory up to a threshold,
  * then in a temporary file, so a body of any size costs at most the threshold in memory. Used where a
  * body must be checked whole before anything is done with it, without being held parsed.
- * {@link BodySpool.dispose} removes the file; call it in a `finally`.
+ * {@link BodySpool.dispose} removes the file; call it in a `finally`. Files a crashed process left
+ * behind are removed by the next process's first spool to disk ({@link removeStaleSpools}).
  */
 export class BodySpool {
   private readonly memory: Uint8Array[] = [];
@@ -87,6 +117,11 @@ export class BodySpool {
   private async fileHandle(): Promise<FileHandle> {
     if (this.file?.handle !== undefined) return this.file.handle;
     if (this.file !== undefined) throw new Error('BodySpool.write after finish');
+    // The first spool to disk in a process clears what a crashed one left in the same folder.
+    if (!sweptParents.has(this.parentDir)) {
+      sweptParents.add(this.parentDir);
+      await removeStaleSpools(this.parentDir);
+    }
     const dir = await mkdtemp(join(this.parentDir, 'body-spool-'));
     const path = join(dir, 'body');
     const handle = await open(path, 'wx', 0o600);

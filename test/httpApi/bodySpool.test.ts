@@ -1,8 +1,8 @@
-import { mkdtemp, readdir, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { BodySpool } from '../../src/httpApi/bodySpool.js';
+import { BodySpool, STALE_SPOOL_MS } from '../../src/httpApi/bodySpool.js';
 
 let dir: string;
 beforeEach(async () => {
@@ -61,5 +61,28 @@ describe('BodySpool', () => {
     expect(await readdir(dir)).toHaveLength(1);
     await spool.dispose();
     expect(await readdir(dir)).toEqual([]);
+  });
+
+  it("the first spool to disk removes what a crashed process left (folders older than an hour), not another request's", async () => {
+    const leftover = join(dir, 'body-spool-crashed');
+    const live = join(dir, 'body-spool-live');
+    for (const folder of [leftover, live]) {
+      await mkdir(folder);
+      await writeFile(join(folder, 'body'), 'x');
+    }
+    const old = new Date(Date.now() - STALE_SPOOL_MS - 60_000);
+    await utimes(leftover, old, old);
+    await writeFile(join(dir, 'body-spool-not-a-folder'), 'x');
+    await utimes(join(dir, 'body-spool-not-a-folder'), old, old);
+
+    const spool = new BodySpool({ memoryBytes: 1, dir });
+    await spool.write(chunkOf(10, 1));
+    await spool.finish();
+    const left = await readdir(dir);
+    expect(left).not.toContain('body-spool-crashed');
+    expect(left).toContain('body-spool-live');
+    expect(left).toContain('body-spool-not-a-folder');
+    expect(left).toHaveLength(3); // the two kept and this spool's own folder
+    await spool.dispose();
   });
 });
