@@ -23,6 +23,7 @@ import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
 import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
 import { benchEngagementFile, ndjsonPage } from '../support/intakeFixture.js';
+import { benchQueueProperties } from '../support/brokerProcess.js';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const PAGES = Number(process.env['BENCH_INSTANCES_PAGES'] ?? 4);
@@ -31,15 +32,6 @@ const PACING_ENGAGEMENTS = Number(process.env['BENCH_INSTANCES_ENGAGEMENTS'] ?? 
 const PACING_CONTACTS = Number(process.env['BENCH_INSTANCES_CONTACTS'] ?? 300);
 const PACING_SECONDS = Number(process.env['BENCH_INSTANCES_PACING_SECONDS'] ?? 40);
 const TABLE_PREFIX = 'inst';
-const queueProperties = {
-  RequiresDuplicateDetection: true,
-  DuplicateDetectionHistoryTimeWindow: 'PT1H',
-  LockDuration: 'PT1M',
-  MaxDeliveryCount: 10,
-  DefaultMessageTimeToLive: 'P1D',
-  DeadLetteringOnMessageExpiration: false,
-  RequiresSession: false,
-};
 const allDay = [{ start: '00:00', end: '24:00' }];
 const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
 
@@ -198,7 +190,7 @@ const instances: BenchCase = {
     if (build.status !== 0) throw new Error('the product does not build (tsc -p tsconfig.json)');
 
     const azurite = await startAzurite({ blob: true });
-    const broker = await startServiceBusBroker({ port: 0, config: configWith([{ Name: 'contact-batches', Properties: queueProperties }]) });
+    const broker = await startServiceBusBroker({ port: 0, config: configWith([{ Name: 'contact-batches', Properties: benchQueueProperties }]) });
     const dir = mkdtempSync(join(tmpdir(), 'bench-instances-'));
     const intakeEngagement = benchEngagementFile.engagements[0];
     writeFileSync(

@@ -18,7 +18,7 @@ import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js'
 import { segmentMembersFunction } from '../../src/intake/intakeFunctions.js';
 import { startAzurite } from '../../dev/azurite.js';
 import { configWith } from '../../dev/serviceBus/config.js';
-import { startBrokerProcess } from '../support/brokerProcess.js';
+import { benchQueueProperties, startBrokerProcess } from '../support/brokerProcess.js';
 import { checkPhones, doNotContactKeysFor } from '../../src/planning/planDeliveries.js';
 import { buildContactBatches, maxBodyBytesFor, publishContactBatches } from '../../src/bus/publishContactBatches.js';
 import { disposeApp } from '../../src/app/registry.js';
@@ -29,15 +29,6 @@ import { comparePlanning, describePlanning } from '../support/planningComparison
 
 const { HttpRequest, InvocationContext } = functions;
 const MEMBERS = Number(process.env['BENCH_INTAKE_MEMBERS'] ?? 100_000);
-const queueProperties = {
-  RequiresDuplicateDetection: true,
-  DuplicateDetectionHistoryTimeWindow: 'PT1H',
-  LockDuration: 'PT1M',
-  MaxDeliveryCount: 10,
-  DefaultMessageTimeToLive: 'P1D',
-  DeadLetteringOnMessageExpiration: false,
-  RequiresSession: false,
-};
 
 function rate(count: number, ms: number): string {
   return `${Math.round(count / (ms / 1000)).toLocaleString('en-US')}/s`;
@@ -104,8 +95,8 @@ const intake: BenchCase = {
     const azurite = await startAzurite();
     const broker = await startBrokerProcess(
       configWith([
-        { Name: 'contact-batches', Properties: queueProperties },
-        { Name: 'raw-send', Properties: queueProperties },
+        { Name: 'contact-batches', Properties: benchQueueProperties },
+        { Name: 'raw-send', Properties: benchQueueProperties },
       ]),
     );
     // The baseline: the same batches as messages, sent with the SDK's size-aware batches, nothing else.

@@ -9,6 +9,17 @@ import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import type { BrokerConfig } from '../../dev/serviceBus/config.js';
 
+/** The contact-batches queue's properties as the app's queue has them (duplicate detection on), for the benches' brokers. */
+export const benchQueueProperties = {
+  RequiresDuplicateDetection: true,
+  DuplicateDetectionHistoryTimeWindow: 'PT1H',
+  LockDuration: 'PT1M',
+  MaxDeliveryCount: 10,
+  DefaultMessageTimeToLive: 'P1D',
+  DeadLetteringOnMessageExpiration: false,
+  RequiresSession: false,
+};
+
 export interface BrokerProcess {
   readonly connectionString: string;
   stop(): Promise<void>;
