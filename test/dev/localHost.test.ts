@@ -5,6 +5,7 @@ import { BlobServiceClient } from '@azure/storage-blob';
 import { azuriteConnectionString } from '../../dev/azurite.js';
 import { freePort } from '../../dev/freePort.js';
 import { openAllDayEngagementFile } from '../support/appEnvironment.js';
+import { mobileEngagementEntry } from '../support/engagements.js';
 import { watchOutput, type ChildOutput } from '../support/childOutput.js';
 
 /**
@@ -39,21 +40,11 @@ beforeAll(async () => {
           legalHours: { start: '00:00', end: '24:00' },
           timeZonePolicy: 'utc',
         },
-        {
-          id: 'ci-export',
+        mobileEngagementEntry('ci-export', 'q-all-day', {
           name: 'Segment exports',
-          workstream: 'ws',
-          channel: 'voice',
-          routing: { primaryQueue: 'q-all-day' },
-          type: 'representative-led',
-          dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
-          phoneOrder: ['mobile'],
-          quietHours: { mobile: [] },
-          legalHours: { start: '00:00', end: '24:00' },
-          timeZonePolicy: 'utc',
           paused: true,
           customerInsights: { exports: { container: 'customer-insights', prefix: 'drops/' } },
-        },
+        }),
       ]),
       FUNCTIONS_HTTP_PORT: String(http),
       SERVICEBUS_PORT: String(bus),

@@ -1,48 +1,31 @@
 import { describe, expect, it } from 'vitest';
-import { pacingTickDepsOn } from '../support/pacingTickDeps.js';
+import { outcomeDepsOn, pacingTickDepsOn } from '../support/pacingTickDeps.js';
 import type { CallEvent } from '../../src/contacts/callEvent.js';
 import type { PlannedContact } from '../../src/contacts/plannedContact.js';
 import type { DialerPort, DialRequest, DialSubmission } from '../../src/dialers/dialerPort.js';
 import { TelephonySimulator } from '../../src/dialers/simulator/telephonySimulator.js';
 import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
-import { recordOutcome, type OutcomeDeps } from '../../src/dispatch/recordOutcome.js';
+import { recordOutcome } from '../../src/dispatch/recordOutcome.js';
 import { runPacingTick } from '../../src/dispatch/runPacingTick.js';
 import { parseEngagementFile, type EngagementCatalog } from '../../src/engagement/loadEngagementFile.js';
 import { LONGEST_CALL_MS } from '../../src/pacing/nextCallable.js';
-import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
-import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
-import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
-import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
-import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { JourneyOutboxStore } from '../../src/store/journeyOutcomes/journeyOutboxStore.js';
 import { testTables } from '../support/tables.js';
-import { plannedMobileContact } from '../support/engagements.js';
+import { ALL_DAY_UTC, mobileEngagementEntry, plannedMobileContact, representative } from '../support/engagements.js';
 
 const START = Date.parse('2026-11-25T15:00:00Z');
 const HOUR = 3_600_000;
-const allDay = [{ start: '00:00', end: '24:00' }];
-const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
-const reps = (n: number) => Array.from({ length: n }, (_, i) => ({ userId: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}` }));
+const reps = (n: number) => Array.from({ length: n }, (_, i) => representative(i + 1));
 
 function catalog(repCount: number): EngagementCatalog {
   return parseEngagementFile({
-    queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: reps(repCount) }],
+    queues: [{ name: 'q', operatingHours: ALL_DAY_UTC, representatives: reps(repCount) }],
     engagements: [
-      {
-        id: 'e',
+      mobileEngagementEntry('e', 'q', {
         name: 'E',
-        workstream: 'ws',
-        channel: 'voice',
-        routing: { primaryQueue: 'q' },
-        type: 'representative-led',
-        dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
         callOrder: { kind: 'fifo' },
-        phoneOrder: ['mobile'],
-        quietHours: { mobile: [] },
-        legalHours: { start: '00:00', end: '24:00' },
-        timeZonePolicy: 'utc',
         customerInsights: { journeyTrigger: { name: 'msdynmkt_proactivecallcompleted' } },
-      },
+      }),
     ],
   });
 }
@@ -86,20 +69,9 @@ function harness(repCount: number, options: { canReconcile?: boolean; lose?: (e:
     profile: options.profile ?? {},
   });
   const dialer = new Dialer(simulator, options.canReconcile ?? true);
-  const deliveries = new DeliveryStore(tables);
-  const outcomes = new OutcomeStore(tables, () => clock.now());
-  const pending = new PendingContactStore(tables);
   const journeyOutbox = new JourneyOutboxStore(tables);
-  const outcomeDeps: OutcomeDeps = {
-    journeyOutbox,
-    catalog: cat,
-    deliveries,
-    outcomes,
-    ledger: new FrequencyLedgerStore(tables),
-    doNotContact: new DoNotContactStore(tables, 0),
-    pending,
-    clock: () => clock.now(),
-  };
+  const outcomeDeps = outcomeDepsOn(tables, cat, () => clock.now(), journeyOutbox);
+  const { deliveries, outcomes, pending } = outcomeDeps;
   const recording: Promise<unknown>[] = [];
   simulator.onCallEvent((event) => {
     if (options.lose?.(event) !== true) recording.push(recordOutcome(outcomeDeps, event));

@@ -22,6 +22,7 @@ import { planDeliveries } from '../../src/planning/planDeliveries.js';
 import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
 import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
 import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
+import { mobileEngagementEntry } from '../support/engagements.js';
 import { startBroker } from '../support/serviceBus.js';
 import { testTables } from '../support/tables.js';
 
@@ -34,22 +35,7 @@ const reps = (n: number, offset = 0) =>
 function catalogWith(engagement: Record<string, unknown>, repCount = 3): EngagementCatalog {
   return parseEngagementFile({
     queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: reps(repCount) }],
-    engagements: [
-      {
-        id: 'e',
-        name: 'E',
-        workstream: 'ws',
-        channel: 'voice',
-        routing: { primaryQueue: 'q' },
-        type: 'representative-led',
-        dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
-        phoneOrder: ['mobile'],
-        quietHours: { mobile: [] },
-        legalHours: { start: '00:00', end: '24:00' },
-        timeZonePolicy: 'utc',
-        ...engagement,
-      },
-    ],
+    engagements: [mobileEngagementEntry('e', 'q', { name: 'E', ...engagement })],
   });
 }
 

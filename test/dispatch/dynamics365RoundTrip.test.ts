@@ -24,6 +24,7 @@ import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
 import { RejectedMessageStore } from '../../src/store/dispatch/rejectedMessageStore.js';
 import { TableDeliveryRefStore } from '../../src/store/dynamics365/tableDeliveryRefStore.js';
 import { TableThrottleStore } from '../../src/store/dynamics365/tableThrottleStore.js';
+import { mobileEngagementEntry } from '../support/engagements.js';
 import { startBroker } from '../support/serviceBus.js';
 import { testTables } from '../support/tables.js';
 
@@ -43,21 +44,12 @@ const catalog: EngagementCatalog = parseEngagementFile({
     },
   ],
   engagements: [
-    {
-      id: 'e',
+    mobileEngagementEntry('e', 'q', {
       name: 'E',
       dynamicsConfigId: CONFIG_ID,
-      workstream: 'ws',
-      channel: 'voice',
-      routing: { primaryQueue: 'q' },
-      type: 'representative-led',
       dialMode: { mode: 'progressive', maxCallsPerRepresentative: 2 },
-      phoneOrder: ['mobile'],
-      quietHours: { mobile: [] },
-      legalHours: { start: '00:00', end: '24:00' },
-      timeZonePolicy: 'utc',
       reattempts: { on: ['NoAnswer', 'Busy'], maxAttempts: 3, waitMinutes: 1, relativePriority: 'same' },
-    },
+    }),
   ],
 });
 

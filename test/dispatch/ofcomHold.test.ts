@@ -1,50 +1,34 @@
 import { describe, expect, it } from 'vitest';
-import { pacingTickDepsOn } from '../support/pacingTickDeps.js';
+import { outcomeDepsOn, pacingTickDepsOn } from '../support/pacingTickDeps.js';
+import { ALL_DAY_UTC, mobileEngagementEntry, representative } from '../support/engagements.js';
 import type { PlannedContact } from '../../src/contacts/plannedContact.js';
 import type { DialerPort, DialRequest, DialSubmission } from '../../src/dialers/dialerPort.js';
 import { TelephonySimulator } from '../../src/dialers/simulator/telephonySimulator.js';
 import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
-import { recordOutcome, type OutcomeDeps } from '../../src/dispatch/recordOutcome.js';
+import { recordOutcome } from '../../src/dispatch/recordOutcome.js';
 import { runPacingTick } from '../../src/dispatch/runPacingTick.js';
 import { parseEngagementFile, type EngagementCatalog } from '../../src/engagement/loadEngagementFile.js';
 import { OFCOM_ABANDONED_HOLD_MS } from '../../src/pacing/ofcom.js';
-import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
-import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
-import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
-import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
-import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 import { JourneyOutboxStore } from '../../src/store/journeyOutcomes/journeyOutboxStore.js';
 import { testTables } from '../support/tables.js';
 
 const START = Date.parse('2026-11-25T15:00:00Z');
 const HOUR = 3_600_000;
-const allDay = [{ start: '00:00', end: '24:00' }];
-const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
-const reps = (n: number) => Array.from({ length: n }, (_, i) => ({ userId: `00000000-0000-4000-8000-${String(i + 1).padStart(12, '0')}` }));
+const reps = (n: number) => Array.from({ length: n }, (_, i) => representative(i + 1));
 const UK = '+447700900123';
 const US = '+12125550123';
 
 function engagement(id: string, dialMode: unknown) {
-  return {
-    id,
-    name: id,
-    workstream: 'ws',
-    channel: 'voice',
-    routing: { primaryQueue: 'q' },
-    type: 'representative-led',
+  return mobileEngagementEntry(id, 'q', {
     dialMode,
     callOrder: { kind: 'fifo' },
-    phoneOrder: ['mobile'],
-    quietHours: { mobile: [] },
-    legalHours: { start: '00:00', end: '24:00' },
-    timeZonePolicy: 'utc',
     customerInsights: { journeyTrigger: { name: 'msdynmkt_proactivecallcompleted' } },
-  };
+  });
 }
 
 function catalog(): EngagementCatalog {
   return parseEngagementFile({
-    queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: reps(4) }],
+    queues: [{ name: 'q', operatingHours: ALL_DAY_UTC, representatives: reps(4) }],
     engagements: [
       engagement('progressive', { mode: 'progressive', maxCallsPerRepresentative: 1 }),
       engagement('preview', { mode: 'preview', start: 'automatic', countdownSeconds: 0 }),
@@ -98,20 +82,9 @@ function harness() {
     profile: { liveAnswer: 0, answeringMachine: 0, busy: 1, invalidAddress: 0, callFailed: 0 },
   });
   const dialer = new Dialer(simulator);
-  const deliveries = new DeliveryStore(tables);
-  const outcomes = new OutcomeStore(tables, () => clock.now());
-  const pending = new PendingContactStore(tables);
   const journeyOutbox = new JourneyOutboxStore(tables);
-  const outcomeDeps: OutcomeDeps = {
-    journeyOutbox,
-    catalog: cat,
-    deliveries,
-    outcomes,
-    ledger: new FrequencyLedgerStore(tables),
-    doNotContact: new DoNotContactStore(tables, 0),
-    pending,
-    clock: () => clock.now(),
-  };
+  const outcomeDeps = outcomeDepsOn(tables, cat, () => clock.now(), journeyOutbox);
+  const { deliveries } = outcomeDeps;
   const logs: string[] = [];
   // The simulator's own reports are dropped: the test says how each call ended.
   const deps = pacingTickDepsOn(tables, outcomeDeps, { dialer, presence: simulator, journeyOutbox, log: (line) => logs.push(line) });

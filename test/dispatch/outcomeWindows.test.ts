@@ -2,49 +2,30 @@ import { describe, expect, it } from 'vitest';
 import type { CallEvent } from '../../src/contacts/callEvent.js';
 import { TelephonySimulator } from '../../src/dialers/simulator/telephonySimulator.js';
 import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
-import { RecentOutcomes } from '../../src/dispatch/recentOutcomes.js';
-import { runPacingTick, type PacingTickDeps } from '../../src/dispatch/runPacingTick.js';
+import { runPacingTick } from '../../src/dispatch/runPacingTick.js';
 import { parseEngagementFile } from '../../src/engagement/loadEngagementFile.js';
-import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
-import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
-import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
-import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
-import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
-import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
-import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
-import { plannedMobileContact } from '../support/engagements.js';
+import { ALL_DAY_UTC, mobileEngagementEntry, plannedMobileContact, representative } from '../support/engagements.js';
+import { outcomeDepsOn, pacingTickDepsOn } from '../support/pacingTickDeps.js';
 import { testTables } from '../support/tables.js';
 
 const NOW = Date.parse('2026-11-25T15:00:00Z');
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
-const allDay = [{ start: '00:00', end: '24:00' }];
-const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
-const reps = (offset: number) => Array.from({ length: 4 }, (_, i) => ({ userId: `00000000-0000-4000-8000-${String(offset + i + 1).padStart(12, '0')}` }));
+const reps = (offset: number) => Array.from({ length: 4 }, (_, i) => representative(offset + i + 1));
 
-const engagement = (id: string, windowMinutes: number, queue: string) => ({
-  id,
-  name: id,
-  workstream: 'ws',
-  channel: 'voice',
-  routing: { primaryQueue: queue },
-  type: 'representative-led',
-  dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
-  callOrder: { kind: 'fifo' },
-  phoneOrder: ['mobile'],
-  quietHours: { mobile: [] },
-  legalHours: { start: '00:00', end: '24:00' },
-  timeZonePolicy: 'utc',
-  rules: [{ kind: 'abandonment-rate', threshold: 3, windowMinutes, decreaseByPercent: 50 }],
-});
+const engagement = (id: string, windowMinutes: number, queue: string) =>
+  mobileEngagementEntry(id, queue, {
+    callOrder: { kind: 'fifo' },
+    rules: [{ kind: 'abandonment-rate', threshold: 3, windowMinutes, decreaseByPercent: 50 }],
+  });
 
 describe('rule windows beyond 24 hours, read by the pacing tick from the hourly aggregates', () => {
   it('an abandonment two days ago binds a 3-day rule and not a 1-day rule; the tick dials accordingly', async () => {
     const tables = testTables();
     const catalog = parseEngagementFile({
       queues: [
-        { name: 'q1', operatingHours: { timeZone: 'UTC', days }, representatives: reps(0) },
-        { name: 'q2', operatingHours: { timeZone: 'UTC', days }, representatives: reps(10) },
+        { name: 'q1', operatingHours: ALL_DAY_UTC, representatives: reps(0) },
+        { name: 'q2', operatingHours: ALL_DAY_UTC, representatives: reps(10) },
       ],
       engagements: [engagement('three-days', 3 * 24 * 60, 'q1'), engagement('one-day', 24 * 60, 'q2')],
     });
@@ -56,8 +37,8 @@ describe('rule windows beyond 24 hours, read by the pacing tick from the hourly 
       queues: [...catalog.queues.values()],
       profile: {},
     });
-    const deliveries = new DeliveryStore(tables);
-    const outcomes = new OutcomeStore(tables, () => clock.now());
+    const outcomeDeps = outcomeDepsOn(tables, catalog, () => clock.now());
+    const { deliveries, outcomes } = outcomeDeps;
     // Two days ago, both engagements: 40 answered calls, 4 abandoned (10%).
     for (const id of ['three-days', 'one-day']) {
       for (let i = 0; i < 40; i++) {
@@ -77,22 +58,7 @@ describe('rule windows beyond 24 hours, read by the pacing tick from the hourly 
         NOW,
       );
     }
-    const deps: PacingTickDeps = {
-      catalog,
-      deliveries,
-      outcomes,
-      recentOutcomes: new RecentOutcomes(outcomes),
-      stateStore: new PacingStateStore(tables),
-      leases: new PacingLeaseStore(tables, 'owner'),
-      pending: new PendingContactStore(tables),
-      doNotContact: new DoNotContactStore(tables, 0),
-      ledger: new FrequencyLedgerStore(tables),
-      dialer: simulator,
-      presence: simulator,
-      leaseMs: 30_000,
-      record: () => Promise.resolve(),
-      log: () => undefined,
-    };
+    const deps = pacingTickDepsOn(tables, outcomeDeps, { dialer: simulator, presence: simulator });
 
     const report = await runPacingTick(deps, NOW);
 

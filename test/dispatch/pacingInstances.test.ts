@@ -6,7 +6,7 @@ import { contactInputSchema } from '../../src/contacts/contactInput.js';
 import type { DialerPort, DialRequest, DialSubmission } from '../../src/dialers/dialerPort.js';
 import { TelephonySimulator } from '../../src/dialers/simulator/telephonySimulator.js';
 import { VirtualClock } from '../../src/dialers/simulator/virtualClock.js';
-import { recordOutcome, type OutcomeDeps } from '../../src/dispatch/recordOutcome.js';
+import { recordOutcome } from '../../src/dispatch/recordOutcome.js';
 import { RecentOutcomes } from '../../src/dispatch/recentOutcomes.js';
 import { DIAL_RECOVERY_MS, OUTCOME_LOOKBACK_MS, runPacingTick, type PacingTickDeps, type TickReport } from '../../src/dispatch/runPacingTick.js';
 import { storeContactBatches } from '../../src/dispatch/storeContactBatches.js';
@@ -23,12 +23,12 @@ import { RejectedMessageStore } from '../../src/store/dispatch/rejectedMessageSt
 import type { Tables } from '../../src/store/tables.js';
 import { startBroker } from '../support/serviceBus.js';
 import { workerTables } from '../store/support/workerTables.js';
+import { ALL_DAY_UTC, mobileEngagementEntry, representative } from '../support/engagements.js';
+import { outcomeDepsOn } from '../support/pacingTickDeps.js';
 
 const START = Date.parse('2026-11-25T15:00:00Z');
 const LEASE_MS = 30_000;
 const TICK_MS = 2_000;
-const allDay = [{ start: '00:00', end: '24:00' }];
-const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
 const ENGAGEMENTS = ['e1', 'e2', 'e3', 'e4'];
 const CONTACTS_PER_ENGAGEMENT = 6;
 
@@ -37,22 +37,10 @@ function catalog(): EngagementCatalog {
   return parseEngagementFile({
     queues: ENGAGEMENTS.map((id, q) => ({
       name: `q-${id}`,
-      operatingHours: { timeZone: 'UTC', days },
-      representatives: [1, 2].map((r) => ({ userId: `00000000-0000-4000-8000-${String(q * 10 + r).padStart(12, '0')}` })),
+      operatingHours: ALL_DAY_UTC,
+      representatives: [1, 2].map((r) => representative(q * 10 + r)),
     })),
-    engagements: ENGAGEMENTS.map((id) => ({
-      id,
-      name: id,
-      workstream: 'ws',
-      channel: 'voice',
-      routing: { primaryQueue: `q-${id}` },
-      type: 'representative-led',
-      dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
-      phoneOrder: ['mobile'],
-      quietHours: { mobile: [] },
-      legalHours: { start: '00:00', end: '24:00' },
-      timeZonePolicy: 'utc',
-    })),
+    engagements: ENGAGEMENTS.map((id) => mobileEngagementEntry(id, `q-${id}`)),
   });
 }
 
@@ -127,15 +115,7 @@ function world(): World {
   const recording: Promise<unknown>[] = [];
   // The telephony reports outcomes to one instance's recorder (any instance's would do: it is idempotent).
   const own = tables();
-  const outcomeDeps: OutcomeDeps = {
-    catalog: cat,
-    deliveries: new DeliveryStore(own),
-    outcomes: new OutcomeStore(own, () => clock.now()),
-    ledger: new FrequencyLedgerStore(own),
-    doNotContact: new DoNotContactStore(own, 0),
-    pending: new PendingContactStore(own),
-    clock: () => clock.now(),
-  };
+  const outcomeDeps = outcomeDepsOn(own, cat, () => clock.now());
   simulator.onCallEvent((event) => {
     events.push(event);
     recording.push(recordOutcome(outcomeDeps, event));

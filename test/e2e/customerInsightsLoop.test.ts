@@ -16,6 +16,7 @@ import { composeSegmentExports } from '../../src/segmentExports/composeSegmentEx
 import { processExportFile } from '../../src/segmentExports/processExportFile.js';
 import { segmentExportBlobFunction } from '../../src/segmentExports/segmentExportFunctions.js';
 import { openAllDayEngagementFile, setAppSettings, type AppSettingsHandle } from '../support/appEnvironment.js';
+import { mobileEngagementEntry } from '../support/engagements.js';
 import { startBroker } from '../support/serviceBus.js';
 
 /**
@@ -50,20 +51,11 @@ beforeAll(async () => {
   broker = await startBroker([{ name: 'contact-batches', duplicateDetection: true }]);
   standIn = await startDataverseStandIn({ tokenKey: TOKEN_KEY, configs: [], telephony: { place: () => undefined } });
   const file = openAllDayEngagementFile([
-    {
-      id: 'ci-loop',
+    mobileEngagementEntry('ci-loop', 'q-all-day', {
       name: 'Customer Insights loop',
-      workstream: 'ws',
-      channel: 'voice',
-      routing: { primaryQueue: 'q-all-day' },
-      type: 'representative-led',
       dialMode: { mode: 'progressive', maxCallsPerRepresentative: 5 },
-      phoneOrder: ['mobile'],
-      quietHours: { mobile: [] },
-      legalHours: { start: '00:00', end: '24:00' },
-      timeZonePolicy: 'utc',
       customerInsights: { exports: { container: CONTAINER, prefix: ROOT }, journeyTrigger: { name: TRIGGER } },
-    },
+    }),
   ]);
   // The sample queue has one representative; this run needs 100 (500 calls at once).
   const { readFileSync, writeFileSync } = await import('node:fs');

@@ -3,22 +3,13 @@ import { Registry } from '../../src/app/registry.js';
 import { composeSegmentExportsAtStart } from '../../src/segmentExports/composeSegmentExports.js';
 import { loadSettings } from '../../src/settings/settings.js';
 import { openAllDayEngagementFile } from '../support/appEnvironment.js';
+import { mobileEngagementEntry } from '../support/engagements.js';
 
 /** The start-up check of the segment-export capability: a missing storage account fails start, not the first blob. */
-const exportsEngagement = {
-  id: 'ci-exports',
+const exportsEngagement = mobileEngagementEntry('ci-exports', 'q-all-day', {
   name: 'Exports',
-  workstream: 'ws',
-  channel: 'voice',
-  routing: { primaryQueue: 'q-all-day' },
-  type: 'representative-led',
-  dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
-  phoneOrder: ['mobile'],
-  quietHours: { mobile: [] },
-  legalHours: { start: '00:00', end: '24:00' },
-  timeZonePolicy: 'utc',
   customerInsights: { exports: { container: 'customer-insights', prefix: 'CustomerInsights_1/list/' } },
-};
+});
 
 let registry: Registry | undefined;
 afterEach(async () => {

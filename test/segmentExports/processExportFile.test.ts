@@ -6,6 +6,7 @@ import { contactBatchSchema } from '../../src/bus/contactBatchMessage.js';
 import { composeSegmentExports } from '../../src/segmentExports/composeSegmentExports.js';
 import { processExportFile, type ExportFileDeps } from '../../src/segmentExports/processExportFile.js';
 import { openAllDayEngagementFile, setAppSettings, type AppSettingsHandle } from '../support/appEnvironment.js';
+import { mobileEngagementEntry } from '../support/engagements.js';
 import { startBroker } from '../support/serviceBus.js';
 
 const CONTAINER = `ci${Math.random().toString(36).slice(2, 10)}`;
@@ -18,20 +19,7 @@ let container: ContainerClient;
 let deps: ExportFileDeps;
 
 function engagement(id: string, prefix: string): Record<string, unknown> {
-  return {
-    id,
-    name: id,
-    workstream: 'ws',
-    channel: 'voice',
-    routing: { primaryQueue: 'q-all-day' },
-    type: 'representative-led',
-    dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
-    phoneOrder: ['mobile'],
-    quietHours: { mobile: [] },
-    legalHours: { start: '00:00', end: '24:00' },
-    timeZonePolicy: 'utc',
-    customerInsights: { exports: { container: CONTAINER, prefix } },
-  };
+  return mobileEngagementEntry(id, 'q-all-day', { customerInsights: { exports: { container: CONTAINER, prefix } } });
 }
 
 beforeAll(async () => {

@@ -32,31 +32,48 @@ export function makeQueue(overrides: Record<string, unknown> = {}): QueueConfig 
   });
 }
 
+/** Operating hours (an engagement file's `operatingHours`) open every day around the clock, in UTC. */
+export const ALL_DAY_UTC = {
+  timeZone: 'UTC',
+  days: Object.fromEntries(
+    ['monday', 'tuesday', 'wednesday', 'thursday', 'friday', 'saturday', 'sunday'].map((day) => [day, [{ start: '00:00', end: '24:00' }]]),
+  ),
+};
+
+/** Representative `i` (1-based) as an engagement file lists it: a fixed user id. */
+export const representative = (i: number) => ({ userId: `00000000-0000-4000-8000-${String(i).padStart(12, '0')}` });
+
+/**
+ * An engagement file's entry (unparsed) for `id` on `primaryQueue`: representative-led progressive with
+ * one call per representative, mobile only, no quiet hours, legal around the clock, UTC; `overrides`
+ * replace or add fields.
+ */
+export function mobileEngagementEntry(id: string, primaryQueue: string, overrides: Record<string, unknown> = {}): Record<string, unknown> {
+  return {
+    id,
+    name: id,
+    workstream: 'ws',
+    channel: 'voice',
+    routing: { primaryQueue },
+    type: 'representative-led',
+    dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
+    phoneOrder: ['mobile'],
+    quietHours: { mobile: [] },
+    legalHours: { start: '00:00', end: '24:00' },
+    timeZonePolicy: 'utc',
+    ...overrides,
+  };
+}
+
 /**
  * A catalogue of one representative-led progressive engagement `e` (one call per representative, mobile
  * only, no quiet hours, legal around the clock, UTC) on one queue `q` open all day with one representative:
  * the smallest engagement file on which every contact with a mobile number is callable at once.
  */
 export function oneQueueCatalog(): EngagementCatalog {
-  const allDay = [{ start: '00:00', end: '24:00' }];
-  const days = { monday: allDay, tuesday: allDay, wednesday: allDay, thursday: allDay, friday: allDay, saturday: allDay, sunday: allDay };
   return parseEngagementFile({
-    queues: [{ name: 'q', operatingHours: { timeZone: 'UTC', days }, representatives: [{ userId: '00000000-0000-4000-8000-000000000001' }] }],
-    engagements: [
-      {
-        id: 'e',
-        name: 'E',
-        workstream: 'ws',
-        channel: 'voice',
-        routing: { primaryQueue: 'q' },
-        type: 'representative-led',
-        dialMode: { mode: 'progressive', maxCallsPerRepresentative: 1 },
-        phoneOrder: ['mobile'],
-        quietHours: { mobile: [] },
-        legalHours: { start: '00:00', end: '24:00' },
-        timeZonePolicy: 'utc',
-      },
-    ],
+    queues: [{ name: 'q', operatingHours: ALL_DAY_UTC, representatives: [representative(1)] }],
+    engagements: [mobileEngagementEntry('e', 'q', { name: 'E' })],
   });
 }
 

@@ -7,12 +7,38 @@ import type { JourneyOutboxStore } from '../../src/store/journeyOutcomes/journey
 import { PacingLeaseStore } from '../../src/store/dispatch/pacingLeaseStore.js';
 import { PacingStateStore } from '../../src/store/dispatch/pacingStateStore.js';
 import type { Tables } from '../../src/store/tables.js';
+import type { EngagementCatalog } from '../../src/engagement/loadEngagementFile.js';
+import { DoNotContactStore } from '../../src/store/contacts/doNotContactStore.js';
+import { FrequencyLedgerStore } from '../../src/store/contacts/frequencyLedgerStore.js';
+import { PendingContactStore } from '../../src/store/contacts/pendingContactStore.js';
+import { DeliveryStore } from '../../src/store/dispatch/deliveryStore.js';
+import { OutcomeStore } from '../../src/store/dispatch/outcomeStore.js';
 
-/** The pacing tick's dependencies on the same stores as the outcome recorder's, recording through it: one lease owner, 30 s leases. */
+/** The outcome recorder's dependencies on fresh stores over `tables` (do-not-contact filter checked at every call), on `clock`. */
+export function outcomeDepsOn(tables: Tables, catalog: EngagementCatalog, clock: () => number, journeyOutbox?: JourneyOutboxStore): OutcomeDeps {
+  return {
+    ...(journeyOutbox === undefined ? {} : { journeyOutbox }),
+    catalog,
+    deliveries: new DeliveryStore(tables),
+    outcomes: new OutcomeStore(tables, clock),
+    ledger: new FrequencyLedgerStore(tables),
+    doNotContact: new DoNotContactStore(tables, 0),
+    pending: new PendingContactStore(tables),
+    clock,
+  };
+}
+
+/** The pacing tick's dependencies on the same stores as the outcome recorder's, recording through it: one lease owner (`owner` unless named), 30 s leases. */
 export function pacingTickDepsOn(
   tables: Tables,
   outcomeDeps: OutcomeDeps,
-  parts: { readonly dialer: DialerPort; readonly presence: PresencePort; readonly journeyOutbox?: JourneyOutboxStore; readonly log?: (line: string) => void },
+  parts: {
+    readonly dialer: DialerPort;
+    readonly presence: PresencePort;
+    readonly journeyOutbox?: JourneyOutboxStore;
+    readonly log?: (line: string) => void;
+    readonly owner?: string;
+  },
 ): PacingTickDeps {
   return {
     catalog: outcomeDeps.catalog,
@@ -20,7 +46,7 @@ export function pacingTickDepsOn(
     outcomes: outcomeDeps.outcomes,
     recentOutcomes: new RecentOutcomes(outcomeDeps.outcomes, OUTCOME_LOOKBACK_MS),
     stateStore: new PacingStateStore(tables),
-    leases: new PacingLeaseStore(tables, 'owner'),
+    leases: new PacingLeaseStore(tables, parts.owner ?? 'owner'),
     pending: outcomeDeps.pending,
     journeyOutbox: parts.journeyOutbox,
     doNotContact: outcomeDeps.doNotContact,
